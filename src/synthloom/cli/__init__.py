@@ -1,0 +1,1 @@
+"""The typer app: parse, call the library, print."""

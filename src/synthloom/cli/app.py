@@ -1,0 +1,135 @@
+"""`synthloom` on the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from synthloom.cli.errors import friendly_errors
+from synthloom.cli.render import print_summary, rows_table
+from synthloom.config import Recipe, load_recipe
+from synthloom.config.errors import SynthloomError
+from synthloom.generate import generate_run, preview_rows
+from synthloom.generate.progress import RichReporter
+from synthloom.recipes import builtin_recipe_path
+
+app = typer.Typer(
+    help="synthloom: synthetic training data people can trust.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+
+
+def _with_output_dir(recipe: Recipe, output_dir: Optional[Path]) -> Recipe:
+    if output_dir is None:
+        return recipe
+    base = recipe.resolve_path(".")
+    return recipe.model_copy(update={"output_dir": str(output_dir.resolve())}).with_base_dir(base)
+
+
+def _run(recipe: Recipe, resume: bool, overwrite: bool, quiet: bool) -> None:
+    reporter = None if quiet else RichReporter()
+    summary = asyncio.run(generate_run(recipe, resume=resume, overwrite=overwrite, reporter=reporter))
+    print_summary(console, summary)
+    if summary.status != "complete":
+        raise SynthloomError(
+            f"the run stopped at {summary.accepted} of {summary.target} rows ({summary.status.replace('_', ' ')}); "
+            "see the rejection reasons above, then raise max_batches / the budget or relax the filters"
+        )
+
+
+@app.command()
+@friendly_errors
+def generate(
+    recipe: Annotated[Path, typer.Argument(help="Recipe YAML file.")],
+    resume: Annotated[bool, typer.Option(help="Continue a run that was stopped or killed.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Start the run again; the response cache is kept.")] = False,
+    output_dir: Annotated[Optional[Path], typer.Option(help="Parent folder of the run directory.")] = None,
+    quiet: Annotated[bool, typer.Option(help="No live progress.")] = False,
+) -> None:
+    """Generate a dataset from a recipe into output_dir/<name>/."""
+    _run(_with_output_dir(load_recipe(recipe), output_dir), resume, overwrite, quiet)
+
+
+@app.command()
+@friendly_errors
+def preview(
+    recipe: Annotated[Path, typer.Argument(help="Recipe YAML file.")],
+    n: Annotated[int, typer.Option("-n", min=1, help="Rows to show.")] = 5,
+) -> None:
+    """Compute a few rows and print them; writes nothing."""
+    result = asyncio.run(preview_rows(load_recipe(recipe), n))
+    if result.accepted:
+        console.print(rows_table(result.accepted, f"{len(result.accepted)} accepted"))
+    if result.rejected:
+        shown = [{k: r[k] for k in ("_row_id", "_column", "_reason")} for r in result.rejected]
+        console.print(rows_table(shown, f"{len(result.rejected)} rejected"))
+
+
+@app.command()
+@friendly_errors
+def validate(recipe: Annotated[Path, typer.Argument(help="Recipe YAML file.")]) -> None:
+    """Check a recipe without running it."""
+    r = load_recipe(recipe)
+    console.print(f"{recipe}: ok ({len(r.columns)} columns, target {r.target_rows} rows, fingerprint {r.fingerprint()})")
+
+
+@app.command()
+@friendly_errors
+def schema(
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write to this file.")] = None,
+) -> None:
+    """Print the JSON Schema of recipes (for editors and validation)."""
+    text = json.dumps(Recipe.model_json_schema(by_alias=True), indent=2)
+    if output:
+        output.write_text(text + "\n", encoding="utf-8")
+        console.print(f"wrote {output}")
+    else:
+        typer.echo(text)
+
+
+def _find_taxonomy() -> Path:
+    for base in (Path.cwd(), *Path.cwd().parents):
+        for candidate in (base / "shared/fixtures/taxonomy", base.parent / "shared/fixtures/taxonomy"):
+            if candidate.is_dir():
+                return candidate
+    raise SynthloomError(
+        "cannot find the bundled taxonomy (../shared/fixtures/taxonomy); pass --taxonomy PATH"
+    )
+
+
+@app.command()
+@friendly_errors
+def demo(
+    taxonomy: Annotated[Optional[Path], typer.Option(help="InstructLab taxonomy root.")] = None,
+    output_dir: Annotated[Path, typer.Option(help="Parent folder of the run.")] = Path("runs"),
+    rows: Annotated[int, typer.Option(min=1, help="Accepted rows to make.")] = 20,
+    fresh: Annotated[bool, typer.Option(help="Regenerate even if the demo run exists.")] = True,
+) -> None:
+    """Knowledge QA from the bundled taxonomy on the embedded model, judged and filtered."""
+    recipe = load_recipe(builtin_recipe_path("demo_knowledge_qa"))
+    seed_col = recipe.columns[0].model_copy(update={"taxonomy": str((taxonomy or _find_taxonomy()).resolve())})
+    recipe = recipe.model_copy(
+        update={
+            "columns": [seed_col, *recipe.columns[1:]],
+            "target_rows": rows,
+            "output_dir": str(output_dir.resolve()),
+        }
+    ).with_base_dir(Path.cwd())
+    console.print(f"[bold]synthloom demo[/]: {rows} knowledge QA rows from {seed_col.taxonomy} on the embedded model")
+    _run(recipe, resume=False, overwrite=fresh, quiet=False)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

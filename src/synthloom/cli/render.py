@@ -1,0 +1,54 @@
+"""Tables and summaries for the terminal."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from synthloom.generate import RunSummary
+
+
+def _cell(value: Any, width: int = 80) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def rows_table(rows: list[dict[str, Any]], title: str) -> Table:
+    table = Table(title=title, show_lines=True)
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    for c in columns:
+        table.add_column(c, overflow="fold")
+    for r in rows:
+        table.add_row(*(_cell(r.get(c, "")) for c in columns))
+    return table
+
+
+def print_summary(console: Console, summary: RunSummary) -> None:
+    colour = "green" if summary.status == "complete" else "yellow"
+    console.print(
+        f"[{colour}]{summary.status}[/]: {summary.accepted}/{summary.target} rows accepted, "
+        f"{summary.rejected} rejected, {summary.batches} batches, {summary.elapsed_s:.1f}s"
+    )
+    if summary.rejections:
+        t = Table(title="rejected rows by reason")
+        t.add_column("column")
+        t.add_column("reason", overflow="fold")
+        t.add_column("rows", justify="right")
+        for col, reason, n in summary.rejections[:15]:
+            t.add_row(col, reason, str(n))
+        console.print(t)
+    if summary.usage:
+        t = Table(title="token usage")
+        for h in ("column", "model", "calls", "cached", "prompt tok", "completion tok", "cost $"):
+            t.add_column(h, justify="right" if h not in ("column", "model") else "left")
+        for u in summary.usage:
+            t.add_row(
+                u.column, u.model, str(u.calls), str(u.cached_calls), f"{u.prompt_tokens:,}",
+                f"{u.completion_tokens:,}", f"{u.cost_usd:.4f}",
+            )
+        console.print(t)
+    console.print(f"data: {summary.run_dir / 'shards'}  rejected: {summary.run_dir / 'rejected'}")
+    console.print(f"manifest: {summary.run_dir / 'manifest.json'}  lineage: {summary.run_dir / 'run.sqlite'}")

@@ -1,0 +1,124 @@
+"""Load a recipe from YAML; every error names the file, the line and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+from pydantic import ValidationError
+
+from synthloom.config.errors import RecipeError
+from synthloom.config.recipe import Recipe
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecipeError(f"recipe file {path} does not exist; check the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecipeError(f"recipe file {path} cannot be read ({exc}); it must be a UTF-8 YAML file") from None
+    return parse_recipe(text, source=str(path), base_dir=path.resolve().parent)
+
+
+def parse_recipe(text: str, *, source: str = "<recipe>", base_dir: Path | None = None) -> Recipe:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise RecipeError(
+            f"is not valid YAML ({problem}); fix the syntax there",
+            source=source,
+            line=mark.line + 1 if mark else None,
+        ) from None
+    if not isinstance(data, dict):
+        raise RecipeError("must be a YAML mapping with at least `name`, `target_rows` and `columns`", source=source)
+    try:
+        recipe = Recipe.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(exc, root, data, source) from None
+    except jinja2.TemplateSyntaxError as exc:  # raised directly by template parsing in validators
+        raise RecipeError(f"a template has a Jinja2 syntax error: {exc.message}", source=source) from None
+    return recipe.with_base_dir(base_dir or Path.cwd())
+
+
+def _explain(exc: ValidationError, root: yaml.Node | None, data: dict[str, Any], source: str) -> RecipeError:
+    err = exc.errors(include_url=False)[0]
+    loc = list(err["loc"])
+    node, path = _locate(root, loc)
+    msg = err["msg"].removeprefix("Value error, ")
+    kind = err["type"]
+    where = _describe(path, data)
+    if kind == "missing":
+        text = f"{where} is missing the required field `{loc[-1]}`"
+    elif kind == "extra_forbidden":
+        text = f"{where} has an unknown field `{loc[-1]}`; check its spelling against `synthloom schema`"
+    elif kind == "union_tag_invalid":
+        ctx = err.get("ctx", {})
+        text = (
+            f"{where} has {ctx.get('discriminator', 'kind')} {ctx.get('tag')!r}, which is not known; "
+            f"use one of {ctx.get('expected_tags')}"
+        )
+    elif kind == "union_tag_not_found":
+        text = f"{where} needs a {err.get('ctx', {}).get('discriminator', '`kind`')} field"
+    else:
+        text = f"{where}: {msg}" if where else msg
+    if len(exc.errors()) > 1:
+        text += f" (and {len(exc.errors()) - 1} more problem(s) after fixing this one)"
+    line = node.start_mark.line + 1 if node is not None else _line_of_named_column(root, msg)
+    return RecipeError(text, source=source, line=line)
+
+
+def _locate(root: yaml.Node | None, loc: list[Any]) -> tuple[yaml.Node | None, list[Any]]:
+    """Follow a pydantic error location through the YAML node tree, skipping the union tags
+    pydantic inserts (e.g. 'llm_text'); returns the deepest node found and the path to it."""
+    node, path = root, []
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if k.value == key:
+                    node = v
+                    path.append(key)
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            path.append(key)
+    return (node if path else None), path
+
+
+def _describe(path: list[Any], data: dict[str, Any]) -> str:
+    parts: list[str] = []
+    cursor: Any = data
+    for key in path:
+        try:
+            cursor = cursor[key]
+        except (KeyError, IndexError, TypeError):
+            cursor = None
+        if isinstance(key, int):
+            label = f"[{key}]"
+            if isinstance(cursor, dict) and "name" in cursor:
+                label += f" ({cursor['name']})"
+            parts.append(label)
+        else:
+            parts.append(("." if parts else "") + str(key))
+    return "".join(parts) if parts else "the recipe"
+
+
+def _line_of_named_column(root: yaml.Node | None, msg: str) -> int | None:
+    """Recipe-level errors quote a column name; point at that column's line."""
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    for k, v in root.value:
+        if k.value == "columns" and isinstance(v, yaml.SequenceNode):
+            for item in v.value:
+                if isinstance(item, yaml.MappingNode):
+                    for ik, iv in item.value:
+                        if ik.value == "name" and f"'{iv.value}'" in msg:
+                            return item.start_mark.line + 1
+            return v.start_mark.line + 1
+    return None

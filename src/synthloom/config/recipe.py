@@ -1,0 +1,144 @@
+"""The recipe: everything one generation run needs, as the user wrote it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from synthloom.config.columns import Column, filter_variables
+from synthloom.config.endpoints import DEFAULT_MODEL_ALIAS, ModelConfig
+
+
+class Filter(BaseModel):
+    """A Jinja2 expression over the row's columns; rows where it is false are rejected."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    expr: str
+
+    @property
+    def label(self) -> str:
+        return self.name or self.expr
+
+
+class Budget(BaseModel):
+    """Stop the run cleanly (after the batches in flight) once either limit is reached."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_tokens: int | None = Field(None, ge=1)
+    max_cost_usd: float | None = Field(None, gt=0)
+
+
+class Recipe(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Run name; the run directory is output_dir/name.")
+    description: str | None = None
+    seed: int = Field(0, description="Seed for every random choice (samplers, seed order, model sampling).")
+    target_rows: int = Field(ge=1, description="Stop once this many rows are accepted.")
+    batch_size: int = Field(16, ge=1, le=100_000)
+    max_batches: int | None = Field(
+        None, ge=1, description="Give up after this many batches (default: enough for 4x the target)."
+    )
+    concurrent_batches: int = Field(2, ge=1, description="Batches generated at the same time.")
+    output_dir: str = Field("runs", description="Parent directory of the run directory.")
+    models: dict[str, ModelConfig] = Field(default_factory=dict)
+    columns: list[Column] = Field(min_length=1)
+    filters: list[Filter] = Field(default_factory=list)
+    budget: Budget | None = None
+
+    # Where relative paths in the recipe (seed files, taxonomies) are resolved from.
+    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+
+    def with_base_dir(self, base_dir: Path) -> "Recipe":
+        self._base_dir = Path(base_dir)
+        return self
+
+    def resolve_path(self, path: str) -> Path:
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self._base_dir / p)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _filters_as_strings(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("filters"), list):
+            data = dict(data)
+            data["filters"] = [{"expr": f} if isinstance(f, str) else f for f in data["filters"]]
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Recipe":
+        names = [c.name for c in self.columns]
+        seen: set[str] = set()
+        for n in names:
+            if n in seen:
+                raise ValueError(f"column name '{n}' is used twice; give each column its own name")
+            seen.add(n)
+        for col in self.columns:
+            missing = sorted(col.references() - seen)
+            if missing:
+                raise ValueError(
+                    f"column '{col.name}' refers to {', '.join(repr(m) for m in missing)}, "
+                    f"which is not a column of this recipe (columns: {', '.join(names)})"
+                )
+            alias = getattr(col, "model", None)
+            if alias is not None and alias != DEFAULT_MODEL_ALIAS and alias not in self.models:
+                raise ValueError(
+                    f"column '{col.name}' uses model '{alias}', which is not defined under `models` "
+                    f"(defined: {', '.join(self.models) or 'none'})"
+                )
+        for f in self.filters:
+            missing = sorted(filter_variables(f.expr) - seen)
+            if missing:
+                raise ValueError(f"filter '{f.label}' refers to unknown column(s) {', '.join(missing)}")
+        cycle = find_cycle({c.name: c.references() for c in self.columns})
+        if cycle:
+            raise ValueError("columns depend on each other in a cycle: " + " -> ".join(cycle))
+        return self
+
+    @property
+    def effective_max_batches(self) -> int:
+        if self.max_batches is not None:
+            return self.max_batches
+        needed = -(-self.target_rows // self.batch_size)
+        return max(4 * needed, needed + 2)
+
+    def fingerprint(self) -> str:
+        """Stable hash of everything that decides the data (not where it is written)."""
+        payload = self.model_dump(mode="json", by_alias=True, exclude={"output_dir", "description"})
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """A dependency cycle as a path of names (first == last), or None."""
+    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for dep in sorted(graph.get(node, ())):
+            if dep not in graph:
+                continue
+            if state.get(dep) == 1:
+                return stack[stack.index(dep):] + [dep]
+            if dep not in state:
+                found = visit(dep)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for name in graph:
+        if name not in state:
+            found = visit(name)
+            if found:
+                return found
+    return None

@@ -1,0 +1,1 @@
+"""Tables and their files, InstructLab taxonomies, and the run store."""

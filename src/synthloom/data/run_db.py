@@ -1,0 +1,152 @@
+"""run.sqlite: committed batches, the response cache, token usage and row lineage.
+
+A batch's shard files are renamed into place *before* its row here is committed; on resume,
+a shard with no committed batch row is an orphan and is removed (it will be regenerated,
+mostly from the cache)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS batches (
+  batch INTEGER PRIMARY KEY, accepted INTEGER NOT NULL, rejected INTEGER NOT NULL,
+  shard TEXT, rejected_file TEXT, committed_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS cache (
+  key TEXT PRIMARY KEY, model TEXT NOT NULL, response TEXT NOT NULL,
+  prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS usage (
+  batch INTEGER NOT NULL, column_name TEXT NOT NULL, model TEXT NOT NULL,
+  calls INTEGER NOT NULL, cached_calls INTEGER NOT NULL,
+  prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL,
+  PRIMARY KEY (batch, column_name, model));
+CREATE TABLE IF NOT EXISTS rejections (
+  batch INTEGER NOT NULL, column_name TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
+  PRIMARY KEY (batch, column_name, reason));
+CREATE TABLE IF NOT EXISTS lineage (
+  row_id TEXT PRIMARY KEY, batch INTEGER NOT NULL, status TEXT NOT NULL, data TEXT NOT NULL);
+"""
+
+
+@dataclass
+class CachedResponse:
+    texts: list[str]
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass
+class UsageRow:
+    column: str
+    model: str
+    calls: int = 0
+    cached_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class RunDB:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # ---- meta ----
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # ---- cache ----
+    def cache_get(self, key: str) -> CachedResponse | None:
+        row = self.conn.execute(
+            "SELECT response, prompt_tokens, completion_tokens FROM cache WHERE key=?", (key,)
+        ).fetchone()
+        if row is None:
+            return None
+        return CachedResponse(json.loads(row[0]), row[1], row[2])
+
+    def cache_put(self, key: str, model: str, resp: CachedResponse) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?, ?, ?)",
+            (key, model, json.dumps(resp.texts), resp.prompt_tokens, resp.completion_tokens, time.time()),
+        )
+
+    # ---- batches ----
+    def committed_batches(self) -> dict[int, tuple[int, int, str | None, str | None]]:
+        rows = self.conn.execute("SELECT batch, accepted, rejected, shard, rejected_file FROM batches")
+        return {b: (a, r, s, rf) for b, a, r, s, rf in rows}
+
+    def commit_batch(
+        self,
+        batch: int,
+        accepted: int,
+        rejected: int,
+        shard: str | None,
+        rejected_file: str | None,
+        usage: list[UsageRow],
+        rejections: dict[tuple[str, str], int],
+        lineage: list[tuple[str, str, dict[str, Any]]],
+    ) -> None:
+        """Everything about one batch in one transaction: it happened entirely or not at all."""
+        with self.conn:
+            self.conn.execute("BEGIN")
+            self.conn.execute(
+                "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?)",
+                (batch, accepted, rejected, shard, rejected_file, time.time()),
+            )
+            self.conn.executemany(
+                "INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (batch, u.column, u.model, u.calls, u.cached_calls, u.prompt_tokens, u.completion_tokens, u.cost_usd)
+                    for u in usage
+                ],
+            )
+            self.conn.executemany(
+                "INSERT INTO rejections VALUES (?, ?, ?, ?)",
+                [(batch, col, reason, n) for (col, reason), n in rejections.items()],
+            )
+            self.conn.executemany(
+                "INSERT INTO lineage VALUES (?, ?, ?, ?)",
+                [(rid, batch, status, json.dumps(data, default=str)) for rid, status, data in lineage],
+            )
+
+    def reset_results(self) -> None:
+        """Forget generated rows but keep the response cache (a rerun reuses it)."""
+        with self.conn:
+            self.conn.execute("BEGIN")
+            for table in ("batches", "usage", "rejections", "lineage"):
+                self.conn.execute(f"DELETE FROM {table}")
+
+    # ---- summaries ----
+    def usage_totals(self) -> list[UsageRow]:
+        rows = self.conn.execute(
+            "SELECT column_name, model, SUM(calls), SUM(cached_calls), SUM(prompt_tokens), "
+            "SUM(completion_tokens), SUM(cost_usd) FROM usage GROUP BY column_name, model ORDER BY column_name"
+        )
+        return [UsageRow(*r) for r in rows]
+
+    def rejection_totals(self) -> list[tuple[str, str, int]]:
+        rows = self.conn.execute(
+            "SELECT column_name, reason, SUM(count) FROM rejections GROUP BY column_name, reason "
+            "ORDER BY SUM(count) DESC"
+        )
+        return [tuple(r) for r in rows]
+
+    def lineage_of(self, row_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT data FROM lineage WHERE row_id=?", (row_id,)).fetchone()
+        return json.loads(row[0]) if row else None

@@ -1,0 +1,139 @@
+"""Read an InstructLab taxonomy (qna.yaml versions 1-3) into seed rows.
+
+One row per seed example: knowledge leaves give a context with its question/answer pairs;
+skill leaves give a question and answer, with a context for grounded skills."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from synthloom.config.errors import SynthloomError
+
+KINDS = ("knowledge", "compositional_skills", "foundational_skills")
+SUPPORTED_VERSIONS = (1, 2, 3)
+
+
+class TaxonomyError(SynthloomError):
+    pass
+
+
+@dataclass
+class Leaf:
+    path: str  # e.g. knowledge/science/animals/birds/black_capped_chickadee
+    kind: str
+    file: Path
+    version: int
+    created_by: str | None
+    domain: str | None
+    task_description: str | None
+    document_outline: str | None
+    document: dict[str, Any] | None
+    seed_examples: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def grounded(self) -> bool:
+        return self.kind == "knowledge" or any(ex.get("context") for ex in self.seed_examples)
+
+
+def find_leaves(root: str | Path) -> list[Path]:
+    root = Path(root)
+    if not root.is_dir():
+        raise TaxonomyError(f"taxonomy directory {root} does not exist; check the path")
+    files = sorted(root.rglob("qna.yaml"))
+    if not files:
+        raise TaxonomyError(f"taxonomy directory {root} has no qna.yaml files; point at the taxonomy root")
+    return files
+
+
+def load_leaf(file: Path, root: Path) -> Leaf:
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f":{mark.line + 1}" if mark else ""
+        raise TaxonomyError(f"{file}{at}: is not valid YAML ({getattr(exc, 'problem', exc)}); fix the syntax") from None
+    if not isinstance(data, dict):
+        raise TaxonomyError(f"{file}: must be a YAML mapping with `seed_examples`")
+    rel = file.parent.relative_to(root).as_posix()
+    kind = rel.split("/", 1)[0]
+    if kind not in KINDS:
+        raise TaxonomyError(f"{file}: leaf is outside {', '.join(KINDS)}; move it under one of them")
+    version = data.get("version", 1)
+    if version not in SUPPORTED_VERSIONS:
+        raise TaxonomyError(f"{file}: version {version!r} is not supported; use one of {SUPPORTED_VERSIONS}")
+    examples = data.get("seed_examples")
+    if not isinstance(examples, list) or not examples:
+        raise TaxonomyError(f"{file}: has no `seed_examples`; add at least one example")
+    for i, ex in enumerate(examples):
+        _check_example(file, kind, i, ex)
+    return Leaf(
+        path=rel,
+        kind=kind,
+        file=file,
+        version=version,
+        created_by=data.get("created_by"),
+        domain=data.get("domain"),
+        task_description=data.get("task_description"),
+        document_outline=data.get("document_outline"),
+        document=data.get("document"),
+        seed_examples=examples,
+    )
+
+
+def _check_example(file: Path, kind: str, i: int, ex: Any) -> None:
+    where = f"{file}: seed_examples[{i}]"
+    if not isinstance(ex, dict):
+        raise TaxonomyError(f"{where} must be a mapping")
+    if kind == "knowledge":
+        if not str(ex.get("context") or "").strip():
+            raise TaxonomyError(f"{where} has no `context`; knowledge examples need one")
+        qas = ex.get("questions_and_answers")
+        if not isinstance(qas, list) or not qas:
+            raise TaxonomyError(f"{where} has no `questions_and_answers`; knowledge examples need them")
+        for j, qa in enumerate(qas):
+            if not isinstance(qa, dict) or not qa.get("question") or not qa.get("answer"):
+                raise TaxonomyError(f"{where}.questions_and_answers[{j}] needs a `question` and an `answer`")
+    elif not ex.get("question") or not ex.get("answer"):
+        raise TaxonomyError(f"{where} needs a `question` and an `answer`")
+
+
+def load_taxonomy(root: str | Path, kinds: list[str] | None = None) -> list[Leaf]:
+    root = Path(root)
+    leaves = [load_leaf(f, root) for f in find_leaves(root)]
+    if kinds:
+        leaves = [leaf for leaf in leaves if leaf.kind in kinds]
+        if not leaves:
+            raise TaxonomyError(f"taxonomy {root} has no leaves of kind {', '.join(kinds)}")
+    return leaves
+
+
+def _clean(text: Any) -> str:
+    return str(text or "").strip()
+
+
+def taxonomy_rows(root: str | Path, kinds: list[str] | None = None) -> list[dict[str, Any]]:
+    """Seed rows in a stable order (leaf path, then example order)."""
+    rows: list[dict[str, Any]] = []
+    for leaf in load_taxonomy(root, kinds):
+        for i, ex in enumerate(leaf.seed_examples):
+            qas = ex.get("questions_and_answers") or [{"question": ex.get("question"), "answer": ex.get("answer")}]
+            qas = [{"question": _clean(qa.get("question")), "answer": _clean(qa.get("answer"))} for qa in qas]
+            rows.append(
+                {
+                    "leaf": leaf.path,
+                    "leaf_kind": leaf.kind,
+                    "example": i,
+                    "domain": leaf.domain or "",
+                    "task_description": _clean(leaf.task_description),
+                    "document_outline": _clean(leaf.document_outline),
+                    "context": _clean(ex.get("context")),
+                    "question": qas[0]["question"],
+                    "answer": qas[0]["answer"],
+                    "questions_and_answers": qas,
+                }
+            )
+    return rows

@@ -1,0 +1,111 @@
+"""One batch: a pure function of (recipe, batch index, seed, cache). Any executor can run it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import jinja2
+
+from synthloom.config.recipe import Recipe
+from synthloom.config.templates import template_env
+from synthloom.data.run_db import UsageRow
+from synthloom.generate.cells import CellContext, CellRejected, RowState
+from synthloom.generate.columns import BatchEnv, ColumnGenerator
+from synthloom.generate.model_calls import ModelCaller, UsageTally
+from synthloom.generate.plan import column_levels
+
+FILTER_COLUMN = "_filter"
+
+
+@dataclass
+class BatchResult:
+    batch: int
+    accepted: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    lineage: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    usage: list[UsageRow] = field(default_factory=list)
+
+    @property
+    def rejections(self) -> Counter[tuple[str, str]]:
+        return Counter((r["_column"], _reason_label(r["_reason"])) for r in self.rejected)
+
+    @property
+    def tokens(self) -> int:
+        return sum(u.prompt_tokens + u.completion_tokens for u in self.usage)
+
+    @property
+    def cost(self) -> float:
+        return sum(u.cost_usd for u in self.usage)
+
+
+def _reason_label(reason: str) -> str:
+    """Group reasons for the summary: drop the variable tail (URLs, positions)."""
+    return reason if len(reason) <= 120 else reason[:117] + "..."
+
+
+class BatchRunner:
+    """Holds what batches share (generators, model callers); `run(i)` makes batch i."""
+
+    def __init__(self, recipe: Recipe, generators: dict[str, ColumnGenerator], callers: dict[str, ModelCaller]):
+        self.recipe = recipe
+        self.generators = generators
+        self.callers = callers
+        self.levels = column_levels(recipe)
+        env = template_env()
+        self.filters = [(f.label, env.compile_expression(f.expr, undefined_to_none=False)) for f in recipe.filters]
+        self.dropped = {c.name for c in recipe.columns if c.drop}
+
+    def row_id(self, batch: int, position: int) -> str:
+        return f"b{batch:05d}-r{position:04d}"
+
+    async def run(self, batch: int, size: int | None = None) -> BatchResult:
+        size = size or self.recipe.batch_size
+        tally = UsageTally()
+        env = BatchEnv(self.callers, tally)
+        rows = [
+            RowState(self.row_id(batch, i), batch, batch * self.recipe.batch_size + i) for i in range(size)
+        ]
+        outcomes = await asyncio.gather(*(self._run_row(row, env) for row in rows))
+        result = BatchResult(batch=batch, usage=list(tally.rows.values()))
+        for row, failure in zip(rows, outcomes):
+            lineage = {"batch": batch, "row_index": row.index, **row.lineage}
+            if failure is None:
+                out = {"_row_id": row.row_id}
+                out.update({k: v for k, v in row.values.items() if k not in self.dropped})
+                result.accepted.append(out)
+                result.lineage.append((row.row_id, "accepted", lineage))
+            else:
+                column, reason = failure
+                out = {"_row_id": row.row_id, "_batch": batch, "_column": column, "_reason": reason}
+                out.update(row.values)
+                result.rejected.append(out)
+                result.lineage.append((row.row_id, "rejected", {**lineage, "column": column, "reason": reason}))
+        return result
+
+    async def _run_row(self, row: RowState, env: BatchEnv) -> tuple[str, str] | None:
+        """None if the row is accepted, else (column, reason)."""
+        for level in self.levels:
+            cells = [self._cell(name, row, env) for name in level]
+            results = await asyncio.gather(*cells) if len(cells) > 1 else [await cells[0]]
+            for name, (ok, value) in zip(level, results):
+                if not ok:
+                    return name, value
+                row.values[name] = value
+        for label, check in self.filters:
+            try:
+                passed = check(**row.values)
+            except (jinja2.TemplateError, TypeError, ValueError, KeyError) as exc:
+                return FILTER_COLUMN, f"filter '{label}' could not be evaluated: {exc}"
+            if not passed:
+                return FILTER_COLUMN, f"filter '{label}' is false"
+        return None
+
+    async def _cell(self, name: str, row: RowState, env: BatchEnv) -> tuple[bool, Any]:
+        ctx = CellContext(self.recipe.seed, row, name)
+        try:
+            return True, await self.generators[name].generate(ctx, env)
+        except CellRejected as exc:
+            return False, exc.reason

@@ -1,0 +1,178 @@
+"""LLM columns: free text, structured JSON, and judges that score on a rubric."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from typing import Any
+
+import jinja2
+
+from synthloom.config import columns as C
+from synthloom.config.errors import SynthloomError
+from synthloom.config.templates import template_env
+from synthloom.generate.cells import CellContext, CellRejected
+from synthloom.generate.columns.base import BatchEnv, ColumnGenerator
+from synthloom.models.protocol import GenerationRequest, GenerationResult, ModelCallError
+from synthloom.models.structured import StructuredOutputError, generate_structured
+
+JUDGE_SYSTEM = "You are a strict, fair grader. You reply with JSON only."
+
+
+def render(template: jinja2.Template, values: dict[str, Any]) -> str:
+    try:
+        return template.render(**values)
+    except jinja2.TemplateError as exc:
+        raise CellRejected(f"prompt template failed: {exc}") from None
+
+
+class _LLMGenerator(ColumnGenerator):
+    def __init__(self, config: Any, **_: Any):
+        super().__init__(config)
+        env = template_env()
+        self.prompt = env.from_string(config.prompt)
+        self.system = env.from_string(config.system_prompt) if config.system_prompt else None
+        digest = hashlib.sha256((config.prompt + "\0" + (config.system_prompt or "")).encode())
+        self.template_hash = digest.hexdigest()[:12]
+
+    def schema(self) -> dict[str, Any] | None:
+        return None
+
+    def build_request(self, ctx: CellContext, *, mode: str = "chat", n: int = 1) -> GenerationRequest:
+        cfg = self.config
+        prompt = render(self.prompt, ctx.row.values)
+        common = dict(
+            temperature=cfg.temperature,
+            top_p=cfg.top_p,
+            max_tokens=cfg.max_tokens,
+            stop=tuple(cfg.stop) if cfg.stop else None,
+            n=n,
+            json_schema=self.schema(),
+            seed=ctx.model_seed(),
+        )
+        if mode == "completion":
+            system = render(self.system, ctx.row.values) if self.system else ""
+            return GenerationRequest(prompt=system + prompt, **common)
+        messages = []
+        if self.system is not None:
+            messages.append(("system", render(self.system, ctx.row.values)))
+        messages.append(("user", prompt))
+        return GenerationRequest(messages=tuple(messages), **common)
+
+    def record(self, ctx: CellContext, result: GenerationResult, usage: Any) -> None:
+        ctx.row.lineage.setdefault("llm", {})[self.name] = {
+            "model": self.config.model,
+            "model_id": result.model,
+            "template": self.template_hash,
+            "latency_s": round(result.latency_s, 4),
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "cached": result.cached,
+        }
+
+    async def _call(self, request: GenerationRequest, ctx: CellContext, env: BatchEnv) -> GenerationResult:
+        caller = env.callers[self.config.model]
+        try:
+            return await caller.call(request, self.name, env.tally)
+        except ModelCallError as exc:
+            raise CellRejected(exc.reason) from None
+
+    async def _structured(self, ctx: CellContext, env: BatchEnv, repair: bool = True) -> Any:
+        request = self.build_request(ctx)
+
+        async def call(req: GenerationRequest) -> GenerationResult:
+            return await self._call(req, ctx, env)
+
+        try:
+            value, result, usage = await generate_structured(call, request, repair=repair)
+        except StructuredOutputError as exc:
+            raise CellRejected(exc.reason) from None
+        self.record(ctx, result, usage)
+        return value
+
+
+class LLMTextGenerator(_LLMGenerator):
+    kind = "llm_text"
+
+    async def generate(self, ctx: CellContext, env: BatchEnv) -> Any:
+        cfg: C.LLMTextColumn = self.config
+        request = self.build_request(ctx, mode=cfg.mode, n=cfg.n)
+        result = await self._call(request, ctx, env)
+        self.record(ctx, result, result.usage)
+        texts = [t.strip() for t in result.texts]
+        if not any(texts):
+            raise CellRejected("model returned empty text")
+        return texts if cfg.n > 1 else texts[0]
+
+
+class LLMStructuredGenerator(_LLMGenerator):
+    kind = "llm_structured"
+
+    def __init__(self, config: C.LLMStructuredColumn, **kw: Any):
+        super().__init__(config, **kw)
+        self._schema = config.output_schema or _schema_from_model(config.name, config.schema_model or "")
+
+    def schema(self) -> dict[str, Any]:
+        return self._schema
+
+    async def generate(self, ctx: CellContext, env: BatchEnv) -> Any:
+        return await self._structured(ctx, env)
+
+
+class JudgeGenerator(_LLMGenerator):
+    """Renders the user's prompt (what to judge), appends the rubric, and asks for integer
+    scores per attribute; the schema uses an enum so grammars constrain it exactly."""
+
+    kind = "judge"
+
+    def __init__(self, config: C.JudgeColumn, **kw: Any):
+        if config.system_prompt is None:
+            config = config.model_copy(update={"system_prompt": JUDGE_SYSTEM})
+        super().__init__(config, **kw)
+        scores = list(range(config.min_score, config.max_score + 1))
+        self._schema = {
+            "type": "object",
+            "properties": {a: {"type": "integer", "enum": scores} for a in config.attributes},
+            "required": list(config.attributes),
+            "additionalProperties": False,
+        }
+        rubric = "\n".join(f"- {a}: {d}" for a, d in config.attributes.items())
+        self.rubric = (
+            f"\n\nScore it on each attribute with an integer from {config.min_score} (worst) "
+            f"to {config.max_score} (best):\n{rubric}\n"
+            f"Reply with a JSON object with the keys {', '.join(config.attributes)}."
+        )
+
+    def schema(self) -> dict[str, Any]:
+        return self._schema
+
+    def build_request(self, ctx: CellContext, *, mode: str = "chat", n: int = 1) -> GenerationRequest:
+        req = super().build_request(ctx)
+        messages = list(req.messages or ())
+        role, content = messages[-1]
+        messages[-1] = (role, content + self.rubric)
+        return GenerationRequest(
+            messages=tuple(messages),
+            temperature=req.temperature,
+            top_p=req.top_p,
+            max_tokens=req.max_tokens,
+            stop=req.stop,
+            json_schema=req.json_schema,
+            seed=req.seed,
+        )
+
+    async def generate(self, ctx: CellContext, env: BatchEnv) -> Any:
+        return await self._structured(ctx, env)
+
+
+def _schema_from_model(column: str, path: str) -> dict[str, Any]:
+    module_name, _, attr = path.partition(":")
+    try:
+        model = getattr(importlib.import_module(module_name), attr)
+        return model.model_json_schema()
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise SynthloomError(
+            f"column '{column}': schema_model '{path}' cannot be loaded ({exc}); "
+            "give it as package.module:ModelClass importable from here"
+        ) from None
+

@@ -1,0 +1,68 @@
+"""Validator columns: check another column with a JSON Schema, a regex, or Python code in a
+sandbox. The cell is {"valid": bool, "error": str | None}; invalid rows are rejected unless
+`reject: false`."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import jsonschema
+
+from synthloom.config import columns as C
+from synthloom.generate.cells import CellContext, CellRejected
+from synthloom.generate.columns.base import BatchEnv, ColumnGenerator
+from synthloom.generate.sandbox import SandboxWorker
+
+
+class ValidatorGenerator(ColumnGenerator):
+    kind = "validator"
+
+    def __init__(self, config: Any, **_: Any):
+        super().__init__(config)
+        self._sandbox: SandboxWorker | None = None
+        if isinstance(config, C.JsonSchemaValidator):
+            self._validator = jsonschema.validators.validator_for(config.json_schema)(config.json_schema)
+        elif isinstance(config, C.RegexValidator):
+            self._regex = re.compile(config.pattern)
+        else:
+            self._sandbox = SandboxWorker(
+                config.code, timeout_s=config.timeout_s, memory_mb=config.memory_mb, column=config.name
+            )
+
+    async def start(self) -> None:
+        if self._sandbox is not None:
+            await self._sandbox.start()
+
+    async def check(self, value: Any, row: dict[str, Any]) -> str | None:
+        """None when valid, else the reason."""
+        cfg = self.config
+        if isinstance(cfg, C.JsonSchemaValidator):
+            if isinstance(value, str):
+                try:
+                    value = json.loads(value)
+                except json.JSONDecodeError as exc:
+                    return f"not valid JSON ({exc.msg})"
+            error = jsonschema.exceptions.best_match(self._validator.iter_errors(value))
+            if error is None:
+                return None
+            at = "/".join(str(p) for p in error.absolute_path) or "the top level"
+            return f"schema violation at {at}: {error.message}"
+        if isinstance(cfg, C.RegexValidator):
+            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            match = self._regex.fullmatch(text) if cfg.full_match else self._regex.search(text)
+            return None if match else f"does not match /{cfg.pattern}/"
+        assert self._sandbox is not None
+        return await self._sandbox.validate(value, row)
+
+    async def generate(self, ctx: CellContext, env: BatchEnv) -> Any:
+        cfg = self.config
+        error = await self.check(ctx.row.values.get(cfg.target), ctx.row.values)
+        if error is not None and cfg.reject:
+            raise CellRejected(f"{cfg.target}: {error}")
+        return {"valid": error is None, "error": error}
+
+    async def aclose(self) -> None:
+        if self._sandbox is not None:
+            await self._sandbox.aclose()

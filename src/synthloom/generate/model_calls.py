@@ -1,0 +1,86 @@
+"""Model calls as the engine makes them: through the response cache, counted per column
+and model (tokens, calls, cost)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from synthloom.config.endpoints import Price
+from synthloom.data.run_db import CachedResponse, UsageRow
+from synthloom.models.protocol import GenerationRequest, GenerationResult, LLMBackend, Usage
+
+
+class ResponseCache(Protocol):
+    def cache_get(self, key: str) -> CachedResponse | None: ...
+    def cache_put(self, key: str, model: str, resp: CachedResponse) -> None: ...
+
+
+class MemoryCache:
+    """For previews: same interface as run.sqlite's cache, nothing written."""
+
+    def __init__(self) -> None:
+        self._d: dict[str, CachedResponse] = {}
+
+    def cache_get(self, key: str) -> CachedResponse | None:
+        return self._d.get(key)
+
+    def cache_put(self, key: str, model: str, resp: CachedResponse) -> None:
+        self._d[key] = resp
+
+
+def cost_of(usage: Usage, price: Price | None) -> float:
+    if price is None:
+        return 0.0
+    return (usage.prompt_tokens * price.input_per_million + usage.completion_tokens * price.output_per_million) / 1e6
+
+
+@dataclass
+class UsageTally:
+    """Usage of one batch, keyed by (column, model alias)."""
+
+    rows: dict[tuple[str, str], UsageRow] = field(default_factory=dict)
+
+    def add(self, column: str, model: str, usage: Usage, cost: float, cached: bool) -> None:
+        row = self.rows.setdefault((column, model), UsageRow(column, model))
+        row.calls += 1
+        if cached:
+            row.cached_calls += 1
+            return  # a cached answer costs nothing now
+        row.prompt_tokens += usage.prompt_tokens
+        row.completion_tokens += usage.completion_tokens
+        row.cost_usd += cost
+
+    @property
+    def tokens(self) -> int:
+        return sum(r.prompt_tokens + r.completion_tokens for r in self.rows.values())
+
+    @property
+    def cost(self) -> float:
+        return sum(r.cost_usd for r in self.rows.values())
+
+
+class ModelCaller:
+    """One model alias as seen by the engine."""
+
+    def __init__(self, alias: str, backend: LLMBackend, cache: ResponseCache, price: Price | None):
+        self.alias = alias
+        self.backend = backend
+        self.cache = cache
+        self.price = price
+
+    async def call(self, request: GenerationRequest, column: str, tally: UsageTally) -> GenerationResult:
+        key = request.cache_key(self.backend.model_id)
+        hit = self.cache.cache_get(key)
+        if hit is not None:
+            usage = Usage(hit.prompt_tokens, hit.completion_tokens)
+            tally.add(column, self.alias, usage, 0.0, cached=True)
+            return GenerationResult(hit.texts, usage, 0.0, self.backend.model_id, cached=True)
+        result = await self.backend.generate(request)
+        tally.add(column, self.alias, result.usage, cost_of(result.usage, self.price), cached=False)
+        self.cache.cache_put(
+            key,
+            self.backend.model_id,
+            CachedResponse(result.texts, result.usage.prompt_tokens, result.usage.completion_tokens),
+        )
+        return result

@@ -1,0 +1,43 @@
+"""Live progress on the terminal: rows accepted / rejected, tokens per second, ETA."""
+
+from __future__ import annotations
+
+import time
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from synthloom.generate.engine import RunSummary
+
+
+class RichReporter:
+    def __init__(self, console: Console | None = None):
+        self.console = console or Console(stderr=True)
+        self.progress = Progress(
+            TextColumn("[bold]generating"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("accepted · [red]{task.fields[rejected]} rejected · {task.fields[tps]} tok/s"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=False,
+        )
+        self.task = None
+        self._t0 = time.perf_counter()
+        self._tokens0 = 0
+
+    def start(self, target: int, accepted: int, rejected: int, tokens: int) -> None:
+        self._t0 = time.perf_counter()
+        self._tokens0 = tokens  # a resumed run's totals include earlier sessions
+        self.progress.start()
+        self.task = self.progress.add_task("run", total=target, completed=accepted, rejected=rejected, tps="-")
+
+    def update(self, accepted: int, rejected: int, tokens: int) -> None:
+        elapsed = max(time.perf_counter() - self._t0, 1e-9)
+        rate = (tokens - self._tokens0) / elapsed
+        self.progress.update(self.task, completed=accepted, rejected=rejected, tps=f"{rate:,.0f}")
+
+    def finish(self, summary: RunSummary) -> None:
+        self.progress.stop()

@@ -1,0 +1,11 @@
+"""LLM backends behind one async protocol (protocol.py)."""
+
+from synthloom.models.protocol import (
+    GenerationRequest,
+    GenerationResult,
+    LLMBackend,
+    ModelCallError,
+    Usage,
+)
+
+__all__ = ["GenerationRequest", "GenerationResult", "LLMBackend", "ModelCallError", "Usage"]

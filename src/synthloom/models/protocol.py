@@ -1,0 +1,83 @@
+"""The one async protocol every LLM backend speaks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """A chat request (`messages`) or a plain completion (`prompt`)."""
+
+    messages: tuple[tuple[str, str], ...] | None = None  # (role, content)
+    prompt: str | None = None
+    temperature: float = 0.7
+    top_p: float = 1.0
+    max_tokens: int = 256
+    stop: tuple[str, ...] | None = None
+    n: int = 1
+    json_schema: dict[str, Any] | None = None
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.messages is None) == (self.prompt is None):
+            raise ValueError("a request has either messages (chat) or a prompt (completion)")
+
+    @property
+    def is_chat(self) -> bool:
+        return self.messages is not None
+
+    def message_dicts(self) -> list[dict[str, str]]:
+        return [{"role": r, "content": c} for r, c in (self.messages or ())]
+
+    def cache_key(self, model_id: str) -> str:
+        payload = asdict(self)
+        payload["model"] = model_id
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, default=list).encode()).hexdigest()
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def __add__(self, other: "Usage") -> "Usage":
+        return Usage(self.prompt_tokens + other.prompt_tokens, self.completion_tokens + other.completion_tokens)
+
+
+@dataclass
+class GenerationResult:
+    texts: list[str]
+    usage: Usage = field(default_factory=Usage)
+    latency_s: float = 0.0
+    model: str = ""
+    cached: bool = False
+
+    @property
+    def text(self) -> str:
+        return self.texts[0] if self.texts else ""
+
+
+class ModelCallError(Exception):
+    """A call that failed for good (after retries); `reason` goes into rejected/."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@runtime_checkable
+class LLMBackend(Protocol):
+    model_id: str
+    max_concurrency: int
+    supports_completions: bool
+
+    async def generate(self, request: GenerationRequest) -> GenerationResult: ...
+
+    async def check(self) -> None:
+        """Raise a SynthloomError with one clear sentence if the model cannot be used."""
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,1 @@
+"""Tools for testing recipes without a GPU: a scripted OpenAI-compatible server."""
