@@ -9,6 +9,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from synthloom.config.templates import expression_variables, template_variables
 
+import jinja2
+
+
+def _check_template(source: str) -> None:
+    try:
+        template_variables(source)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ValueError(f"template has a Jinja2 syntax error on its line {exc.lineno}: {exc.message}") from None
+
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 HELPSTEER2_ATTRIBUTES: dict[str, str] = {
@@ -173,7 +182,7 @@ class _LLMColumn(_Column):
     @classmethod
     def _parses(cls, v: str | None) -> str | None:
         if v is not None:
-            template_variables(v)  # raises on a syntax error
+            _check_template(v)
         return v
 
     def references(self) -> set[str]:
@@ -241,7 +250,7 @@ class ExpressionColumn(_Column):
     @field_validator("template")
     @classmethod
     def _parses(cls, v: str) -> str:
-        template_variables(v)
+        _check_template(v)
         return v
 
     def references(self) -> set[str]:

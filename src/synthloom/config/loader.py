@@ -48,9 +48,14 @@ def parse_recipe(text: str, *, source: str = "<recipe>", base_dir: Path | None =
 
 
 def _explain(exc: ValidationError, root: yaml.Node | None, data: dict[str, Any], source: str) -> RecipeError:
-    err = exc.errors(include_url=False)[0]
+    # A misspelled field also makes the real one "missing": report the misspelling first.
+    errors = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
+    err = errors[0]
     loc = list(err["loc"])
+    discriminator = str(err.get("ctx", {}).get("discriminator", "")).strip("'")
     node, path = _locate(root, loc)
+    if err["type"] == "union_tag_invalid" and discriminator:
+        node = _locate(root, loc + [discriminator])[0] or node
     msg = err["msg"].removeprefix("Value error, ")
     kind = err["type"]
     where = _describe(path, data)
@@ -61,11 +66,11 @@ def _explain(exc: ValidationError, root: yaml.Node | None, data: dict[str, Any],
     elif kind == "union_tag_invalid":
         ctx = err.get("ctx", {})
         text = (
-            f"{where} has {ctx.get('discriminator', 'kind')} {ctx.get('tag')!r}, which is not known; "
+            f"{where} has {discriminator or 'kind'} {ctx.get('tag')!r}, which is not known; "
             f"use one of {ctx.get('expected_tags')}"
         )
     elif kind == "union_tag_not_found":
-        text = f"{where} needs a {err.get('ctx', {}).get('discriminator', '`kind`')} field"
+        text = f"{where} needs a `{discriminator or 'kind'}` field"
     else:
         text = f"{where}: {msg}" if where else msg
     if len(exc.errors()) > 1:
@@ -113,12 +118,13 @@ def _line_of_named_column(root: yaml.Node | None, msg: str) -> int | None:
     """Recipe-level errors quote a column name; point at that column's line."""
     if not isinstance(root, yaml.MappingNode):
         return None
+    found = None
     for k, v in root.value:
         if k.value == "columns" and isinstance(v, yaml.SequenceNode):
             for item in v.value:
                 if isinstance(item, yaml.MappingNode):
                     for ik, iv in item.value:
                         if ik.value == "name" and f"'{iv.value}'" in msg:
-                            return item.start_mark.line + 1
-            return v.start_mark.line + 1
+                            found = item.start_mark.line + 1  # the last one: a duplicate's second use
+            return found or v.start_mark.line + 1
     return None

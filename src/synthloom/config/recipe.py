@@ -94,6 +94,10 @@ class Recipe(BaseModel):
                     f"(defined: {', '.join(self.models) or 'none'})"
                 )
         for f in self.filters:
+            try:
+                filter_variables(f.expr)
+            except Exception as exc:  # jinja2.TemplateSyntaxError
+                raise ValueError(f"filter '{f.label}' is not a valid expression: {exc}") from None
             missing = sorted(filter_variables(f.expr) - seen)
             if missing:
                 raise ValueError(f"filter '{f.label}' refers to unknown column(s) {', '.join(missing)}")

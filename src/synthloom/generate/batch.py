@@ -9,6 +9,7 @@ from typing import Any
 
 import jinja2
 
+from synthloom.config.columns import filter_variables
 from synthloom.config.recipe import Recipe
 from synthloom.config.templates import template_env
 from synthloom.data.run_db import UsageRow
@@ -55,7 +56,14 @@ class BatchRunner:
         self.callers = callers
         self.levels = column_levels(recipe)
         env = template_env()
-        self.filters = [(f.label, env.compile_expression(f.expr, undefined_to_none=False)) for f in recipe.filters]
+        # Each filter runs right after the level that completes its inputs, so a row that
+        # fails it early costs no further model calls.
+        done_after = {name: i for i, level in enumerate(self.levels) for name in level}
+        self.filters_after: dict[int, list[tuple[str, Any]]] = {}
+        for f in recipe.filters:
+            due = max((done_after[v] for v in filter_variables(f.expr)), default=0)
+            compiled = env.compile_expression(f.expr, undefined_to_none=False)
+            self.filters_after.setdefault(due, []).append((f.label, compiled))
         self.dropped = {c.name for c in recipe.columns if c.drop}
 
     def row_id(self, batch: int, position: int) -> str:
@@ -87,20 +95,20 @@ class BatchRunner:
 
     async def _run_row(self, row: RowState, env: BatchEnv) -> tuple[str, str] | None:
         """None if the row is accepted, else (column, reason)."""
-        for level in self.levels:
+        for i, level in enumerate(self.levels):
             cells = [self._cell(name, row, env) for name in level]
             results = await asyncio.gather(*cells) if len(cells) > 1 else [await cells[0]]
             for name, (ok, value) in zip(level, results):
                 if not ok:
                     return name, value
                 row.values[name] = value
-        for label, check in self.filters:
-            try:
-                passed = check(**row.values)
-            except (jinja2.TemplateError, TypeError, ValueError, KeyError) as exc:
-                return FILTER_COLUMN, f"filter '{label}' could not be evaluated: {exc}"
-            if not passed:
-                return FILTER_COLUMN, f"filter '{label}' is false"
+            for label, check in self.filters_after.get(i, ()):
+                try:
+                    passed = check(**row.values)
+                except (jinja2.TemplateError, TypeError, ValueError, KeyError) as exc:
+                    return FILTER_COLUMN, f"filter '{label}' could not be evaluated: {exc}"
+                if not passed:
+                    return FILTER_COLUMN, f"filter '{label}' is false"
         return None
 
     async def _cell(self, name: str, row: RowState, env: BatchEnv) -> tuple[bool, Any]:

@@ -16,6 +16,8 @@ from synthloom.models.endpoint_pool import EndpointPool
 from synthloom.models.protocol import GenerationRequest, GenerationResult, ModelCallError, Usage
 
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+# Errors that will repeat for every request (bad key, wrong model or path): stop the run.
+FATAL_STATUS = {401, 403, 404}
 
 
 class _Retryable(Exception):
@@ -126,6 +128,11 @@ class OpenAIBackend:
             latency = time.perf_counter() - start
         if resp.status_code in RETRYABLE_STATUS:
             raise _Retryable(f"HTTP {resp.status_code} from {url}", _retry_after(resp))
+        if resp.status_code in FATAL_STATUS:
+            raise SynthloomError(
+                f"model '{self.alias}' at {url} answered HTTP {resp.status_code} ({_error_text(resp)}); "
+                f"check models.{self.alias} (model name, URL, API key)"
+            )
         if resp.status_code >= 400:
             raise ModelCallError(f"HTTP {resp.status_code} from {url}: {resp.text[:200]}")
         try:
@@ -152,3 +159,11 @@ def _retry_after(resp: httpx.Response) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
+
+
+def _error_text(resp: httpx.Response) -> str:
+    try:
+        err = resp.json().get("error", {})
+        return str(err.get("message") if isinstance(err, dict) else err)[:200]
+    except ValueError:
+        return resp.text[:200]

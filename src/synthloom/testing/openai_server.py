@@ -6,7 +6,6 @@ faults are drawn per request from a seeded generator (so retries can succeed). R
     python -m synthloom.testing.openai_server --port 8000 --latency 0.05 --fault-rate 0.3
 """
 
-from __future__ import annotations
 
 import argparse
 import asyncio
@@ -40,6 +39,8 @@ class ScriptedModel:
         self._fault_rng = random.Random(script.seed)
         self._lock = threading.Lock()
         self.requests = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.faults_injected: dict[str, int] = {}
 
     def draw_fault(self) -> str | None:
@@ -103,6 +104,14 @@ def build_app(model: ScriptedModel) -> Any:
         return None
 
     async def _complete(request: Request, chat: bool) -> Any:
+        model.in_flight += 1
+        model.max_in_flight = max(model.max_in_flight, model.in_flight)
+        try:
+            return await _answer(request, chat)
+        finally:
+            model.in_flight -= 1
+
+    async def _answer(request: Request, chat: bool) -> Any:
         body = await request.json()
         kind = model.draw_fault()
         if model.script.latency_s:
@@ -152,7 +161,7 @@ def build_app(model: ScriptedModel) -> Any:
 
     @app.get("/stats")
     async def stats() -> Any:
-        return {"requests": model.requests, "faults": model.faults_injected}
+        return {"requests": model.requests, "faults": model.faults_injected, "max_in_flight": model.max_in_flight}
 
     return app
 

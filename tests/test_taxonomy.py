@@ -1,0 +1,65 @@
+"""InstructLab taxonomies: every bundled qna.yaml loads; malformed leaves name the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from synthloom.data.taxonomy import TaxonomyError, find_leaves, load_taxonomy, taxonomy_rows
+
+
+def test_every_fixture_leaf_loads(taxonomy_dir):
+    files = find_leaves(taxonomy_dir)
+    leaves = load_taxonomy(taxonomy_dir)
+    assert len(leaves) == len(files) >= 15
+    kinds = {leaf.kind for leaf in leaves}
+    assert kinds == {"knowledge", "compositional_skills", "foundational_skills"}
+    chickadee = next(leaf for leaf in leaves if leaf.path.endswith("black_capped_chickadee"))
+    assert chickadee.version == 3 and chickadee.document["patterns"] == ["chickadee.md"]
+
+
+def test_knowledge_rows_carry_context_and_all_qa_pairs(taxonomy_dir):
+    rows = taxonomy_rows(taxonomy_dir, ["knowledge"])
+    assert {r["leaf_kind"] for r in rows} == {"knowledge"}
+    assert all(r["context"] and len(r["questions_and_answers"]) >= 1 for r in rows)
+    first = rows[0]
+    assert first["question"] == first["questions_and_answers"][0]["question"]
+    assert not first["question"].endswith("\n")
+
+
+def test_skill_rows_have_question_and_answer(taxonomy_dir):
+    rows = taxonomy_rows(taxonomy_dir, ["compositional_skills"])
+    grounded = [r for r in rows if "grounded" in r["leaf"]]
+    assert grounded and all(r["context"] for r in grounded)
+    assert all(r["question"] and r["answer"] for r in rows)
+
+
+def _leaf(tmp_path: Path, rel: str, text: str) -> Path:
+    d = tmp_path / rel
+    d.mkdir(parents=True)
+    (d / "qna.yaml").write_text(text)
+    return d / "qna.yaml"
+
+
+@pytest.mark.parametrize(
+    "rel, text, words",
+    [
+        ("compositional_skills/a", "version: 3\ntask_description: x\n", "has no `seed_examples`"),
+        ("compositional_skills/b", "version: 9\nseed_examples: [{question: q, answer: a}]\n", "version 9"),
+        ("compositional_skills/c", "version: 3\nseed_examples: [\n  - question: q\n", "not valid YAML"),
+        ("knowledge/d", "version: 3\nseed_examples:\n  - questions_and_answers: [{question: q, answer: a}]\n", "no `context`"),
+        ("compositional_skills/e", "version: 3\nseed_examples:\n  - question: q\n", "needs a `question` and an `answer`"),
+        ("elsewhere/f", "version: 3\nseed_examples: [{question: q, answer: a}]\n", "outside"),
+    ],
+)
+def test_malformed_leaf_names_the_file(tmp_path, rel, text, words):
+    file = _leaf(tmp_path, rel, text)
+    with pytest.raises(TaxonomyError) as info:
+        load_taxonomy(tmp_path)
+    assert str(file) in str(info.value) and words in str(info.value)
+
+
+def test_empty_taxonomy_dir(tmp_path):
+    with pytest.raises(TaxonomyError, match="has no qna.yaml"):
+        load_taxonomy(tmp_path)
