@@ -47,12 +47,13 @@ def _init_worker(path: str, n_ctx: int, n_threads: int) -> None:
     _LLM = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads, verbose=False)
 
 
-def _run(req: dict[str, Any]) -> tuple[list[str], int, int, float]:
+def _run(req: dict[str, Any]) -> tuple[list[str], int, int, float, bool]:
     from llama_cpp import LlamaGrammar
 
     start = time.perf_counter()
     texts: list[str] = []
     prompt_tokens = completion_tokens = 0
+    truncated = False
     grammar = None
     if req["json_schema"] is not None and req["messages"] is None:
         grammar = LlamaGrammar.from_json_schema(json.dumps(req["json_schema"]), verbose=False)
@@ -76,9 +77,10 @@ def _run(req: dict[str, Any]) -> tuple[list[str], int, int, float]:
         else:
             out = _LLM.create_completion(prompt=req["prompt"], grammar=grammar, **common)
             texts.append(out["choices"][0]["text"])
+        truncated = truncated or out["choices"][0].get("finish_reason") == "length"
         prompt_tokens += out["usage"]["prompt_tokens"]
         completion_tokens += out["usage"]["completion_tokens"]
-    return texts, prompt_tokens, completion_tokens, time.perf_counter() - start
+    return texts, prompt_tokens, completion_tokens, time.perf_counter() - start, truncated
 
 
 # ---- parent side ------------------------------------------------------------------------
@@ -130,13 +132,15 @@ class LlamaCppBackend:
         }
         loop = asyncio.get_running_loop()
         try:
-            texts, p_tok, c_tok, latency = await loop.run_in_executor(self._pool(), _run, payload)
+            texts, p_tok, c_tok, latency, truncated = await loop.run_in_executor(self._pool(), _run, payload)
         except BrokenProcessPool:
             self._executor = None
             raise ModelCallError(f"model '{self.alias}': the llama.cpp worker process died") from None
         except ValueError as exc:  # e.g. prompt longer than the context window
             raise ModelCallError(f"model '{self.alias}': {exc}") from None
-        return GenerationResult(texts=texts, usage=Usage(p_tok, c_tok), latency_s=latency, model=self.model_id)
+        return GenerationResult(
+            texts=texts, usage=Usage(p_tok, c_tok), latency_s=latency, model=self.model_id, truncated=truncated
+        )
 
     async def aclose(self) -> None:
         if self._executor is not None:

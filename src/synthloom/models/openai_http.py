@@ -150,6 +150,7 @@ class OpenAIBackend:
             usage=Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)),
             latency_s=latency,
             model=self.model_id,
+            truncated=any(c.get("finish_reason") == "length" for c in choices),
         )
 
 

@@ -55,6 +55,8 @@ class GenerationResult:
     latency_s: float = 0.0
     model: str = ""
     cached: bool = False
+    truncated: bool = False  # a sample stopped at max_tokens
+
 
     @property
     def text(self) -> str:

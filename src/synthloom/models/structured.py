@@ -66,6 +66,14 @@ async def generate_structured(
     value, why = parse_and_validate(result.text, request.json_schema)
     if why is None:
         return value, result, usage
+    if result.truncated:
+        # Asking again would be cut off at the same length: say what to change instead.
+        raise StructuredOutputError(
+            f"output was cut off at max_tokens={request.max_tokens} and {why}; raise max_tokens "
+            "or bound the schema's strings and arrays (maxLength, maxItems)",
+            usage,
+            [result],
+        )
     attempts = [result]
     if repair:
         fixed = await call(repair_request(request, result.text, why))
