@@ -27,6 +27,11 @@ def _start(path):
     )
 
 
+def _committed(run_dir) -> int:
+    shards = run_dir / "shards"
+    return len(list(shards.glob("part-*.parquet"))) if shards.is_dir() else 0
+
+
 @pytest.mark.slow
 def test_sigkill_and_resume_loses_and_duplicates_nothing(tmp_path, scripted_server):
     server = scripted_server(latency_s=0.01)
@@ -37,7 +42,13 @@ def test_sigkill_and_resume_loses_and_duplicates_nothing(tmp_path, scripted_serv
     run_dir = tmp_path / "runs" / "killed"
     for _ in range(12):
         proc = _start(path)
-        time.sleep(rng.uniform(0.8, 2.5))
+        # Kill at a random moment after this process has made some progress, so every
+        # cycle both commits batches and dies mid-way through others.
+        before = _committed(run_dir)
+        deadline = time.time() + 60
+        while _committed(run_dir) <= before and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, 0.25))
         if proc.poll() is not None:
             break
         os.kill(proc.pid, signal.SIGKILL)

@@ -15,6 +15,9 @@ from synthloom.config.errors import SynthloomError
 from synthloom.models.endpoint_pool import EndpointPool
 from synthloom.models.protocol import GenerationRequest, GenerationResult, ModelCallError, Usage
 
+# httpx's connection pool scans all its connections on every request; small pools keep
+# that cheap at high concurrency, so each endpoint gets one client per this many slots.
+SLOTS_PER_CLIENT = 8
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 # Errors that will repeat for every request (bad key, wrong model or path): stop the run.
 FATAL_STATUS = {401, 403, 404}
@@ -44,11 +47,15 @@ class OpenAIBackend:
                     f"model '{alias}' reads its API key from ${config.api_key_env}, which is not set; export it first"
                 )
             headers["Authorization"] = f"Bearer {key}"
-        self.client = httpx.AsyncClient(
-            headers=headers,
-            timeout=httpx.Timeout(config.timeout_s, connect=config.connect_timeout_s),
-            limits=httpx.Limits(max_connections=self.max_concurrency, max_keepalive_connections=self.max_concurrency),
-        )
+        timeout = httpx.Timeout(config.timeout_s, connect=config.connect_timeout_s)
+        limits = httpx.Limits(max_connections=SLOTS_PER_CLIENT, max_keepalive_connections=SLOTS_PER_CLIENT)
+        self.clients = [
+            [
+                httpx.AsyncClient(headers=headers, timeout=timeout, limits=limits)
+                for _ in range(-(-e.max_concurrency // SLOTS_PER_CLIENT))
+            ]
+            for e in config.endpoints
+        ]
         self._jitter = random.Random(rng_seed)
 
     async def check(self) -> None:
@@ -56,7 +63,7 @@ class OpenAIBackend:
         errors = []
         for url in self.pool.urls:
             try:
-                await self.client.get(url + "/models", timeout=self.config.connect_timeout_s)
+                await self.clients[0][0].get(url + "/models", timeout=self.config.connect_timeout_s)
                 return
             except httpx.TransportError as exc:
                 errors.append(f"{url} ({type(exc).__name__})")
@@ -66,7 +73,9 @@ class OpenAIBackend:
         )
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        for group in self.clients:
+            for client in group:
+                await client.aclose()
 
     def _body(self, req: GenerationRequest) -> tuple[str, dict[str, Any]]:
         body: dict[str, Any] = {
@@ -117,10 +126,12 @@ class OpenAIBackend:
         return delay
 
     async def _attempt(self, path: str, body: dict[str, Any], request: GenerationRequest) -> GenerationResult:
-        async with self.pool.lease() as url:
+        async with self.pool.lease() as (endpoint, slot):
+            url = self.pool.urls[endpoint]
+            client = self.clients[endpoint][slot // SLOTS_PER_CLIENT]
             start = time.perf_counter()
             try:
-                resp = await self.client.post(url + path, json=body)
+                resp = await client.post(url + path, json=body)
             except httpx.TimeoutException:
                 raise _Retryable(f"timed out after {self.config.timeout_s}s at {url}") from None
             except httpx.TransportError as exc:
