@@ -140,3 +140,21 @@ def test_shards_are_parquet_files_readable_alone(tmp_path, scripted_server):
     shards = sorted((summary.run_dir / "shards").glob("part-*.parquet"))
     assert len(shards) >= 3
     assert sum(pq.read_table(s).num_rows for s in shards) == 17
+
+
+def test_readme_example_recipe_runs(tmp_path, scripted_server, monkeypatch):
+    import yaml
+
+    from .conftest import ROOT
+
+    server = scripted_server(rules=[("Answer this customer", '{"steps": ["restart it", "update it"], "escalate": false}')])
+    recipe = yaml.safe_load((ROOT / "examples/support_qa.yaml").read_text())
+    recipe["models"]["teacher"]["endpoints"][0]["url"] = server.url
+    recipe["output_dir"] = str(tmp_path / "runs")
+    recipe["target_rows"] = 10
+    recipe["filters"] = ["score.helpfulness >= 0"]  # scripted scores are random
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    summary = _run(write(recipe, tmp_path / "r.yaml"))
+    assert summary.accepted == 10 and summary.cost_usd > 0
+    rows = open_existing(summary.run_dir).read_accepted().to_pylist()
+    assert all(r["answer"]["steps"] == ["restart it", "update it"] and r["steps_ok"]["valid"] for r in rows)
