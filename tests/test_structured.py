@@ -19,15 +19,8 @@ def test_parse_and_validate_explains_failures():
     assert "at n: 'x' is not of type 'integer'" in parse_and_validate('{"n": "x"}', SCHEMA)[1]
 
 
-def _backend(url):
-    cfg = OpenAIModel(provider="openai", model="m", endpoints=[{"url": url}], max_retries=0)
-    return OpenAIBackend("teacher", cfg)
-
-
-def test_one_repair_round_trip_fixes_a_bad_answer(scripted_server):
-    server = scripted_server(rules=[("FIRST TRY", "this is not json")])
-    backend = _backend(server.url)
-    request = GenerationRequest(messages=(("user", "FIRST TRY please"),), json_schema=SCHEMA)
+def _structured(url, request):
+    backend = OpenAIBackend("teacher", OpenAIModel(provider="openai", model="m", endpoints=[{"url": url}], max_retries=0))
 
     async def go():
         try:
@@ -35,7 +28,13 @@ def test_one_repair_round_trip_fixes_a_bad_answer(scripted_server):
         finally:
             await backend.aclose()
 
-    value, result, usage = asyncio.run(go())
+    return asyncio.run(go())
+
+
+def test_one_repair_round_trip_fixes_a_bad_answer(scripted_server):
+    server = scripted_server(rules=[("FIRST TRY", "this is not json")])
+    request = GenerationRequest(messages=(("user", "FIRST TRY please"),), json_schema=SCHEMA)
+    value, result, usage = _structured(server.url, request)
     assert isinstance(value["n"], int)
     assert server.model.requests == 2 and usage.prompt_tokens > result.usage.prompt_tokens
 
@@ -43,17 +42,9 @@ def test_one_repair_round_trip_fixes_a_bad_answer(scripted_server):
 def test_a_cell_that_stays_invalid_is_rejected_with_the_reason(scripted_server):
     schema = dict(SCHEMA, description="ALWAYS BAD")
     server = scripted_server(rules=[("ALWAYS BAD", '{"n": "seven"}')])
-    backend = _backend(server.url)
     request = GenerationRequest(messages=(("user", "ALWAYS BAD"),), json_schema=schema)
-
-    async def go():
-        try:
-            return await generate_structured(backend.generate, request)
-        finally:
-            await backend.aclose()
-
     try:
-        asyncio.run(go())
+        _structured(server.url, request)
     except StructuredOutputError as exc:
         assert "after one repair round-trip it still does not match the schema at n" in exc.reason
         assert len(exc.attempts) == 2

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from synthloom.cli.errors import friendly_errors
+from synthloom.cli.errors import INCOMPLETE, err_console, friendly_errors
 from synthloom.cli.render import print_summary, rows_table
 from synthloom.config import Recipe, load_recipe
 from synthloom.config.errors import SynthloomError
@@ -39,10 +39,12 @@ def _run(recipe: Recipe, resume: bool, overwrite: bool, quiet: bool) -> None:
     summary = asyncio.run(generate_run(recipe, resume=resume, overwrite=overwrite, reporter=reporter))
     print_summary(console, summary)
     if summary.status != "complete":
-        raise SynthloomError(
-            f"the run stopped at {summary.accepted} of {summary.target} rows ({summary.status.replace('_', ' ')}); "
-            "see the rejection reasons above, then raise max_batches / the budget or relax the filters"
+        err_console.print(
+            f"[yellow]stopped:[/] {summary.accepted} of {summary.target} rows ({summary.status.replace('_', ' ')}); "
+            "see the rejection reasons above, then raise max_batches or the budget, or relax the filters, "
+            "and continue with --resume"
         )
+        raise typer.Exit(INCOMPLETE)
 
 
 @app.command()

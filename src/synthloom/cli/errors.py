@@ -14,6 +14,7 @@ from synthloom.config.errors import SynthloomError
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 USER_ERROR = 2
+INCOMPLETE = 3  # the run stopped cleanly before its target (budget, max_batches)
 
 
 def friendly_errors(func: F) -> F:

@@ -73,30 +73,26 @@ class SubcategorySampler(_Sampler):
         return {self.parent}
 
 
-class UniformSampler(_Sampler):
-    type: Literal["uniform"]
-    low: float
-    high: float
-
+class _RangeSampler(_Sampler):
     @model_validator(mode="after")
-    def _ordered(self) -> "UniformSampler":
-        if self.high < self.low:
+    def _ordered(self) -> "_RangeSampler":
+        if self.high < self.low:  # type: ignore[attr-defined]
             raise ValueError("high must be >= low")
         return self
 
 
-class IntSampler(_Sampler):
+class UniformSampler(_RangeSampler):
+    type: Literal["uniform"]
+    low: float
+    high: float
+
+
+class IntSampler(_RangeSampler):
     """Integers in [low, high], both included."""
 
     type: Literal["int"]
     low: int
     high: int
-
-    @model_validator(mode="after")
-    def _ordered(self) -> "IntSampler":
-        if self.high < self.low:
-            raise ValueError("high must be >= low")
-        return self
 
 
 class GaussianSampler(_Sampler):

@@ -114,8 +114,14 @@ class Recipe(BaseModel):
         return max(4 * needed, needed + 2)
 
     def fingerprint(self) -> str:
-        """Stable hash of everything that decides the data (not where it is written)."""
-        payload = self.model_dump(mode="json", by_alias=True, exclude={"output_dir", "description"})
+        """Stable hash of everything that decides the rows. Limits on how far a run goes
+        (budget, max_batches) and where or how fast it runs are left out, so a run stopped
+        by them can be resumed with new ones."""
+        payload = self.model_dump(
+            mode="json",
+            by_alias=True,
+            exclude={"output_dir", "description", "budget", "max_batches", "concurrent_batches"},
+        )
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
