@@ -21,6 +21,9 @@ class Price(_Strict):
 class HttpEndpoint(_Strict):
     url: HttpUrl = Field(description="Base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8000/v1")
     max_concurrency: int = Field(16, ge=1, description="Requests in flight to this endpoint at most.")
+    max_requests_per_minute: float | None = Field(
+        None, gt=0, description="Space requests evenly to stay under this rate (e.g. a provider's RPM limit)."
+    )
 
 
 class OpenAIModel(_Strict):

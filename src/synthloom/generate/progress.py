@@ -31,6 +31,7 @@ class RichReporter:
     def start(self, target: int, accepted: int, rejected: int, tokens: int) -> None:
         self._t0 = time.perf_counter()
         self._tokens0 = tokens  # a resumed run's totals include earlier sessions
+        self._target = target
         self.progress.start()
         self.task = self.progress.add_task("run", total=target, completed=accepted, rejected=rejected, tps="-")
 
@@ -38,6 +39,10 @@ class RichReporter:
         elapsed = max(time.perf_counter() - self._t0, 1e-9)
         rate = (tokens - self._tokens0) / elapsed
         self.progress.update(self.task, completed=accepted, rejected=rejected, tps=f"{rate:,.0f}")
+        if not self.console.is_terminal:  # logs get a line per committed batch instead of a bar
+            self.console.print(
+                f"{elapsed:6.1f}s  {accepted}/{self._target} accepted, {rejected} rejected, {rate:,.0f} tok/s"
+            )
 
     def finish(self, summary: RunSummary) -> None:
         self.progress.stop()

@@ -5,14 +5,17 @@ so callers can pin each slot to a connection group."""
 from __future__ import annotations
 
 import asyncio
+import time
 from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
 
 
 class EndpointPool:
-    def __init__(self, urls: list[str], caps: list[int]):
+    def __init__(self, urls: list[str], caps: list[int], rpm: list[float | None] | None = None):
         self.urls = urls
         self.caps = caps
+        self.intervals = [60.0 / r if r else 0.0 for r in (rpm or [None] * len(urls))]
+        self._next_start = [0.0] * len(urls)
         self.outstanding = [0] * len(urls)
         self._free_slots = [list(range(cap - 1, -1, -1)) for cap in caps]
         self._cond = asyncio.Condition()
@@ -28,6 +31,15 @@ class EndpointPool:
         # Least outstanding relative to capacity; ties go to the earlier endpoint.
         return min(free, key=lambda i: (self.outstanding[i] / self.caps[i], i))
 
+    def _reserve_start(self, i: int) -> float:
+        """Requests-per-minute limit: each request starts one interval after the previous."""
+        now = time.monotonic()
+        if not self.intervals[i]:
+            return now
+        start = max(now, self._next_start[i])
+        self._next_start[i] = start + self.intervals[i]
+        return start
+
     @asynccontextmanager
     async def lease(self) -> AsyncIterator[tuple[int, int]]:
         """Yields (endpoint index, slot index within that endpoint)."""
@@ -36,7 +48,11 @@ class EndpointPool:
                 await self._cond.wait()
             self.outstanding[i] += 1
             slot = self._free_slots[i].pop()
+            start_at = self._reserve_start(i)
         try:
+            delay = start_at - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
             yield i, slot
         finally:
             async with self._cond:

@@ -37,7 +37,9 @@ class OpenAIBackend:
         self.model_id = f"openai:{config.model}"
         self.supports_completions = config.supports_completions
         urls = [str(e.url).rstrip("/") for e in config.endpoints]
-        self.pool = EndpointPool(urls, [e.max_concurrency for e in config.endpoints])
+        self.pool = EndpointPool(
+            urls, [e.max_concurrency for e in config.endpoints], [e.max_requests_per_minute for e in config.endpoints]
+        )
         self.max_concurrency = self.pool.capacity
         headers = {}
         if config.api_key_env:
