@@ -58,6 +58,12 @@ def main() -> None:
     from distilabel.pipeline import Pipeline
     from distilabel.steps import LoadDataFromDicts
     from distilabel.steps.tasks import TextGeneration
+    from distilabel.utils import logging as dl_logging
+
+    # distilabel silences "httpx" (one INFO line per request otherwise), but the openai
+    # client installed here sends through its renamed fork "httpx2"; silence that the same
+    # way. Step processes are forked after this, so they inherit the list.
+    dl_logging._SILENT_LOGGERS.extend(["httpx2", "httpcore2"])
 
     rng = random.Random(args.seed)
     data = [{"topic": rng.choice(TOPICS)} for _ in range(args.rows)]
