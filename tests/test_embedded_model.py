@@ -71,3 +71,20 @@ columns:
     summary = asyncio.run(generate_run(parse_recipe(text)))
     assert summary.accepted == 3
     assert summary.usage[0].model == "default" and summary.usage[0].completion_tokens > 0
+
+
+def test_a_file_that_is_not_a_model_fails_the_run_with_one_sentence(tmp_path):
+    from synthloom.config.errors import SynthloomError
+
+    fake = tmp_path / "broken.gguf"
+    fake.write_bytes(b"not a gguf file at all")
+    text = f"""\
+name: broken
+target_rows: 1
+output_dir: {tmp_path}
+models: {{default: {{provider: llamacpp, path: {fake}, workers: 1}}}}
+columns:
+  - {{name: t, kind: llm_text, prompt: hi}}
+"""
+    with pytest.raises(SynthloomError, match="could not load .*broken.gguf"):
+        asyncio.run(generate_run(parse_recipe(text)))

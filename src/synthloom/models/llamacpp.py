@@ -47,6 +47,10 @@ def _init_worker(path: str, n_ctx: int, n_threads: int) -> None:
     _LLM = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads, verbose=False)
 
 
+def _ping() -> bool:
+    return _LLM is not None
+
+
 def _run(req: dict[str, Any]) -> tuple[list[str], int, int, float, bool]:
     from llama_cpp import LlamaGrammar
 
@@ -116,7 +120,16 @@ class LlamaCppBackend:
         return self._executor
 
     async def check(self) -> None:
-        self._pool()
+        """Load the model in a worker now, so a bad file fails the run with one sentence
+        instead of failing every row."""
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(self._pool(), _ping)
+        except BrokenProcessPool:
+            self._executor = None
+            raise SynthloomError(
+                f"model '{self.alias}': llama.cpp could not load {self.path}; check that it is a GGUF model file"
+            ) from None
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         payload = {
