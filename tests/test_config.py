@@ -122,3 +122,27 @@ def test_cli_missing_recipe_file(tmp_path):
     result = run_cli("generate", str(tmp_path / "nope.yaml"))
     assert result.returncode == 2
     assert "does not exist" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_overrides_set_fields_by_path_and_column_name():
+    from synthloom.config import parse_recipe as parse
+
+    r = parse(GOOD, overrides=["target_rows=9", "columns.text.temperature=0.1", "columns.0.values=[x, y, z]"])
+    assert r.target_rows == 9 and r.columns[1].temperature == 0.1 and r.columns[0].values == ["x", "y", "z"]
+    with pytest.raises(RecipeError, match="no item 'nope'"):
+        parse(GOOD, overrides=["columns.nope.prompt=hi"])
+    with pytest.raises(RecipeError, match="path=value"):
+        parse(GOOD, overrides=["target_rows"])
+
+
+def test_recipes_commands(tmp_path):
+    listed = run_cli("recipes", "list")
+    assert listed.returncode == 0 and "demo_knowledge_qa" in listed.stdout
+    shown = run_cli("recipes", "show", "demo_knowledge_qa")
+    assert "kind: judge" in shown.stdout
+    made = run_cli("recipes", "init", "demo_knowledge_qa", str(tmp_path / "mine"))
+    assert made.returncode == 0 and (tmp_path / "mine/demo_knowledge_qa.yaml").is_file()
+    again = run_cli("recipes", "init", "demo_knowledge_qa", str(tmp_path / "mine"))
+    assert again.returncode == 2 and "already exists" in again.stderr
+    missing = run_cli("recipes", "show", "nope")
+    assert missing.returncode == 2 and "no built-in recipe 'nope'" in missing.stderr

@@ -16,7 +16,7 @@ from synthloom.config import Recipe, load_recipe
 from synthloom.config.errors import SynthloomError
 from synthloom.generate import generate_run, preview_rows
 from synthloom.generate.progress import RichReporter
-from synthloom.recipes import builtin_recipe_path
+from synthloom.recipes import builtin_recipe_path, builtin_recipes, copy_recipe
 
 app = typer.Typer(
     help="synthloom: synthetic training data people can trust.",
@@ -25,6 +25,13 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
+recipes_app = typer.Typer(help="Built-in recipes: list, show, copy for editing.", no_args_is_help=True)
+app.add_typer(recipes_app, name="recipes")
+
+SetOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--set", help="Override a recipe field: path=value (e.g. target_rows=50, columns.seed.taxonomy=DIR)."),
+]
 
 
 def _with_output_dir(recipe: Recipe, output_dir: Optional[Path]) -> Recipe:
@@ -55,9 +62,10 @@ def generate(
     overwrite: Annotated[bool, typer.Option(help="Start the run again; the response cache is kept.")] = False,
     output_dir: Annotated[Optional[Path], typer.Option(help="Parent folder of the run directory.")] = None,
     quiet: Annotated[bool, typer.Option(help="No live progress.")] = False,
+    set_: SetOption = None,
 ) -> None:
     """Generate a dataset from a recipe into output_dir/<name>/."""
-    _run(_with_output_dir(load_recipe(recipe), output_dir), resume, overwrite, quiet)
+    _run(_with_output_dir(load_recipe(recipe, set_), output_dir), resume, overwrite, quiet)
 
 
 @app.command()
@@ -65,9 +73,10 @@ def generate(
 def preview(
     recipe: Annotated[Path, typer.Argument(help="Recipe YAML file.")],
     n: Annotated[int, typer.Option("-n", min=1, help="Rows to show.")] = 5,
+    set_: SetOption = None,
 ) -> None:
     """Compute a few rows and print them; writes nothing."""
-    result = asyncio.run(preview_rows(load_recipe(recipe), n))
+    result = asyncio.run(preview_rows(load_recipe(recipe, set_), n))
     if result.accepted:
         console.print(rows_table(result.accepted, f"{len(result.accepted)} accepted"))
     if result.rejected:
@@ -77,9 +86,9 @@ def preview(
 
 @app.command()
 @friendly_errors
-def validate(recipe: Annotated[Path, typer.Argument(help="Recipe YAML file.")]) -> None:
+def validate(recipe: Annotated[Path, typer.Argument(help="Recipe YAML file.")], set_: SetOption = None) -> None:
     """Check a recipe without running it."""
-    r = load_recipe(recipe)
+    r = load_recipe(recipe, set_)
     console.print(f"{recipe}: ok ({len(r.columns)} columns, target {r.target_rows} rows, fingerprint {r.fingerprint()})")
 
 
@@ -95,6 +104,38 @@ def schema(
         console.print(f"wrote {output}")
     else:
         typer.echo(text)
+
+
+@recipes_app.command("list")
+@friendly_errors
+def recipes_list() -> None:
+    """Name and purpose of each built-in recipe."""
+    from rich.table import Table
+
+    table = Table(show_header=True)
+    table.add_column("recipe")
+    table.add_column("what it makes", overflow="fold")
+    for r in builtin_recipes():
+        table.add_row(r.name, r.description)
+    console.print(table)
+
+
+@recipes_app.command("show")
+@friendly_errors
+def recipes_show(name: Annotated[str, typer.Argument(help="Built-in recipe name.")]) -> None:
+    """Print a built-in recipe's YAML."""
+    typer.echo(builtin_recipe_path(name).read_text(encoding="utf-8"))
+
+
+@recipes_app.command("init")
+@friendly_errors
+def recipes_init(
+    name: Annotated[str, typer.Argument(help="Built-in recipe name.")],
+    directory: Annotated[Path, typer.Argument(help="Folder to copy it into.")],
+) -> None:
+    """Copy a built-in recipe into a folder to edit and run."""
+    target = copy_recipe(name, directory)
+    console.print(f"wrote {target}; run it with: synthloom generate {target}")
 
 
 def _find_taxonomy() -> Path:
@@ -116,16 +157,12 @@ def demo(
     fresh: Annotated[bool, typer.Option(help="Regenerate even if the demo run exists.")] = True,
 ) -> None:
     """Knowledge QA from the bundled taxonomy on the embedded model, judged and filtered."""
-    recipe = load_recipe(builtin_recipe_path("demo_knowledge_qa"))
-    seed_col = recipe.columns[0].model_copy(update={"taxonomy": str((taxonomy or _find_taxonomy()).resolve())})
-    recipe = recipe.model_copy(
-        update={
-            "columns": [seed_col, *recipe.columns[1:]],
-            "target_rows": rows,
-            "output_dir": str(output_dir.resolve()),
-        }
-    ).with_base_dir(Path.cwd())
-    console.print(f"[bold]synthloom demo[/]: {rows} knowledge QA rows from {seed_col.taxonomy} on the embedded model")
+    tax = (taxonomy or _find_taxonomy()).resolve()
+    recipe = load_recipe(
+        builtin_recipe_path("demo_knowledge_qa"),
+        [f"columns.seed.taxonomy={tax}", f"target_rows={rows}", f"output_dir={output_dir.resolve()}"],
+    )
+    console.print(f"[bold]synthloom demo[/]: {rows} knowledge QA rows from {tax} on the embedded model")
     _run(recipe, resume=False, overwrite=fresh, quiet=False)
 
 

@@ -10,10 +10,11 @@ import yaml
 from pydantic import ValidationError
 
 from synthloom.config.errors import RecipeError
+from synthloom.config.overrides import apply_overrides
 from synthloom.config.recipe import Recipe
 
 
-def load_recipe(path: str | Path) -> Recipe:
+def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -21,10 +22,12 @@ def load_recipe(path: str | Path) -> Recipe:
         raise RecipeError(f"recipe file {path} does not exist; check the path") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RecipeError(f"recipe file {path} cannot be read ({exc}); it must be a UTF-8 YAML file") from None
-    return parse_recipe(text, source=str(path), base_dir=path.resolve().parent)
+    return parse_recipe(text, source=str(path), base_dir=path.resolve().parent, overrides=overrides)
 
 
-def parse_recipe(text: str, *, source: str = "<recipe>", base_dir: Path | None = None) -> Recipe:
+def parse_recipe(
+    text: str, *, source: str = "<recipe>", base_dir: Path | None = None, overrides: list[str] | None = None
+) -> Recipe:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -38,6 +41,8 @@ def parse_recipe(text: str, *, source: str = "<recipe>", base_dir: Path | None =
         ) from None
     if not isinstance(data, dict):
         raise RecipeError("must be a YAML mapping with at least `name`, `target_rows` and `columns`", source=source)
+    if overrides:
+        data = apply_overrides(data, overrides, source)
     try:
         recipe = Recipe.model_validate(data)
     except ValidationError as exc:
