@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
+from collections.abc import Iterator
 
 import httpx
 
@@ -28,6 +29,30 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def scripted_server(latency: float) -> Iterator[str]:
+    """The scripted server in its own process, polled until /v1/models answers; yields its URL."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "synthloom.testing.openai_server", "--port", str(port), "--latency", str(latency)],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(url + "/models", timeout=0.5)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        else:
+            raise SystemExit("the scripted server did not start")
+        yield url
+    finally:
+        server.terminate()
+        server.wait()
 
 
 def recipe_yaml(url: str, out: str, rows: int, concurrency: int, batch: int) -> str:
@@ -57,35 +82,19 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--batch", type=int, default=64)
     args = ap.parse_args()
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "synthloom.testing.openai_server", "--port", str(port), "--latency", str(args.latency)],
-        stdout=subprocess.DEVNULL,
+    with scripted_server(args.latency) as url, tempfile.TemporaryDirectory() as out:
+        recipe = parse_recipe(recipe_yaml(url, out, args.rows, args.concurrency, args.batch))
+        t0 = time.perf_counter()
+        summary = asyncio.run(generate_run(recipe))
+        elapsed = time.perf_counter() - t0
+    calls = sum(u.calls for u in summary.usage)
+    ideal = calls * args.latency / args.concurrency
+    print(f"rows accepted {summary.accepted}, model calls {calls}, elapsed {elapsed:.2f}s, ideal {ideal:.2f}s")
+    print(
+        f"RESULT engine_throughput rows={summary.accepted} calls={calls} concurrency={args.concurrency} "
+        f"latency_ms={args.latency * 1000:.0f} achieved_s={elapsed:.2f} ideal_s={ideal:.2f} "
+        f"ratio={elapsed / ideal:.2f}"
     )
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        for _ in range(200):
-            try:
-                httpx.get(url + "/models", timeout=0.5)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        with tempfile.TemporaryDirectory() as out:
-            recipe = parse_recipe(recipe_yaml(url, out, args.rows, args.concurrency, args.batch))
-            t0 = time.perf_counter()
-            summary = asyncio.run(generate_run(recipe))
-            elapsed = time.perf_counter() - t0
-        calls = sum(u.calls for u in summary.usage)
-        ideal = calls * args.latency / args.concurrency
-        print(f"rows accepted {summary.accepted}, model calls {calls}, elapsed {elapsed:.2f}s, ideal {ideal:.2f}s")
-        print(
-            f"RESULT engine_throughput rows={summary.accepted} calls={calls} concurrency={args.concurrency} "
-            f"latency_ms={args.latency * 1000:.0f} achieved_s={elapsed:.2f} ideal_s={ideal:.2f} "
-            f"ratio={elapsed / ideal:.2f}"
-        )
-    finally:
-        server.terminate()
-        server.wait()
 
 
 if __name__ == "__main__":
