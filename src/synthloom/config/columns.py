@@ -165,9 +165,17 @@ class SeedColumn(_Column):
 # ---- LLM columns -------------------------------------------------------------------------
 
 
+ITEM_VARIABLES = frozenset({"item", "item_index"})
+
+
 class _LLMColumn(_Column):
     model: str = Field("default", description="Alias from the recipe's `models`.")
     prompt: str = Field(description="Jinja2 template over earlier columns.")
+    over: str | None = Field(
+        None,
+        description="Jinja2 expression giving a list; the column makes one call per item (templates see "
+        "`item` and `item_index`) and its value is the list of results.",
+    )
     system_prompt: str | None = None
     temperature: float = Field(0.7, ge=0, le=2)
     top_p: float = Field(1.0, gt=0, le=1)
@@ -181,16 +189,33 @@ class _LLMColumn(_Column):
             _check_template(v)
         return v
 
+    @field_validator("over")
+    @classmethod
+    def _over_parses(cls, v: str | None) -> str | None:
+        if v is not None:
+            _check_template("{{ " + v + " }}")
+        return v
+
     def references(self) -> set[str]:
         refs = set(template_variables(self.prompt))
         if self.system_prompt:
             refs |= template_variables(self.system_prompt)
+        if self.over:
+            refs = (refs - ITEM_VARIABLES) | set(expression_variables(self.over))
         return refs
+
 
 
 class LLMTextColumn(_LLMColumn):
     kind: Literal["llm_text"]
-    mode: Literal["chat", "completion"] = Field("chat", description="`completion` sends the raw prompt.")
+    mode: Literal["chat", "completion", "magpie"] = Field(
+        "chat",
+        description="`completion` sends the raw prompt; `magpie` sends only the chat template's user prefix "
+        "(after the rendered prompt as a system message, if any) so the model writes a user query.",
+    )
+    magpie_template: Literal["auto", "chatml", "llama3", "mistral", "gemma", "phi3"] = Field(
+        "auto", description="Chat template family for `magpie`; `auto` reads it from an embedded GGUF model."
+    )
     n: int = Field(1, ge=1, description="Samples per row; more than one gives a list.")
 
 
@@ -316,6 +341,38 @@ class PythonValidator(_Validator):
         return v
 
 
+class LLMDialogueColumn(_Column):
+    """A multi-turn conversation in which the model plays both the user and the assistant.
+    The value is a list of {"role", "content"} messages."""
+
+    kind: Literal["llm_dialogue"]
+    model: str = "default"
+    turns: int = Field(2, ge=1, le=20, description="User/assistant exchanges.")
+    opening: str | None = Field(None, description="Template for the first user message; else the user model writes it.")
+    user_prompt: str = Field(
+        "Play the user in this conversation. Write only the user's next message.",
+        description="System prompt of the simulated user (Jinja2 over earlier columns).",
+    )
+    assistant_prompt: str = Field("You are a helpful assistant.", description="System prompt of the assistant.")
+    temperature: float = Field(0.7, ge=0, le=2)
+    top_p: float = Field(1.0, gt=0, le=1)
+    max_tokens: int = Field(256, ge=1, description="Per message.")
+
+    @field_validator("opening", "user_prompt", "assistant_prompt")
+    @classmethod
+    def _parses(cls, v: str | None) -> str | None:
+        if v is not None:
+            _check_template(v)
+        return v
+
+    def references(self) -> set[str]:
+        refs: set[str] = set()
+        for t in (self.opening, self.user_prompt, self.assistant_prompt):
+            if t:
+                refs |= template_variables(t)
+        return refs
+
+
 ValidatorColumn = Annotated[JsonSchemaValidator | RegexValidator | PythonValidator, Field(discriminator="type")]
 
 Column = Annotated[
@@ -324,12 +381,13 @@ Column = Annotated[
     | LLMTextColumn
     | LLMStructuredColumn
     | JudgeColumn
+    | LLMDialogueColumn
     | ExpressionColumn
     | ValidatorColumn,
     Field(discriminator="kind"),
 ]
 
-LLM_KINDS = ("llm_text", "llm_structured", "judge")
+LLM_KINDS = ("llm_text", "llm_structured", "judge", "llm_dialogue")
 
 
 def filter_variables(expr: str) -> frozenset[str]:

@@ -39,6 +39,7 @@ class OpenAIModel(_Strict):
     backoff_base_s: float = Field(0.5, ge=0, description="First retry delay; doubles each retry, with jitter.")
     backoff_max_s: float = Field(30.0, ge=0)
     supports_completions: bool = Field(True, description="Whether /completions (raw prompts) is served.")
+    chat_template: str | None = Field(None, description="The served model's chat template (for Magpie's `auto`).")
     price: Price | None = None
 
 

@@ -47,8 +47,8 @@ def _init_worker(path: str, n_ctx: int, n_threads: int) -> None:
     _LLM = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads, verbose=False)
 
 
-def _ping() -> bool:
-    return _LLM is not None
+def _chat_template() -> str | None:
+    return _LLM.metadata.get("tokenizer.chat_template")
 
 
 def _run(req: dict[str, Any]) -> tuple[list[str], int, int, float, bool]:
@@ -108,6 +108,7 @@ class LlamaCppBackend:
         self.model_id = f"llamacpp:{self.path.name}"
         self.max_concurrency = config.workers
         self._executor: ProcessPoolExecutor | None = None
+        self.chat_template: str | None = None  # read from the GGUF by check()
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -124,7 +125,7 @@ class LlamaCppBackend:
         instead of failing every row."""
         loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(self._pool(), _ping)
+            self.chat_template = await loop.run_in_executor(self._pool(), _chat_template)
         except BrokenProcessPool:
             self._executor = None
             raise SynthloomError(

@@ -36,6 +36,7 @@ class OpenAIBackend:
         self.config = config
         self.model_id = f"openai:{config.model}"
         self.supports_completions = config.supports_completions
+        self.chat_template = config.chat_template
         urls = [str(e.url).rstrip("/") for e in config.endpoints]
         self.pool = EndpointPool(
             urls, [e.max_concurrency for e in config.endpoints], [e.max_requests_per_minute for e in config.endpoints]

@@ -7,6 +7,7 @@ from typing import Any
 from synthloom.config import columns as C
 from synthloom.config.recipe import Recipe
 from synthloom.generate.columns.base import BatchEnv, ColumnGenerator
+from synthloom.generate.columns.dialogue import DialogueGenerator
 from synthloom.generate.columns.expression import ExpressionGenerator
 from synthloom.generate.columns.llm import JudgeGenerator, LLMStructuredGenerator, LLMTextGenerator
 from synthloom.generate.columns.samplers import SamplerGenerator
@@ -19,6 +20,7 @@ GENERATORS: dict[str, type[ColumnGenerator]] = {
     "llm_text": LLMTextGenerator,
     "llm_structured": LLMStructuredGenerator,
     "judge": JudgeGenerator,
+    "llm_dialogue": DialogueGenerator,
     "expression": ExpressionGenerator,
     "validator": ValidatorGenerator,
 }
