@@ -32,3 +32,9 @@ def test_layers_contract_catches_an_upward_import(tmp_path):
     result = _lint(tmp_path, tmp_path / "src")
     assert result.returncode != 0
     assert "synthloom.config.templates -> synthloom.generate.plan" in result.stdout
+
+
+def test_ruff_finds_no_errors():
+    ruff = str(Path(sys.executable).with_name("ruff"))
+    result = subprocess.run([ruff, "check", "src", "tests", "benchmarks"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
@@ -35,6 +35,26 @@ class Budget(BaseModel):
     max_cost_usd: float | None = Field(None, gt=0)
 
 
+class Novelty(BaseModel):
+    """Reject rows too similar to what the run already has (Self-Instruct's pool filter):
+    the pool starts with the seed texts and grows with every accepted row, checked in
+    row order at commit so the result does not depend on timing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(description="Jinja2 expression giving the text to compare, e.g. `instruction`.")
+    method: Literal["rouge_l", "minhash"] = Field("rouge_l", description="ROUGE-L F1 on words, or MinHash Jaccard.")
+    threshold: float = Field(0.7, gt=0, le=1, description="Reject at this similarity or above.")
+    seed_column: str | None = Field(None, description="A seed column whose rows start the pool.")
+    seed_field: str | None = Field(None, description="The field of those seed rows holding the text.")
+
+    @model_validator(mode="after")
+    def _pair(self) -> "Novelty":
+        if (self.seed_column is None) != (self.seed_field is None):
+            raise ValueError("give both seed_column and seed_field, or neither")
+        return self
+
+
 class Recipe(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -52,6 +72,13 @@ class Recipe(BaseModel):
     columns: list[Column] = Field(min_length=1)
     filters: list[Filter] = Field(default_factory=list)
     budget: Budget | None = None
+    partition_by: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$",
+        description="`seed_column.field`: split the run by that field's values (e.g. `seed.leaf` for one "
+        "partition per taxonomy leaf); `target_rows` and `max_batches` then count per partition.",
+    )
+    novelty: Novelty | None = None
 
     # Where relative paths in the recipe (seed files, taxonomies) are resolved from.
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
@@ -101,6 +128,17 @@ class Recipe(BaseModel):
             missing = sorted(filter_variables(f.expr) - seen)
             if missing:
                 raise ValueError(f"filter '{f.label}' refers to unknown column(s) {', '.join(missing)}")
+        kinds = {c.name: c.kind for c in self.columns}
+        if self.partition_by:
+            column = self.partition_by.split(".")[0]
+            if kinds.get(column) != "seed":
+                raise ValueError(f"partition_by '{self.partition_by}' must name a seed column and one of its fields")
+        if self.novelty:
+            missing = sorted(filter_variables(self.novelty.text) - seen)
+            if missing:
+                raise ValueError(f"novelty.text refers to unknown column(s) {', '.join(missing)}")
+            if self.novelty.seed_column and kinds.get(self.novelty.seed_column) != "seed":
+                raise ValueError(f"novelty.seed_column '{self.novelty.seed_column}' is not a seed column")
         cycle = find_cycle({c.name: c.references() for c in self.columns})
         if cycle:
             raise ValueError("columns depend on each other in a cycle: " + " -> ".join(cycle))

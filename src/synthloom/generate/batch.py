@@ -65,6 +65,14 @@ class BatchRunner:
             compiled = env.compile_expression(f.expr, undefined_to_none=False)
             self.filters_after.setdefault(due, []).append((f.label, compiled))
         self.dropped = {c.name for c in recipe.columns if c.drop}
+        self.partitions = [""]
+        if recipe.partition_by:
+            column, field = recipe.partition_by.split(".")
+            self.partitions = generators[column].partition_on(field)  # type: ignore[attr-defined]
+
+    def partition_of(self, batch: int) -> int:
+        """Batches take turns among partitions, so each partition's batches are numbered apart."""
+        return batch % len(self.partitions)
 
     def row_id(self, batch: int, position: int) -> str:
         return f"b{batch:05d}-r{position:04d}"
@@ -73,13 +81,15 @@ class BatchRunner:
         size = size or self.recipe.batch_size
         tally = UsageTally()
         env = BatchEnv(self.callers, tally)
-        rows = [
-            RowState(self.row_id(batch, i), batch, batch * self.recipe.batch_size + i) for i in range(size)
-        ]
+        bs = self.recipe.batch_size
+        p, j = self.partition_of(batch), batch // len(self.partitions)
+        rows = [RowState(self.row_id(batch, i), batch, batch * bs + i, p, j * bs + i) for i in range(size)]
         outcomes = await asyncio.gather(*(self._run_row(row, env) for row in rows))
         result = BatchResult(batch=batch, usage=list(tally.rows.values()))
         for row, failure in zip(rows, outcomes):
             lineage = {"batch": batch, "row_index": row.index, **row.lineage}
+            if self.recipe.partition_by:
+                lineage["partition"] = self.partitions[p]
             if failure is None:
                 out = {"_row_id": row.row_id}
                 out.update({k: v for k, v in row.values.items() if k not in self.dropped})

@@ -27,8 +27,15 @@ class RowState:
     row_id: str
     batch: int
     index: int  # global row index: batch * batch_size + position
+    partition: int = 0
+    part_index: int = -1  # row index within its partition (== index when there is one partition)
     values: dict[str, Any] = field(default_factory=dict)
     lineage: dict[str, Any] = field(default_factory=dict)
+
+
+    def __post_init__(self) -> None:
+        if self.part_index < 0:
+            self.part_index = self.index
 
 
 @dataclass

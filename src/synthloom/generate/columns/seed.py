@@ -4,7 +4,6 @@ so any batch can be computed on its own."""
 from __future__ import annotations
 
 import random
-from functools import lru_cache
 from typing import Any
 
 from synthloom.config.columns import SeedColumn
@@ -36,24 +35,43 @@ class SeedGenerator(ColumnGenerator):
                 )
             rows = [{f: r.get(f) for f in config.fields} for r in rows]
         self.rows = rows
+        self.groups: list[list[int]] = [list(range(len(rows)))]  # one group unless partitioned
+        self._perms: dict[tuple[int, int], list[int]] = {}
 
-    def pick(self, index: int) -> int:
-        n = len(self.rows)
+    def partition_on(self, field: str) -> list[str]:
+        """Group the seed rows by `field`; returns the partition values in a stable order."""
+        if field not in self.rows[0]:
+            raise SynthloomError(
+                f"partition_by: seed column '{self.name}' has no field '{field}' (it has {', '.join(self.rows[0])})"
+            )
+        by_value: dict[str, list[int]] = {}
+        for i, row in enumerate(self.rows):
+            by_value.setdefault(str(row.get(field)), []).append(i)
+        values = sorted(by_value)
+        self.groups = [by_value[v] for v in values]
+        return values
+
+    def pick(self, index: int, group: int = 0) -> int:
+        members = self.groups[group]
+        n = len(members)
         order = self.config.order
         if order == "ordered":
-            return index % n
+            return members[index % n]
         if order == "shuffled":
-            return self._permutation(index // n)[index % n]
-        return random.Random(stable_int(self.recipe_seed, index, self.name, bits=63)).randrange(n)
+            return members[self._permutation(index // n, group)[index % n]]
+        return members[random.Random(stable_int(self.recipe_seed, group, index, self.name, bits=63)).randrange(n)]
 
-    @lru_cache(maxsize=4)
-    def _permutation(self, epoch: int) -> list[int]:
-        perm = list(range(len(self.rows)))
-        random.Random(stable_int(self.recipe_seed, "epoch", epoch, self.name, bits=63)).shuffle(perm)
-        return perm
+    def _permutation(self, epoch: int, group: int) -> list[int]:
+        key = (epoch, group)
+        if key not in self._perms:
+            perm = list(range(len(self.groups[group])))
+            random.Random(stable_int(self.recipe_seed, "epoch", epoch, group, self.name, bits=63)).shuffle(perm)
+            self._perms[key] = perm
+        return self._perms[key]
 
     async def generate(self, ctx: CellContext, env: BatchEnv) -> Any:
-        i = self.pick(ctx.row.index)
+        partitioned = len(self.groups) > 1 or ctx.row.partition > 0
+        i = self.pick(ctx.row.part_index, ctx.row.partition) if partitioned else self.pick(ctx.row.index)
         row = dict(self.rows[i])
         ref: dict[str, Any] = {"column": self.name, "seed_index": i}
         if "leaf" in row:
