@@ -63,3 +63,53 @@ def test_malformed_leaf_names_the_file(tmp_path, rel, text, words):
 def test_empty_taxonomy_dir(tmp_path):
     with pytest.raises(TaxonomyError, match="has no qna.yaml"):
         load_taxonomy(tmp_path)
+
+
+DOCS = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "knowledge_docs" / "Summit_knowledge"
+
+
+def test_knowledge_chunks_come_from_the_mapped_documents(taxonomy_dir):
+    notices: list[str] = []
+    rows = taxonomy_rows(
+        taxonomy_dir, ["knowledge"], unit="chunk", chunk_words=250,
+        document_map={"https://github.com/juliadenham/Summit_knowledge": DOCS}, notices=notices,
+    )
+    assert notices == []
+    by_leaf = {}
+    for r in rows:
+        by_leaf.setdefault(r["leaf"], []).append(r)
+    assert set(by_leaf) == {"knowledge/arts/music/fandom/swifties", "knowledge/science/animals/birds/black_capped_chickadee"}
+    chick = by_leaf["knowledge/science/animals/birds/black_capped_chickadee"]
+    assert len(chick) > 10 and all(r["source"] == "chickadee.md" for r in chick)
+    assert "wikilink" not in chick[0]["context"] and "Paridae family" in chick[0]["context"]
+    assert all(r["questions_and_answers"] for r in chick)  # in-context examples from the seeds
+    swift = by_leaf["knowledge/arts/music/fandom/swifties"]  # its repo URL ends in .git
+    assert swift and all(r["source"] == "swifties.md" for r in swift)
+
+
+def test_unreachable_documents_fall_back_to_seed_contexts_once(taxonomy_dir):
+    notices: list[str] = []
+    rows = taxonomy_rows(taxonomy_dir, ["knowledge"], unit="chunk", notices=notices)
+    assert len(notices) == 2 and all("using its seed contexts" in n for n in notices)
+    assert all(r["source"] == "seed_example" for r in rows)
+
+
+def test_chunking_keeps_paragraphs_and_overlaps():
+    from synthloom.data.documents import chunk_text, plain_text
+
+    text = "\n\n".join(f"p{i} " + "w " * 40 for i in range(10))
+    chunks = chunk_text(text, 100)
+    assert len(chunks) >= 4
+    assert all(len(c.split()) <= 130 for c in chunks)
+    assert chunks[1].split("\n\n")[0] == chunks[0].split("\n\n")[-1]  # one paragraph of overlap
+    assert plain_text('a [family](family_(biology) "wikilink") b') == "a family b"
+
+
+def test_knowledge_leaf_without_document_is_named(tmp_path):
+    leaf = tmp_path / "knowledge" / "x"
+    leaf.mkdir(parents=True)
+    (leaf / "qna.yaml").write_text(
+        "version: 3\ndomain: d\nseed_examples:\n  - context: c\n    questions_and_answers: [{question: q, answer: a}]\n"
+    )
+    with pytest.raises(TaxonomyError, match="qna.yaml: knowledge leaf has no `document`"):
+        taxonomy_rows(tmp_path, unit="chunk")

@@ -27,6 +27,8 @@ def rows_table(rows: list[dict[str, Any]], title: str) -> Table:
 
 
 def print_summary(console: Console, summary: RunSummary) -> None:
+    for notice in summary.notices:
+        console.print(f"[yellow]note:[/] {notice}")
     colour = "green" if summary.status == "complete" else "yellow"
     console.print(
         f"[{colour}]{summary.status}[/]: {summary.accepted}/{summary.target} rows accepted, "

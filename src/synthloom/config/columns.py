@@ -154,6 +154,13 @@ class SeedColumn(_Column):
     taxonomy_kinds: list[Literal["knowledge", "compositional_skills", "foundational_skills"]] | None = None
     order: Literal["ordered", "shuffled", "replacement"] = "shuffled"
     fields: list[str] | None = Field(None, description="Keep only these fields of each seed row.")
+    unit: Literal["example", "chunk"] = Field(
+        "example", description="Taxonomy rows: one per seed example, or one per chunk of a knowledge leaf's documents."
+    )
+    document_map: dict[str, str] = Field(
+        default_factory=dict, description="Knowledge document repo URL -> local folder (relative to the recipe)."
+    )
+    chunk_words: int = Field(300, ge=50, description="Target chunk size in words.")
 
     @model_validator(mode="after")
     def _one_source(self) -> "SeedColumn":

@@ -115,25 +115,74 @@ def _clean(text: Any) -> str:
     return str(text or "").strip()
 
 
-def taxonomy_rows(root: str | Path, kinds: list[str] | None = None) -> list[dict[str, Any]]:
-    """Seed rows in a stable order (leaf path, then example order)."""
+def _example_qas(ex: dict[str, Any]) -> list[dict[str, str]]:
+    qas = ex.get("questions_and_answers") or [{"question": ex.get("question"), "answer": ex.get("answer")}]
+    return [{"question": _clean(qa.get("question")), "answer": _clean(qa.get("answer"))} for qa in qas]
+
+
+def _row(leaf: Leaf, example: int, context: str, qas: list[dict[str, str]], **extra: Any) -> dict[str, Any]:
+    return {
+        "leaf": leaf.path,
+        "leaf_kind": leaf.kind,
+        "example": example,
+        "domain": leaf.domain or "",
+        "task_description": _clean(leaf.task_description),
+        "document_outline": _clean(leaf.document_outline),
+        "context": context,
+        "question": qas[0]["question"],
+        "answer": qas[0]["answer"],
+        "questions_and_answers": qas,
+        "source": extra.get("source", "seed_example"),
+        "chunk": extra.get("chunk", -1),
+    }
+
+
+def taxonomy_rows(
+    root: str | Path,
+    kinds: list[str] | None = None,
+    *,
+    unit: str = "example",
+    document_map: dict[str, Path] | None = None,
+    chunk_words: int = 300,
+    notices: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Seed rows in a stable order (leaf path, then example or chunk order).
+
+    unit="chunk": knowledge leaves give one row per chunk of their documents, each with the
+    leaf's seed Q&A (rotating through the examples) as in-context examples; a leaf whose
+    documents cannot be found falls back to its seed contexts, noted once in `notices`."""
     rows: list[dict[str, Any]] = []
     for leaf in load_taxonomy(root, kinds):
-        for i, ex in enumerate(leaf.seed_examples):
-            qas = ex.get("questions_and_answers") or [{"question": ex.get("question"), "answer": ex.get("answer")}]
-            qas = [{"question": _clean(qa.get("question")), "answer": _clean(qa.get("answer"))} for qa in qas]
-            rows.append(
-                {
-                    "leaf": leaf.path,
-                    "leaf_kind": leaf.kind,
-                    "example": i,
-                    "domain": leaf.domain or "",
-                    "task_description": _clean(leaf.task_description),
-                    "document_outline": _clean(leaf.document_outline),
-                    "context": _clean(ex.get("context")),
-                    "question": qas[0]["question"],
-                    "answer": qas[0]["answer"],
-                    "questions_and_answers": qas,
-                }
-            )
+        examples = [(_clean(ex.get("context")), _example_qas(ex)) for ex in leaf.seed_examples]
+        chunks = []
+        if unit == "chunk" and leaf.kind == "knowledge":
+            chunks = _chunks_for(leaf, document_map or {}, chunk_words, notices)
+        if chunks:
+            for i, chunk in enumerate(chunks):
+                _, qas = examples[i % len(examples)]
+                rows.append(_row(leaf, i % len(examples), chunk.text, qas, source=chunk.source, chunk=chunk.index))
+        else:
+            rows.extend(_row(leaf, i, ctx, qas) for i, (ctx, qas) in enumerate(examples))
     return rows
+
+
+def _chunks_for(leaf: Leaf, document_map: dict[str, Path], chunk_words: int, notices: list[str] | None) -> list[Any]:
+    from synthloom.data.documents import document_folder, leaf_chunks
+
+    document = leaf.document or {}
+    folder = document_folder(document, document_map)
+    chunks = leaf_chunks(folder, list(document.get("patterns") or []), chunk_words) if folder else []
+    if not chunks:
+        if not document.get("repo"):
+            raise TaxonomyError(
+                f"{leaf.file}: knowledge leaf has no `document` to read; add document.repo and patterns"
+            )
+        if notices is not None:
+            where = f"{folder} has no files matching {document.get('patterns')}" if folder else (
+                f"{document.get('repo')} cannot be reached here"
+            )
+            notices.append(
+                f"{leaf.path}: {where}; using its seed contexts instead (map the repo to a local folder "
+                "with the seed column's document_map)"
+            )
+    return chunks

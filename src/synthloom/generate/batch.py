@@ -70,6 +70,10 @@ class BatchRunner:
             column, field = recipe.partition_by.split(".")
             self.partitions = generators[column].partition_on(field)  # type: ignore[attr-defined]
 
+    @property
+    def notices(self) -> list[str]:
+        return [n for g in self.generators.values() for n in g.notices]
+
     def partition_of(self, batch: int) -> int:
         """Batches take turns among partitions, so each partition's batches are numbered apart."""
         return batch % len(self.partitions)

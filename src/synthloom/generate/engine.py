@@ -30,6 +30,7 @@ class RunSummary:
     usage: list[UsageRow] = field(default_factory=list)
     elapsed_s: float = 0.0
     partitions: dict[str, int] = field(default_factory=dict)  # accepted rows per partition value
+    notices: list[str] = field(default_factory=list)  # fallbacks and the like, said once
 
     @property
     def tokens(self) -> int:
@@ -87,6 +88,7 @@ async def generate_run(
             usage=store.db.usage_totals(),
             elapsed_s=time.perf_counter() - started,
             partitions=driver.partition_counts() if recipe.partition_by else {},
+            notices=runner.notices,
         )
         store.write_manifest(summary.to_json())
         reporter.finish(summary)

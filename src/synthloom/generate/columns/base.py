@@ -24,6 +24,7 @@ class ColumnGenerator:
     def __init__(self, config: Any, *, resolve_path: Any = Path):
         self.config = config
         self.name: str = config.name
+        self.notices: list[str] = []  # things the user should hear about once (e.g. a fallback)
 
     async def generate(self, ctx: CellContext, env: BatchEnv) -> Any:
         raise NotImplementedError

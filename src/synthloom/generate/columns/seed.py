@@ -20,8 +20,16 @@ class SeedGenerator(ColumnGenerator):
     def __init__(self, config: SeedColumn, *, resolve_path: Any, recipe_seed: int = 0):
         super().__init__(config)
         self.recipe_seed = recipe_seed
+        self.notices: list[str] = []
         if config.taxonomy is not None:
-            rows = taxonomy_rows(resolve_path(config.taxonomy), config.taxonomy_kinds)
+            rows = taxonomy_rows(
+                resolve_path(config.taxonomy),
+                config.taxonomy_kinds,
+                unit=config.unit,
+                document_map={k: resolve_path(v) for k, v in config.document_map.items()},
+                chunk_words=config.chunk_words,
+                notices=self.notices,
+            )
         else:
             rows = read_table(resolve_path(config.path)).to_pylist()
         if not rows:
@@ -76,5 +84,7 @@ class SeedGenerator(ColumnGenerator):
         ref: dict[str, Any] = {"column": self.name, "seed_index": i}
         if "leaf" in row:
             ref["leaf"] = row["leaf"]
+            if row.get("chunk", -1) >= 0:
+                ref["chunk"] = f"{row['source']}#{row['chunk']}"
         ctx.row.lineage.setdefault("seed", []).append(ref)
         return row
