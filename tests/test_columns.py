@@ -121,3 +121,15 @@ def test_expression_cast_failure_rejects_the_row_with_reason():
     result = _rows(text, 2)
     assert not result.accepted
     assert result.rejected[0]["_column"] == "x" and "cannot read the result as int" in result.rejected[0]["_reason"]
+
+
+def test_seed_where_and_sample_size(tmp_path):
+    (tmp_path / "seeds.jsonl").write_text("".join(json.dumps({"n": i, "odd": i % 2 == 1}) + "\n" for i in range(9)))
+    text = ("name: s\ntarget_rows: 1\ncolumns:\n"
+            "  - {name: s, kind: seed, path: seeds.jsonl, where: odd, sample_size: 3}\n")
+    rows = _rows(text, 20, tmp_path).accepted
+    for r in rows:
+        ns = [x["n"] for x in r["s"]]
+        assert len(ns) == 3 == len(set(ns)) and all(n % 2 == 1 for n in ns)
+    with pytest.raises(SynthloomError, match="has no rows where n > 100"):
+        _rows(text.replace("where: odd", "where: n > 100"), 1, tmp_path)

@@ -34,6 +34,16 @@ SetOption = Annotated[
 ]
 
 
+def _load(recipe: Path, overrides: Optional[list[str]]) -> Recipe:
+    """A recipe file, or the name of a built-in recipe (its relative paths then start here)."""
+    if not recipe.exists() and recipe.suffix == "" and len(recipe.parts) == 1:
+        from synthloom.config.loader import parse_recipe
+
+        path = builtin_recipe_path(str(recipe))
+        return parse_recipe(path.read_text(encoding="utf-8"), source=str(path), base_dir=Path.cwd(), overrides=overrides)
+    return load_recipe(recipe, overrides)
+
+
 def _with_output_dir(recipe: Recipe, output_dir: Optional[Path]) -> Recipe:
     if output_dir is None:
         return recipe
@@ -57,7 +67,7 @@ def _run(recipe: Recipe, resume: bool, overwrite: bool, quiet: bool) -> None:
 @app.command()
 @friendly_errors
 def generate(
-    recipe: Annotated[Path, typer.Argument(help="Recipe YAML file.")],
+    recipe: Annotated[Path, typer.Argument(help="Recipe YAML file, or a built-in recipe's name.")],
     resume: Annotated[bool, typer.Option(help="Continue a run that was stopped or killed.")] = False,
     overwrite: Annotated[bool, typer.Option(help="Start the run again; the response cache is kept.")] = False,
     output_dir: Annotated[Optional[Path], typer.Option(help="Parent folder of the run directory.")] = None,
@@ -65,18 +75,18 @@ def generate(
     set_: SetOption = None,
 ) -> None:
     """Generate a dataset from a recipe into output_dir/<name>/."""
-    _run(_with_output_dir(load_recipe(recipe, set_), output_dir), resume, overwrite, quiet)
+    _run(_with_output_dir(_load(recipe, set_), output_dir), resume, overwrite, quiet)
 
 
 @app.command()
 @friendly_errors
 def preview(
-    recipe: Annotated[Path, typer.Argument(help="Recipe YAML file.")],
+    recipe: Annotated[Path, typer.Argument(help="Recipe YAML file, or a built-in recipe's name.")],
     n: Annotated[int, typer.Option("-n", min=1, help="Rows to show.")] = 5,
     set_: SetOption = None,
 ) -> None:
     """Compute a few rows and print them; writes nothing."""
-    result = asyncio.run(preview_rows(load_recipe(recipe, set_), n))
+    result = asyncio.run(preview_rows(_load(recipe, set_), n))
     if result.accepted:
         console.print(rows_table(result.accepted, f"{len(result.accepted)} accepted"))
     if result.rejected:
@@ -86,9 +96,12 @@ def preview(
 
 @app.command()
 @friendly_errors
-def validate(recipe: Annotated[Path, typer.Argument(help="Recipe YAML file.")], set_: SetOption = None) -> None:
+def validate(
+    recipe: Annotated[Path, typer.Argument(help="Recipe YAML file, or a built-in recipe's name.")],
+    set_: SetOption = None,
+) -> None:
     """Check a recipe without running it."""
-    r = load_recipe(recipe, set_)
+    r = _load(recipe, set_)
     console.print(f"{recipe}: ok ({len(r.columns)} columns, target {r.target_rows} rows, fingerprint {r.fingerprint()})")
 
 
@@ -104,6 +117,23 @@ def schema(
         console.print(f"wrote {output}")
     else:
         typer.echo(text)
+
+
+@app.command("export")
+@friendly_errors
+def export_cmd(
+    run: Annotated[Path, typer.Argument(help="Run directory, e.g. runs/demo.")],
+    format_: Annotated[
+        list[str], typer.Option("--format", "-f", help="sft, dpo, parquet, hf; repeat for several.")
+    ] = ["parquet"],  # noqa: B006 - typer reads the default
+    out: Annotated[Optional[Path], typer.Option(help="Folder to write into (default RUN/export).")] = None,
+    dpo_style: Annotated[str, typer.Option(help="standard (strings) or conversational (message lists).")] = "standard",
+) -> None:
+    """Write a run's accepted rows as training files with a dataset card."""
+    from synthloom.data.export import export_run
+
+    for path in export_run(run, format_, out_dir=out, dpo_style=dpo_style):
+        console.print(f"wrote {path}")
 
 
 @recipes_app.command("list")

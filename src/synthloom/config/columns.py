@@ -150,6 +150,7 @@ class SeedColumn(_Column):
 
     kind: Literal["seed"]
     path: str | None = Field(None, description="CSV, Parquet or JSONL file, relative to the recipe.")
+    rows: list[dict[str, Any]] | None = Field(None, description="Seed rows written in the recipe itself.")
     taxonomy: str | None = Field(None, description="InstructLab taxonomy directory, relative to the recipe.")
     taxonomy_kinds: list[Literal["knowledge", "compositional_skills", "foundational_skills"]] | None = None
     order: Literal["ordered", "shuffled", "replacement"] = "shuffled"
@@ -161,11 +162,24 @@ class SeedColumn(_Column):
         default_factory=dict, description="Knowledge document repo URL -> local folder (relative to the recipe)."
     )
     chunk_words: int = Field(300, ge=50, description="Target chunk size in words.")
+    where: str | None = Field(None, description="Jinja2 expression over a seed row's fields; keep rows where true.")
+    sample_size: int = Field(
+        1, ge=1, description="Rows per cell: more than one gives a list of distinct rows (e.g. in-context examples)."
+    )
+
+    @field_validator("where")
+    @classmethod
+    def _where_parses(cls, v: str | None) -> str | None:
+        if v is not None:
+            _check_template("{{ " + v + " }}")
+        return v
 
     @model_validator(mode="after")
     def _one_source(self) -> "SeedColumn":
-        if (self.path is None) == (self.taxonomy is None):
-            raise ValueError("needs exactly one of `path` (a CSV/Parquet/JSONL file) or `taxonomy` (a directory)")
+        if sum(x is not None for x in (self.path, self.taxonomy, self.rows)) != 1:
+            raise ValueError(
+                "needs exactly one of `path` (a CSV/Parquet/JSONL file), `taxonomy` (a directory) or `rows` (a list)"
+            )
         return self
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from synthloom.config.columns import Column, filter_variables
 from synthloom.config.endpoints import DEFAULT_MODEL_ALIAS, ModelConfig
+from synthloom.config.templates import template_variables
 
 
 class Filter(BaseModel):
@@ -55,6 +56,40 @@ class Novelty(BaseModel):
         return self
 
 
+class ExportSpec(BaseModel):
+    """How rows become training records. Templates are Jinja2 over the row's columns.
+
+    sft: `prompt` + `response` (+ optional `system`) make one exchange, or `messages` names a
+    column holding a whole conversation. dpo: `prompt`, `chosen`, `rejected`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["sft", "dpo"] = "sft"
+    system: str | None = None
+    prompt: str | None = None
+    response: str | None = None
+    messages: str | None = Field(None, description="Expression giving a list of {role, content} messages.")
+    chosen: str | None = None
+    rejected: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> "ExportSpec":
+        if self.format == "sft" and not (self.messages or (self.prompt and self.response)):
+            raise ValueError("an sft export needs `prompt` and `response`, or `messages`")
+        if self.format == "dpo" and not (self.prompt and self.chosen and self.rejected):
+            raise ValueError("a dpo export needs `prompt`, `chosen` and `rejected`")
+        return self
+
+    def variables(self) -> set[str]:
+        names: set[str] = set()
+        for t in (self.system, self.prompt, self.response, self.chosen, self.rejected):
+            if t:
+                names |= template_variables(t)
+        if self.messages:
+            names |= filter_variables(self.messages)
+        return names
+
+
 class Recipe(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -79,6 +114,7 @@ class Recipe(BaseModel):
         "partition per taxonomy leaf); `target_rows` and `max_batches` then count per partition.",
     )
     novelty: Novelty | None = None
+    export: ExportSpec | None = Field(None, description="How `synthloom export` turns rows into SFT or DPO records.")
 
     # Where relative paths in the recipe (seed files, taxonomies) are resolved from.
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
@@ -128,6 +164,13 @@ class Recipe(BaseModel):
             missing = sorted(filter_variables(f.expr) - seen)
             if missing:
                 raise ValueError(f"filter '{f.label}' refers to unknown column(s) {', '.join(missing)}")
+        if self.export:
+            missing = sorted(self.export.variables() - seen)
+            if missing:
+                raise ValueError(f"export refers to unknown column(s) {', '.join(missing)}")
+            dropped = sorted(self.export.variables() & {c.name for c in self.columns if c.drop})
+            if dropped:
+                raise ValueError(f"export uses column(s) {', '.join(dropped)}, which have `drop: true` and are not kept")
         kinds = {c.name: c.kind for c in self.columns}
         if self.partition_by:
             column = self.partition_by.split(".")[0]
@@ -158,7 +201,7 @@ class Recipe(BaseModel):
         payload = self.model_dump(
             mode="json",
             by_alias=True,
-            exclude={"output_dir", "description", "budget", "max_batches", "concurrent_batches"},
+            exclude={"output_dir", "description", "budget", "max_batches", "concurrent_batches", "export"},
         )
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 

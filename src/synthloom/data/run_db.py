@@ -147,6 +147,10 @@ class RunDB:
         )
         return [tuple(r) for r in rows]
 
+    def accepted_lineage(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute("SELECT data FROM lineage WHERE status='accepted' ORDER BY row_id")
+        return [json.loads(r[0]) for r in rows]
+
     def lineage_of(self, row_id: str) -> dict[str, Any] | None:
         row = self.conn.execute("SELECT data FROM lineage WHERE row_id=?", (row_id,)).fetchone()
         return json.loads(row[0]) if row else None

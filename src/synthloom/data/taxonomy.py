@@ -121,6 +121,11 @@ def _example_qas(ex: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def _row(leaf: Leaf, example: int, context: str, qas: list[dict[str, str]], **extra: Any) -> dict[str, Any]:
+    leaf_examples = [
+        {"context": _clean(ex.get("context")), "question": q["question"], "answer": q["answer"]}
+        for ex in leaf.seed_examples
+        for q in _example_qas(ex)[:1]
+    ]
     return {
         "leaf": leaf.path,
         "leaf_kind": leaf.kind,
@@ -132,6 +137,7 @@ def _row(leaf: Leaf, example: int, context: str, qas: list[dict[str, str]], **ex
         "question": qas[0]["question"],
         "answer": qas[0]["answer"],
         "questions_and_answers": qas,
+        "leaf_examples": leaf_examples,  # every example of the leaf, for in-context prompts
         "source": extra.get("source", "seed_example"),
         "chunk": extra.get("chunk", -1),
     }

@@ -31,6 +31,7 @@ class ServerScript:
     seed: int = 0
     # Substring of the last user message -> fixed answer text (checked in order).
     rules: list[tuple[str, str]] = field(default_factory=list)
+    enum_choice: str = "random"  # "max": structured answers pick the last enum value (a judge's best score)
 
 
 class ScriptedModel:
@@ -61,7 +62,7 @@ class ScriptedModel:
                 return reply
         schema = _schema_of(body)
         if schema is not None:
-            return json.dumps(instance_for(schema, rng))
+            return json.dumps(instance_for(schema, rng, enum_choice=self.script.enum_choice))
         words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 14)))
         if "question" in text.lower():
             return f"What does the {words}?"

@@ -6,7 +6,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import jinja2
+
 from synthloom.config.columns import SeedColumn
+from synthloom.config.templates import template_env
 from synthloom.config.errors import SynthloomError
 from synthloom.data.tables import read_table
 from synthloom.data.taxonomy import taxonomy_rows
@@ -30,10 +33,19 @@ class SeedGenerator(ColumnGenerator):
                 chunk_words=config.chunk_words,
                 notices=self.notices,
             )
+        elif config.rows is not None:
+            rows = [dict(r) for r in config.rows]
         else:
             rows = read_table(resolve_path(config.path)).to_pylist()
+        if config.where and rows:
+            keep = template_env().compile_expression(config.where, undefined_to_none=False)
+            try:
+                rows = [r for r in rows if keep(**r)]
+            except jinja2.TemplateError as exc:
+                raise SynthloomError(f"seed column '{config.name}': `where` failed on a seed row ({exc})") from None
         if not rows:
-            raise SynthloomError(f"seed column '{config.name}': {config.path or config.taxonomy} has no rows")
+            raise SynthloomError(f"seed column '{config.name}': {config.path or config.taxonomy or '`rows`'} has no rows"
+                                 + (f" where {config.where}" if config.where else ""))
         if config.fields:
             missing = [f for f in config.fields if f not in rows[0]]
             if missing:
@@ -80,6 +92,8 @@ class SeedGenerator(ColumnGenerator):
     async def generate(self, ctx: CellContext, env: BatchEnv) -> Any:
         partitioned = len(self.groups) > 1 or ctx.row.partition > 0
         i = self.pick(ctx.row.part_index, ctx.row.partition) if partitioned else self.pick(ctx.row.index)
+        if self.config.sample_size > 1:
+            return self._sample(ctx, i)
         row = dict(self.rows[i])
         ref: dict[str, Any] = {"column": self.name, "seed_index": i}
         if "leaf" in row:
@@ -88,3 +102,12 @@ class SeedGenerator(ColumnGenerator):
                 ref["chunk"] = f"{row['source']}#{row['chunk']}"
         ctx.row.lineage.setdefault("seed", []).append(ref)
         return row
+
+    def _sample(self, ctx: CellContext, first: int) -> list[dict[str, Any]]:
+        """`first` plus distinct others from the same group, seeded per cell."""
+        members = self.groups[ctx.row.partition if len(self.groups) > 1 else 0]
+        others = [m for m in members if m != first]
+        k = min(self.config.sample_size - 1, len(others))
+        chosen = [first, *ctx.rng().sample(others, k)]
+        ctx.row.lineage.setdefault("seed", []).append({"column": self.name, "seed_index": chosen})
+        return [dict(self.rows[i]) for i in chosen]

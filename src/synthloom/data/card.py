@@ -1,0 +1,92 @@
+"""The dataset card (Markdown with Hugging Face front matter), written from the run itself."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from synthloom.config.recipe import Recipe
+from synthloom.data.run_store import RunStore
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("synthloom.data", "templates"),
+    keep_trailing_newline=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _size_category(n: int) -> str:
+    for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
+        if n < limit:
+            return label
+    return "n>1M"
+
+
+def _coverage(store: RunStore) -> tuple[str, list[tuple[str, int]]]:
+    """Accepted rows per taxonomy leaf, else per seed row."""
+    leaves: Counter[str] = Counter()
+    seeds: Counter[str] = Counter()
+    for lineage in store.db.accepted_lineage():
+        for ref in lineage.get("seed", []):
+            if "leaf" in ref:
+                leaves[ref["leaf"]] += 1
+            elif isinstance(ref.get("seed_index"), int):
+                seeds[f"{ref['column']}[{ref['seed_index']}]"] += 1
+    if leaves:
+        return "taxonomy leaf", sorted(leaves.items())
+    if seeds:
+        return "seed row", sorted(seeds.items())
+    return "", []
+
+
+def _model_label(m: Any) -> str:
+    if m.provider == "openai":
+        return f"{m.model} (OpenAI-compatible, {len(m.endpoints)} endpoint(s))"
+    return f"llama.cpp, {Path(m.path).name if m.path else 'SmolLM2-135M-Instruct Q4_1 (embedded)'}"
+
+
+def render_card(recipe: Recipe, store: RunStore, *, files: list[str], formats: list[str], dpo_style: str) -> str:
+    manifest_path = store.root / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    report = store.root / "report.json"
+    evaluation = json.loads(report.read_text()).get("summary", {}) if report.exists() else {}
+    usage = store.db.usage_totals()
+    committed = store.db.committed_batches()
+    accepted = sum(a for a, *_ in committed.values())
+    label, coverage = _coverage(store)
+    from synthloom.config.endpoints import embedded_default
+
+    models = {alias: _model_label(m) for alias, m in recipe.models.items()}
+    if any(getattr(c, "model", None) == "default" for c in recipe.columns) and "default" not in models:
+        models["default"] = _model_label(embedded_default())
+    return _ENV.get_template("dataset_card.md.jinja").render(
+        name=recipe.name,
+        description=recipe.description,
+        fingerprint=recipe.fingerprint(),
+        seed=recipe.seed,
+        status=manifest.get("status", "unknown"),
+        accepted=accepted,
+        rejected=sum(r for _, r, *_ in committed.values()),
+        size_category=_size_category(accepted),
+        export_format=recipe.export.format if recipe.export else None,
+        dpo_style=dpo_style,
+        files=files,
+        formats=formats,
+        columns=[{"name": c.name, "kind": c.kind, "model": getattr(c, "model", None), "drop": c.drop}
+                 for c in recipe.columns],
+        models=models,
+        filters=[f.label for f in recipe.filters],
+        rejections=[{"column": c, "reason": r, "count": n} for c, r, n in store.db.rejection_totals()],
+        usage=usage,
+        tokens=sum(u.prompt_tokens + u.completion_tokens for u in usage),
+        cost=sum(u.cost_usd for u in usage),
+        coverage=coverage,
+        coverage_label=label,
+        notices=manifest.get("notices", []),
+        evaluation=evaluation,
+    )

@@ -1,0 +1,116 @@
+"""`synthloom export`: a run's accepted rows as training files, with a dataset card.
+
+    runs/<name>/export/
+      sft.jsonl | dpo.jsonl   training records (the recipe's `export` block says how)
+      train.parquet           the same records (or the raw rows when there is no block)
+      hf/                     a Hugging Face `datasets` directory (save_to_disk)
+      README.md               the dataset card
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from synthloom.config.errors import SynthloomError
+from synthloom.config.loader import parse_recipe
+from synthloom.config.recipe import Recipe
+from synthloom.data.atomic import write_atomic, write_text_atomic
+from synthloom.data.card import render_card
+from synthloom.data.run_store import RunStore, open_existing
+from synthloom.data.tables import rows_to_table, write_parquet_atomic
+from synthloom.data.training_records import RecordMaker
+
+FORMATS = ("sft", "dpo", "parquet", "hf")
+
+
+def run_recipe(store: RunStore) -> Recipe:
+    path = store.root / "recipe.yaml"
+    if not path.exists():
+        raise SynthloomError(f"{store.root} has no recipe.yaml; it is not a complete synthloom run")
+    return parse_recipe(path.read_text(encoding="utf-8"), source=str(path))
+
+
+def _records(recipe: Recipe, rows: list[dict[str, Any]], fmt: str, dpo_style: str) -> list[dict[str, Any]]:
+    spec = recipe.export
+    if spec is None:
+        raise SynthloomError(
+            f"recipe '{recipe.name}' has no `export` block, so rows cannot become {fmt.upper()} records; "
+            "add one (format, prompt, response / chosen, rejected) or export --format parquet"
+        )
+    if spec.format != fmt:
+        raise SynthloomError(f"recipe '{recipe.name}' exports {spec.format.upper()} records, not {fmt.upper()}")
+    maker = RecordMaker(spec, dpo_style)
+    return [maker.make(r) for r in rows]
+
+
+def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            for rec in records:
+                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+
+    write_atomic(path, write)
+
+
+def _write_hf(path: Path, records: list[dict[str, Any]]) -> None:
+    try:
+        import datasets
+    except ImportError:
+        raise SynthloomError("the `hf` format needs the `datasets` package: pip install 'synthloom[hf]'") from None
+    import shutil
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".hf-", dir=path.parent))
+    try:
+        datasets.Dataset.from_list(records).save_to_disk(str(tmp))
+        if path.exists():
+            shutil.rmtree(path)
+        tmp.rename(path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def export_run(
+    run_dir: str | Path, formats: list[str], *, out_dir: Path | None = None, dpo_style: str = "standard"
+) -> list[Path]:
+    """Write the requested formats and the card; returns the files written."""
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise SynthloomError(f"unknown export format {unknown[0]!r}; use one of {', '.join(FORMATS)}")
+    if dpo_style not in ("standard", "conversational"):
+        raise SynthloomError("dpo style must be `standard` or `conversational`")
+    store = open_existing(Path(run_dir))
+    try:
+        recipe = run_recipe(store)
+        rows = store.read_accepted().to_pylist()
+        if not rows:
+            raise SynthloomError(f"run {store.root} has no accepted rows to export")
+        out = out_dir or store.root / "export"
+        written: list[Path] = []
+        training = recipe.export.format if recipe.export else None
+        records = None
+        for fmt in formats:
+            if fmt in ("sft", "dpo"):
+                records = _records(recipe, rows, fmt, dpo_style)
+                written.append(out / f"{fmt}.jsonl")
+                _write_jsonl(written[-1], records)
+            elif fmt == "parquet":
+                data = records or (_records(recipe, rows, training, dpo_style) if training else rows)
+                written.append(out / "train.parquet")
+                write_parquet_atomic(rows_to_table(data) if data else pa.table({}), written[-1])
+            else:
+                data = records or (_records(recipe, rows, training, dpo_style) if training else rows)
+                written.append(out / "hf")
+                _write_hf(written[-1], data)
+        card = render_card(recipe, store, files=[p.name for p in written], formats=formats, dpo_style=dpo_style)
+        written.append(out / "README.md")
+        write_text_atomic(written[-1], card)
+        return written
+    finally:
+        store.close()
