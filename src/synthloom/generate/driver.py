@@ -98,7 +98,12 @@ class Driver:
                 # Commit strictly in batch order so the rows kept are the same whatever order
                 # batches finish in.
                 while done and min(done) == min([*done, *in_flight, *todo[:1]]):
-                    self._commit(done.pop(min(done)))
+                    result = done.pop(min(done))
+                    # A batch launched on speculation whose partition filled up meanwhile is
+                    # dropped whole (its answers stay cached), so what a run keeps, accepted
+                    # and rejected alike, does not depend on timing.
+                    if not self._full(result.batch % self.n_parts):
+                        self._commit(result)
                 if self.accepted >= self.target_total:
                     return "complete"
         finally:
