@@ -13,7 +13,7 @@ from synthloom.config import parse_recipe
 from synthloom.config.errors import RecipeError
 from synthloom.data.run_store import open_existing
 from synthloom.generate import generate_run
-from synthloom.generate.novelty import MinHashPool, RougePool, rouge_l
+from synthloom.data.similarity import MinHashPool, RougePool, rouge_l
 
 
 def _seeds(tmp_path, rows):

@@ -136,6 +136,22 @@ def export_cmd(
         console.print(f"wrote {path}")
 
 
+@app.command("mix")
+@friendly_errors
+def mix_cmd(mix_file: Annotated[Path, typer.Argument(help="Mix YAML: sources, optional dedup, phases.")]) -> None:
+    """Combine runs and real datasets into phase datasets, each with its card."""
+    from synthloom.config.loader import load_mix
+    from synthloom.curate.mix import run_mix
+
+    result = run_mix(load_mix(mix_file))
+    for name, n in result.duplicates.items():
+        if n:
+            console.print(f"{name}: {n} duplicate record(s) dropped")
+    for phase in result.phases:
+        parts = ", ".join(f"{k} {v}" for k, v in phase.composition.items())
+        console.print(f"[bold]{phase.name}[/]: {phase.rows} rows ({parts}) -> {phase.files[0].parent}")
+
+
 @recipes_app.command("list")
 @friendly_errors
 def recipes_list() -> None:

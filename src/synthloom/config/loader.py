@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 import yaml
@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from synthloom.config.errors import RecipeError
 from synthloom.config.overrides import apply_overrides
+from synthloom.config.mix import Mix
 from synthloom.config.recipe import Recipe
 
 
@@ -28,6 +29,25 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
 def parse_recipe(
     text: str, *, source: str = "<recipe>", base_dir: Path | None = None, overrides: list[str] | None = None
 ) -> Recipe:
+    return parse_yaml_model(Recipe, text, source=source, base_dir=base_dir, overrides=overrides)
+
+
+def load_mix(path: str | Path) -> Mix:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecipeError(f"mix file {path} does not exist; check the path") from None
+    return parse_yaml_model(Mix, text, source=str(path), base_dir=path.resolve().parent)
+
+
+M = TypeVar("M", Recipe, Mix)
+
+
+def parse_yaml_model(
+    model: type[M], text: str, *, source: str, base_dir: Path | None = None, overrides: list[str] | None = None
+) -> M:
+    what = model.__name__.lower()
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -40,16 +60,16 @@ def parse_recipe(
             line=mark.line + 1 if mark else None,
         ) from None
     if not isinstance(data, dict):
-        raise RecipeError("must be a YAML mapping with at least `name`, `target_rows` and `columns`", source=source)
+        raise RecipeError(f"must be a YAML mapping (a {what})", source=source)
     if overrides:
         data = apply_overrides(data, overrides, source)
     try:
-        recipe = Recipe.model_validate(data)
+        parsed = model.model_validate(data)
     except ValidationError as exc:
         raise _explain(exc, root, data, source) from None
     except jinja2.TemplateSyntaxError as exc:  # raised directly by template parsing in validators
         raise RecipeError(f"a template has a Jinja2 syntax error: {exc.message}", source=source) from None
-    return recipe.with_base_dir(base_dir or Path.cwd())
+    return parsed.with_base_dir(base_dir or Path.cwd())
 
 
 def _explain(exc: ValidationError, root: yaml.Node | None, data: dict[str, Any], source: str) -> RecipeError:
@@ -116,7 +136,7 @@ def _describe(path: list[Any], data: dict[str, Any]) -> str:
             parts.append(label)
         else:
             parts.append(("." if parts else "") + str(key))
-    return "".join(parts) if parts else "the recipe"
+    return "".join(parts) if parts else "the file"
 
 
 def _line_of_named_column(root: yaml.Node | None, msg: str) -> int | None:

@@ -47,7 +47,19 @@ def _records(recipe: Recipe, rows: list[dict[str, Any]], fmt: str, dpo_style: st
     return [maker.make(r) for r in rows]
 
 
-def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
+def run_records(run_dir: str | Path, dpo_style: str = "standard") -> list[dict[str, Any]]:
+    """A run's accepted rows as the training records its recipe's `export` block describes."""
+    store = open_existing(Path(run_dir))
+    try:
+        recipe = run_recipe(store)
+        if recipe.export is None:
+            raise SynthloomError(f"run {store.root}: its recipe has no `export` block, so it has no training records")
+        return _records(recipe, store.read_accepted().to_pylist(), recipe.export.format, dpo_style)
+    finally:
+        store.close()
+
+
+def write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
     def write(tmp: Path) -> None:
         with open(tmp, "w", encoding="utf-8") as fh:
             for rec in records:
@@ -56,7 +68,7 @@ def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
     write_atomic(path, write)
 
 
-def _write_hf(path: Path, records: list[dict[str, Any]]) -> None:
+def write_hf(path: Path, records: list[dict[str, Any]]) -> None:
     try:
         import datasets
     except ImportError:
@@ -99,7 +111,7 @@ def export_run(
             if fmt in ("sft", "dpo"):
                 records = _records(recipe, rows, fmt, dpo_style)
                 written.append(out / f"{fmt}.jsonl")
-                _write_jsonl(written[-1], records)
+                write_jsonl(written[-1], records)
             elif fmt == "parquet":
                 data = records or (_records(recipe, rows, training, dpo_style) if training else rows)
                 written.append(out / "train.parquet")
@@ -107,7 +119,7 @@ def export_run(
             else:
                 data = records or (_records(recipe, rows, training, dpo_style) if training else rows)
                 written.append(out / "hf")
-                _write_hf(written[-1], data)
+                write_hf(written[-1], data)
         card = render_card(recipe, store, files=[p.name for p in written], formats=formats, dpo_style=dpo_style)
         written.append(out / "README.md")
         write_text_atomic(written[-1], card)

@@ -13,7 +13,7 @@ from synthloom.config.templates import template_env
 from synthloom.data.run_store import RunStore
 from synthloom.data.tables import rows_to_table
 from synthloom.generate.batch import BatchResult
-from synthloom.generate.novelty import make_pool
+from synthloom.data.similarity import make_pool
 
 SURPLUS_COLUMN = "_target"
 NOVELTY_COLUMN = "_novelty"

@@ -1,4 +1,4 @@
-"""The novelty pool: is a new text too similar to one we already have?
+"""Text similarity shared by generation (the novelty pool) and curation (dedup, mixing).
 
 ROUGE-L F1 on words (as Self-Instruct uses) is 2*LCS/(m+n). The multiset word overlap is an
 upper bound of the LCS, so an inverted index finds the few pool texts that could reach the

@@ -1,0 +1,1 @@
+"""Curation: dedup, decontamination, PII, filters, and mixing into multi-phase data."""

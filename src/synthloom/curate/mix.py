@@ -1,0 +1,195 @@
+"""`synthloom mix`: combine runs and real datasets into phase datasets (LAB's multi-phase
+training data), with counts or fractions per source, replay of earlier phases, optional
+dedup across sources, and a card per phase. Deterministic under the mix's seed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from synthloom.config.errors import SynthloomError
+from synthloom.config.mix import Mix
+from synthloom.data.atomic import write_text_atomic
+from synthloom.data.export import run_records, write_hf, write_jsonl
+from synthloom.data.similarity import MinHashPool
+from synthloom.data.tables import read_table, rows_to_table, write_parquet_atomic
+
+
+@dataclass
+class PhaseResult:
+    name: str
+    rows: int
+    composition: dict[str, int]  # source or "replay:<phase>" -> rows
+    files: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class MixResult:
+    out_dir: Path
+    available: dict[str, int]  # rows per source after dedup
+    duplicates: dict[str, int]  # rows per source dropped as duplicates of an earlier source
+    phases: list[PhaseResult]
+
+
+def record_text(record: dict[str, Any]) -> str:
+    parts: list[str] = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, str):
+            parts.append(v)
+        elif isinstance(v, dict):
+            for k in sorted(v):
+                if k != "role":
+                    walk(v[k])
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+
+    walk({k: v for k, v in record.items() if not k.startswith("_")})
+    return " ".join(parts)
+
+
+def _load_source(mix: Mix, name: str) -> list[dict[str, Any]]:
+    src = mix.sources[name]
+    if src.run is not None:
+        return run_records(mix.resolve_path(src.run))
+    rows = read_table(mix.resolve_path(src.path or "")).to_pylist()
+    if rows and not ({"messages"} <= set(rows[0]) or {"prompt", "chosen", "rejected"} <= set(rows[0])):
+        raise SynthloomError(
+            f"mix source '{name}' ({src.path}) has fields {', '.join(rows[0])}; records need `messages` "
+            "(SFT) or `prompt`, `chosen`, `rejected` (DPO)"
+        )
+    return rows
+
+
+def _dedup(mix: Mix, loaded: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
+    """Drop records that repeat a record of an earlier-listed source (or of their own)."""
+    dropped: dict[str, int] = {}
+    cfg = mix.dedup
+    if cfg is None:
+        return dropped
+    seen: set[str] = set()
+    pool = MinHashPool(cfg.threshold) if cfg.method == "minhash" else None
+    for name, records in loaded.items():
+        kept = []
+        for rec in records:
+            text = record_text(rec)
+            key = hashlib.sha1(re.sub(r"\s+", " ", text.lower()).strip().encode()).hexdigest()
+            duplicate = key in seen or (pool is not None and pool.most_similar(text)[0] >= cfg.threshold)
+            if duplicate:
+                continue
+            seen.add(key)
+            if pool is not None:
+                pool.add(text, name)
+            kept.append(rec)
+        dropped[name] = len(records) - len(kept)
+        loaded[name] = kept
+    return dropped
+
+
+def _take(rng: np.random.Generator, records: list[dict[str, Any]], amount: Any, what: str) -> list[dict[str, Any]]:
+    n = len(records)
+    if amount == "all":
+        k = n
+    elif isinstance(amount, float):
+        k = int(round(amount * n))
+    else:
+        k = int(amount)
+    if k > n:
+        raise SynthloomError(f"{what} asks for {k} rows but only {n} are available; lower the count")
+    idx = np.sort(rng.choice(n, size=k, replace=False)) if k < n else np.arange(n)
+    return [records[i] for i in idx]
+
+
+def run_mix(mix: Mix) -> MixResult:
+    loaded = {name: _load_source(mix, name) for name in mix.sources}
+    duplicates = _dedup(mix, loaded)
+    out_dir = mix.resolve_path(mix.output_dir) / mix.name
+    done: dict[str, list[dict[str, Any]]] = {}
+    results: list[PhaseResult] = []
+    for p_index, phase in enumerate(mix.phases):
+        rows: list[dict[str, Any]] = []
+        composition: dict[str, int] = {}
+        for s_index, (src, amount) in enumerate(phase.take.items()):
+            rng = np.random.default_rng([mix.seed, p_index, s_index])
+            part = _take(rng, loaded[src], amount, f"phase '{phase.name}' source '{src}'")
+            composition[src] = len(part)
+            rows.extend(part)
+        for r_index, (prev, frac) in enumerate(phase.replay.items()):
+            rng = np.random.default_rng([mix.seed, p_index, 1000 + r_index])
+            part = _take(rng, done[prev], frac, f"phase '{phase.name}' replay of '{prev}'")
+            composition[f"replay:{prev}"] = len(part)
+            rows.extend(part)
+        order = np.random.default_rng([mix.seed, p_index, 9999]).permutation(len(rows))
+        rows = [rows[i] for i in order]
+        done[phase.name] = rows
+        result = PhaseResult(phase.name, len(rows), composition)
+        result.files = _write_phase(mix, out_dir / phase.name, rows)
+        results.append(result)
+    mix_result = MixResult(out_dir, {k: len(v) for k, v in loaded.items()}, duplicates, results)
+    for r in results:
+        card = phase_card(mix, mix_result, r)
+        write_text_atomic(out_dir / r.name / "README.md", card)
+        r.files.append(out_dir / r.name / "README.md")
+    write_text_atomic(out_dir / "mix.json", summary_json(mix_result) + "\n")
+    return mix_result
+
+
+def _write_phase(mix: Mix, folder: Path, rows: list[dict[str, Any]]) -> list[Path]:
+    files = []
+    for fmt in mix.formats:
+        if fmt == "jsonl":
+            files.append(folder / "train.jsonl")
+            write_jsonl(files[-1], rows)
+        elif fmt == "parquet":
+            files.append(folder / "train.parquet")
+            write_parquet_atomic(rows_to_table(rows), files[-1])
+        else:
+            files.append(folder / "hf")
+            write_hf(files[-1], rows)
+    return files
+
+
+def phase_card(mix: Mix, result: MixResult, phase: PhaseResult) -> str:
+    lines = [
+        "---",
+        f"pretty_name: {mix.name} {phase.name}",
+        "tags: [synthetic, synthloom, mix]",
+        "---",
+        "",
+        f"# {mix.name} / {phase.name}",
+        "",
+        f"Phase {phase.name} of mix `{mix.name}` (seed {mix.seed}): {phase.rows} rows, shuffled.",
+        "",
+        "| part | rows |",
+        "|---|---:|",
+        *[f"| `{k}` | {v} |" for k, v in phase.composition.items()],
+        "",
+        "## Sources",
+        "",
+        "| source | from | rows available | duplicates dropped |",
+        "|---|---|---:|---:|",
+    ]
+    for name, src in mix.sources.items():
+        origin = f"run `{src.run}`" if src.run else f"file `{src.path}`"
+        lines.append(f"| `{name}` | {origin} | {result.available[name]} | {result.duplicates.get(name, 0)} |")
+    if mix.dedup:
+        lines += ["", f"Dedup across sources: {mix.dedup.method}"
+                  + (f" (Jaccard >= {mix.dedup.threshold})" if mix.dedup.method == "minhash" else "")
+                  + "; a record repeating one of an earlier-listed source is dropped."]
+    lines += ["", "Files: " + ", ".join(f"`{f.name}`" for f in phase.files), ""]
+    return "\n".join(lines)
+
+
+def summary_json(result: MixResult) -> str:
+    return json.dumps(
+        {"out_dir": str(result.out_dir), "available": result.available, "duplicates": result.duplicates,
+         "phases": [{"name": p.name, "rows": p.rows, "composition": p.composition} for p in result.phases]},
+        indent=2,
+    )

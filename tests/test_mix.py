@@ -1,0 +1,105 @@
+"""`synthloom mix`: phases from runs and real data, with replay, dedup and cards."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from synthloom.config.errors import RecipeError, SynthloomError
+from synthloom.config.loader import load_mix
+from synthloom.curate.mix import record_text, run_mix
+
+from .conftest import run_cli
+from .test_builtin_recipes import run_builtin
+
+
+@pytest.fixture
+def two_runs(tmp_path, taxonomy_dir, scripted_server):
+    server = scripted_server(enum_choice="max")
+    knowledge, _, _ = run_builtin("lab_knowledge", tmp_path, server, [f"columns.seed.taxonomy={taxonomy_dir}", "target_rows=6"])
+    skills, _, _ = run_builtin("lab_freeform_skills", tmp_path, server, [f"columns.seed.taxonomy={taxonomy_dir}", "target_rows=1"])
+    return knowledge.run_dir, skills.run_dir
+
+
+def _write_mix(tmp_path, knowledge, skills, real, **extra):
+    mix = {
+        "name": "lab",
+        "seed": 5,
+        "output_dir": str(tmp_path / "mixes"),
+        "sources": {"knowledge": {"run": str(knowledge)}, "skills": {"run": str(skills)}, "real": {"path": str(real)}},
+        "phases": [
+            {"name": "phase1", "take": {"knowledge": "all"}},
+            {"name": "phase2", "take": {"skills": 0.5, "real": 2}, "replay": {"phase1": 0.25}},
+        ],
+        "formats": ["jsonl", "hf"],
+        **extra,
+    }
+    path = tmp_path / "mix.yaml"
+    path.write_text(yaml.safe_dump(mix))
+    return path
+
+
+def _real(tmp_path, knowledge_record):
+    real = tmp_path / "real.jsonl"
+    rows = [
+        knowledge_record,  # a copy of a synthetic record: dedup drops it from `real`
+        {"messages": [{"role": "user", "content": "What is 2+2?"}, {"role": "assistant", "content": "4"}]},
+        {"messages": [{"role": "user", "content": "Name a primary colour."}, {"role": "assistant", "content": "Red"}]},
+    ]
+    real.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return real
+
+
+def test_phases_with_counts_fractions_replay_and_dedup(tmp_path, two_runs, monkeypatch):
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    from synthloom.data.export import run_records
+
+    knowledge, skills = two_runs
+    k_records = run_records(knowledge)
+    n_skills = len(run_records(skills))
+    path = _write_mix(tmp_path, knowledge, skills, _real(tmp_path, k_records[0]), dedup={"method": "exact"})
+    result = run_mix(load_mix(path))
+    assert result.duplicates == {"knowledge": 0, "skills": 0, "real": 1}
+    p1, p2 = result.phases
+    assert p1.composition == {"knowledge": 12} and p1.rows == 12
+    assert p2.composition == {"skills": round(0.5 * n_skills), "real": 2, "replay:phase1": 3}
+    phase1 = [json.loads(line) for line in (result.out_dir / "phase1/train.jsonl").read_text().splitlines()]
+    phase2 = [json.loads(line) for line in (result.out_dir / "phase2/train.jsonl").read_text().splitlines()]
+    assert sorted(map(record_text, phase1)) == sorted(map(record_text, k_records))
+    replayed = [r for r in phase2 if r in phase1]
+    assert len(replayed) == 3
+    import datasets
+
+    assert datasets.load_from_disk(str(result.out_dir / "phase2/hf")).num_rows == p2.rows
+    card = (result.out_dir / "phase2/README.md").read_text()
+    assert "| `replay:phase1` | 3 |" in card and "| `real` | file" in card and "| 2 | 1 |" in card
+    # same seed, same data
+    again = run_mix(load_mix(path))
+    assert (again.out_dir / "phase2/train.jsonl").read_text() == (result.out_dir / "phase2/train.jsonl").read_text()
+
+
+def test_mix_cli_and_errors(tmp_path, two_runs):
+    knowledge, skills = two_runs
+    real = _real(tmp_path, {"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]})
+    path = _write_mix(tmp_path, knowledge, skills, real, formats=["jsonl"])
+    ok = run_cli("mix", str(path))
+    assert ok.returncode == 0, ok.stderr
+    assert "phase2" in ok.stdout
+    bad = yaml.safe_load(path.read_text())
+    bad["phases"][1]["replay"] = {"phase9": 0.5}
+    path.write_text(yaml.safe_dump(bad))
+    with pytest.raises(RecipeError, match="replays 'phase9', which is not an earlier phase"):
+        load_mix(path)
+    bad["phases"][1] = {"name": "phase2", "take": {"real": 50}}
+    path.write_text(yaml.safe_dump(bad))
+    with pytest.raises(SynthloomError, match="asks for 50 rows but only 3 are available"):
+        run_mix(load_mix(path))
+    result = run_cli("mix", str(path))
+    assert result.returncode == 2 and "only 3 are available" in result.stderr
+    (tmp_path / "wrong.jsonl").write_text('{"text": "hello"}\n')
+    bad["sources"]["real"] = {"path": str(tmp_path / "wrong.jsonl")}
+    path.write_text(yaml.safe_dump(bad))
+    with pytest.raises(SynthloomError, match="records need `messages`"):
+        run_mix(load_mix(path))
