@@ -210,6 +210,12 @@ def demo(
     )
     console.print(f"[bold]synthloom demo[/]: {rows} knowledge QA rows from {tax} on the embedded model")
     _run(recipe, resume=False, overwrite=fresh, quiet=False)
+    from synthloom.data.export import export_run
+    from synthloom.generate import run_dir_of
+
+    written = export_run(run_dir_of(recipe), ["sft", "parquet"])
+    console.print(f"[bold green]exported[/] SFT dataset: {written[0]}")
+    console.print(f"[bold green]dataset card[/]: {written[-1]}")
 
 
 def main() -> None:
