@@ -92,36 +92,21 @@ def main() -> None:
 
     with Pipeline(name="engine-vs-distilabel") as pipeline:
         load = LoadDataFromDicts(name="topics", data=data, batch_size=args.load_batch_size)
-        question = TextGeneration(
-            name="question",
-            llm=llm(),
-            template="Ask a question about {{ topic }}.",
-            columns=["topic"],
-            output_mappings={"generation": "question"},
-            input_batch_size=sizes[0],
-            add_raw_output=False,
-            add_raw_input=False,
-        )
-        answer = TextGeneration(
-            name="answer",
-            llm=llm(),
-            template="Answer: {{ question }}",
-            columns=["question"],
-            output_mappings={"generation": "answer"},
-            input_batch_size=sizes[1],
-            add_raw_output=False,
-            add_raw_input=False,
-        )
-        judge = TextGeneration(
-            name="judge",
-            llm=llm(),
-            template="Q: {{ question }} A: {{ answer }}",
-            columns=["question", "answer"],
-            output_mappings={"generation": "score"},
-            input_batch_size=sizes[2],
-            add_raw_output=False,
-            add_raw_input=False,
-        )
+        def step(name: str, template: str, columns: list[str], output: str, batch: int) -> TextGeneration:
+            return TextGeneration(
+                name=name,
+                llm=llm(),
+                template=template,
+                columns=columns,
+                output_mappings={"generation": output},
+                input_batch_size=batch,
+                add_raw_output=False,
+                add_raw_input=False,
+            )
+
+        question = step("question", "Ask a question about {{ topic }}.", ["topic"], "question", sizes[0])
+        answer = step("answer", "Answer: {{ question }}", ["question"], "answer", sizes[1])
+        judge = step("judge", "Q: {{ question }} A: {{ answer }}", ["question", "answer"], "score", sizes[2])
         load >> question >> answer >> judge
 
     loaded = LoadedMark()

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import jinja2
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from synthloom.config.templates import expression_variables, template_variables
 
-import jinja2
+
+def _check_expression(source: str | None) -> str | None:
+    if source is not None:
+        _check_template("{{ " + source + " }}")
+    return source
 
 
 def _check_template(source: str) -> None:
@@ -167,12 +172,7 @@ class SeedColumn(_Column):
         1, ge=1, description="Rows per cell: more than one gives a list of distinct rows (e.g. in-context examples)."
     )
 
-    @field_validator("where")
-    @classmethod
-    def _where_parses(cls, v: str | None) -> str | None:
-        if v is not None:
-            _check_template("{{ " + v + " }}")
-        return v
+    _where_parses = field_validator("where")(lambda v: _check_expression(v))
 
     @model_validator(mode="after")
     def _one_source(self) -> "SeedColumn":
@@ -210,12 +210,7 @@ class _LLMColumn(_Column):
             _check_template(v)
         return v
 
-    @field_validator("over")
-    @classmethod
-    def _over_parses(cls, v: str | None) -> str | None:
-        if v is not None:
-            _check_template("{{ " + v + " }}")
-        return v
+    _over_parses = field_validator("over")(lambda v: _check_expression(v))
 
     def references(self) -> set[str]:
         refs = set(template_variables(self.prompt))

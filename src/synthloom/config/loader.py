@@ -10,8 +10,8 @@ import yaml
 from pydantic import ValidationError
 
 from synthloom.config.errors import RecipeError
-from synthloom.config.overrides import apply_overrides
 from synthloom.config.mix import Mix
+from synthloom.config.overrides import apply_overrides
 from synthloom.config.recipe import Recipe
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from synthloom.config.paths import RelativePaths
 
 Take = int | float | Literal["all"]
 
@@ -43,7 +44,7 @@ class Phase(_Strict):
     )
 
 
-class Mix(_Strict):
+class Mix(_Strict, RelativePaths):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     seed: int = 0
     output_dir: str = "mixes"
@@ -52,15 +53,6 @@ class Mix(_Strict):
     phases: list[Phase] = Field(min_length=1)
     formats: list[Literal["jsonl", "parquet", "hf"]] = Field(default_factory=lambda: ["jsonl"])
 
-    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
-
-    def with_base_dir(self, base_dir: Path) -> "Mix":
-        self._base_dir = Path(base_dir)
-        return self
-
-    def resolve_path(self, path: str) -> Path:
-        p = Path(path).expanduser()
-        return p if p.is_absolute() else self._base_dir / p
 
     @model_validator(mode="after")
     def _consistent(self) -> "Mix":

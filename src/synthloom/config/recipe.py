@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from synthloom.config.columns import Column, filter_variables
 from synthloom.config.endpoints import DEFAULT_MODEL_ALIAS, ModelConfig
+from synthloom.config.paths import RelativePaths
 from synthloom.config.templates import template_variables
 
 
@@ -90,7 +90,7 @@ class ExportSpec(BaseModel):
         return names
 
 
-class Recipe(BaseModel):
+class Recipe(RelativePaths):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Run name; the run directory is output_dir/name.")
@@ -116,16 +116,6 @@ class Recipe(BaseModel):
     novelty: Novelty | None = None
     export: ExportSpec | None = Field(None, description="How `synthloom export` turns rows into SFT or DPO records.")
 
-    # Where relative paths in the recipe (seed files, taxonomies) are resolved from.
-    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
-
-    def with_base_dir(self, base_dir: Path) -> "Recipe":
-        self._base_dir = Path(base_dir)
-        return self
-
-    def resolve_path(self, path: str) -> Path:
-        p = Path(path).expanduser()
-        return p if p.is_absolute() else (self._base_dir / p)
 
     @model_validator(mode="before")
     @classmethod

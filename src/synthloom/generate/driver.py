@@ -11,9 +11,9 @@ from typing import Any
 from synthloom.config.recipe import Recipe
 from synthloom.config.templates import template_env
 from synthloom.data.run_store import RunStore
+from synthloom.data.similarity import make_pool
 from synthloom.data.tables import rows_to_table
 from synthloom.generate.batch import BatchResult
-from synthloom.data.similarity import make_pool
 
 SURPLUS_COLUMN = "_target"
 NOVELTY_COLUMN = "_novelty"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from synthloom.config.recipe import Recipe
 from synthloom.generate.batch import BatchRunner

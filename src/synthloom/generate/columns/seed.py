@@ -9,8 +9,8 @@ from typing import Any
 import jinja2
 
 from synthloom.config.columns import SeedColumn
-from synthloom.config.templates import template_env
 from synthloom.config.errors import SynthloomError
+from synthloom.config.templates import template_env
 from synthloom.data.tables import read_table
 from synthloom.data.taxonomy import taxonomy_rows
 from synthloom.generate.cells import CellContext, stable_int
