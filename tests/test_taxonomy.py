@@ -113,3 +113,24 @@ def test_knowledge_leaf_without_document_is_named(tmp_path):
     )
     with pytest.raises(TaxonomyError, match="qna.yaml: knowledge leaf has no `document`"):
         taxonomy_rows(tmp_path, unit="chunk")
+
+
+def test_version_2_knowledge_leaf_with_flat_examples(tmp_path):
+    _leaf(tmp_path, "knowledge/history/x", """\
+version: 2
+domain: history
+task_description: Facts about a city
+document:
+  repo: https://example.invalid/docs
+  commit: abc
+  patterns: [x.md]
+seed_examples:
+  - question: When was the bridge built?
+    answer: In 1890.
+  - context: The bridge crosses the river.
+    question: What does the bridge cross?
+    answer: The river.
+""")
+    rows = taxonomy_rows(tmp_path)
+    assert [r["question"] for r in rows] == ["When was the bridge built?", "What does the bridge cross?"]
+    assert rows[1]["context"] == "The bridge crosses the river." and rows[0]["leaf_kind"] == "knowledge"

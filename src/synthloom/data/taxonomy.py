@@ -69,7 +69,7 @@ def load_leaf(file: Path, root: Path) -> Leaf:
     if not isinstance(examples, list) or not examples:
         raise TaxonomyError(f"{file}: has no `seed_examples`; add at least one example")
     for i, ex in enumerate(examples):
-        _check_example(file, kind, i, ex)
+        _check_example(file, kind, version, i, ex)
     return Leaf(
         path=rel,
         kind=kind,
@@ -84,11 +84,11 @@ def load_leaf(file: Path, root: Path) -> Leaf:
     )
 
 
-def _check_example(file: Path, kind: str, i: int, ex: Any) -> None:
+def _check_example(file: Path, kind: str, version: int, i: int, ex: Any) -> None:
     where = f"{file}: seed_examples[{i}]"
     if not isinstance(ex, dict):
         raise TaxonomyError(f"{where} must be a mapping")
-    if kind == "knowledge":
+    if kind == "knowledge" and version >= 3:
         if not str(ex.get("context") or "").strip():
             raise TaxonomyError(f"{where} has no `context`; knowledge examples need one")
         qas = ex.get("questions_and_answers")
