@@ -1,0 +1,6 @@
+"""Tabular synthesizers behind one fit / sample / save / load API."""
+
+from synthloom.tabular.base import Synthesizer
+from synthloom.tabular.copula import GaussianCopula
+
+__all__ = ["GaussianCopula", "Synthesizer"]

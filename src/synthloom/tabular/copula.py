@@ -1,0 +1,197 @@
+"""Gaussian copula: each column is mapped to a standard normal through its own marginal
+(fitted family or smoothed empirical; categories as intervals of [0, 1] by frequency), the
+normal scores' correlation matrix ties them together, and sampling runs the other way.
+Missing values become indicator columns inside the copula, so missingness keeps its
+relation to the other columns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.special import ndtr, ndtri
+
+from synthloom.tabular.base import Columns, Synthesizer
+from synthloom.tabular.marginals import FAMILIES, Marginal, fit_marginal
+from synthloom.tabular.norta import calibrate
+
+EPS = 1e-6
+NULL = "__null__"
+
+
+def _nearest_correlation(c: np.ndarray) -> np.ndarray:
+    """Clip negative eigenvalues so the matrix is a valid (positive definite) correlation."""
+    c = np.nan_to_num((c + c.T) / 2, nan=0.0)
+    np.fill_diagonal(c, 1.0)
+    w, v = np.linalg.eigh(c)
+    w = np.clip(w, 1e-6, None)
+    c = (v * w) @ v.T
+    d = np.sqrt(np.diag(c))
+    return c / np.outer(d, d)
+
+
+class _Categories:
+    """Categories as consecutive intervals of [0, 1], most frequent first."""
+
+    def __init__(self, values: list[Any], probs: np.ndarray):
+        self.values = values
+        self.cum = np.concatenate([[0.0], np.cumsum(probs)])
+        self.cum[-1] = 1.0
+
+    @classmethod
+    def fit(cls, x: np.ndarray) -> "_Categories":
+        keys, counts = np.unique(np.array([_key(v) for v in x], dtype=object), return_counts=True)
+        order = np.argsort(-counts, kind="stable")
+        lookup = {}
+        for v in x:
+            lookup.setdefault(_key(v), v)
+        return cls([lookup[keys[i]] for i in order], counts[order] / counts.sum())
+
+    def to_uniform(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        index = {_key(v): i for i, v in enumerate(self.values)}
+        idx = np.array([index[_key(v)] for v in x])
+        lo, hi = self.cum[idx], self.cum[idx + 1]
+        return lo + rng.random(len(x)) * (hi - lo)
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        idx = np.clip(np.searchsorted(self.cum, u, side="right") - 1, 0, len(self.values) - 1)
+        return np.array(self.values, dtype=object)[idx]
+
+
+def _key(v: Any) -> Any:
+    return ("__none__",) if v is None else (type(v).__name__, v)
+
+
+class GaussianCopula(Synthesizer):
+    name = "gaussian_copula"
+
+    def __init__(self, seed: int = 0, families: tuple[str, ...] | list[str] = FAMILIES, calibrate: bool = True):
+        super().__init__(seed)
+        self.families = tuple(families)
+        self.calibrate = calibrate
+
+    def params(self) -> dict[str, Any]:
+        return {"seed": self.seed, "families": list(self.families), "calibrate": self.calibrate}
+
+    def _calibrated(self, latent: np.ndarray, cols: Columns) -> np.ndarray:
+        """Match the real Pearson correlations of numerical pairs (see norta.py)."""
+        numeric = [d for d in self.dims if d in self.marginals]
+        if len(numeric) < 2:
+            return latent
+        data = np.column_stack([cols[d] for d in numeric])
+        targets = _pairwise_pearson(data)
+        index = [self.dims.index(d) for d in numeric]
+        sub = latent[np.ix_(index, index)]
+        ppfs = [self.marginals[d].ppf for d in numeric]
+        fixed = calibrate(sub, targets, ppfs)
+        out = latent.copy()
+        out[np.ix_(index, index)] = fixed
+        return out
+
+    def _fit(self, cols: Columns, n: int) -> None:
+        rng = np.random.default_rng([self.seed, 0])
+        self.order: list[str] = list(cols)
+        self.marginals: dict[str, Marginal] = {}
+        self.categories: dict[str, _Categories] = {}
+        self.nullable: list[str] = []
+        scores = []
+        self.dims: list[str] = []
+        for name, x in cols.items():
+            if x.dtype == object:
+                cats = _Categories.fit(x)
+                self.categories[name] = cats
+                u = cats.to_uniform(x, rng)
+            else:
+                missing = np.isnan(x)
+                observed = x[~missing]
+                meta = self.meta.columns.get(name) if self.meta else None
+                discrete = bool(meta and (meta.integer or meta.kind == "datetime"))
+                m = fit_marginal(observed, families=self.families, discrete=discrete and np.unique(observed).size <= 32)
+                self.marginals[name] = m
+                u = np.empty(n)
+                u[~missing] = _ranks_to_uniform(observed, rng)
+                u[missing] = rng.random(int(missing.sum()))  # no information: independent filler
+                if missing.any():
+                    self.nullable.append(name)
+                    flag = _Categories([False, True], np.array([1 - missing.mean(), missing.mean()]))
+                    self.categories[NULL + name] = flag
+                    flags = np.array(missing.tolist(), dtype=object)
+                    scores.append(ndtri(np.clip(flag.to_uniform(flags, rng), EPS, 1 - EPS)))
+                    self.dims.append(NULL + name)
+            scores.append(ndtri(np.clip(u, EPS, 1 - EPS)))
+            self.dims.append(name)
+        z = np.column_stack(scores)
+        latent = np.corrcoef(z, rowvar=False) if z.shape[1] > 1 else np.ones((1, 1))
+        if self.calibrate and z.shape[1] > 1:
+            latent = self._calibrated(latent, cols)
+        self.correlation = _nearest_correlation(latent)
+        self.report["fit"] = {
+            "marginals": {k: m.family for k, m in self.marginals.items()},
+            "columns_with_missing": self.nullable,
+        }
+
+    def _sample(self, n: int, rng: np.random.Generator) -> Columns:
+        chol = np.linalg.cholesky(self.correlation)
+        z = rng.standard_normal((n, len(self.dims))) @ chol.T
+        u = np.clip(ndtr(z), EPS, 1 - EPS)
+        by_dim = {d: u[:, i] for i, d in enumerate(self.dims)}
+        out: Columns = {}
+        for name in self.order:
+            if name in self.categories:
+                out[name] = self.categories[name].from_uniform(by_dim[name])
+            else:
+                x = self.marginals[name].ppf(by_dim[name])
+                if name in self.nullable:
+                    missing = self.categories[NULL + name].from_uniform(by_dim[NULL + name]).astype(bool)
+                    x = np.where(missing, np.nan, x)
+                out[name] = x
+        return out
+
+    def _known_values(self, column: str) -> set[Any] | None:
+        if column in self.categories:
+            return set(self.categories[column].values)
+        return None
+
+    # ---- persistence ----
+    def _state(self) -> dict[str, Any]:
+        return {
+            "order": self.order,
+            "dims": self.dims,
+            "nullable": self.nullable,
+            "correlation": self.correlation.tolist(),
+            "marginals": {k: m.to_state() for k, m in self.marginals.items()},
+            "categories": {k: {"values": c.values, "cum": c.cum.tolist()} for k, c in self.categories.items()},
+        }
+
+    def _load_state(self, s: dict[str, Any]) -> None:
+        self.order, self.dims, self.nullable = s["order"], s["dims"], s["nullable"]
+        self.correlation = np.asarray(s["correlation"])
+        self.marginals = {k: Marginal.from_state(v) for k, v in s["marginals"].items()}
+        self.categories = {}
+        for k, v in s["categories"].items():
+            c = _Categories(v["values"], np.diff(np.asarray(v["cum"])))
+            self.categories[k] = c
+
+
+def _ranks_to_uniform(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Probability integral transform by ranks, ties broken at random: exactly uniform."""
+    order = np.lexsort((rng.random(x.size), x))
+    ranks = np.empty(x.size)
+    ranks[order] = np.arange(x.size)
+    return (ranks + 0.5) / x.size
+
+
+def _pairwise_pearson(x: np.ndarray) -> np.ndarray:
+    """Pearson correlations on pairwise-complete rows (missing values differ by column)."""
+    d = x.shape[1]
+    out = np.eye(d)
+    ok = ~np.isnan(x)
+    for i in range(d):
+        for j in range(i + 1, d):
+            both = ok[:, i] & ok[:, j]
+            a, b = x[both, i], x[both, j]
+            if a.size > 2 and a.std() > 0 and b.std() > 0:
+                out[i, j] = out[j, i] = float(np.corrcoef(a, b)[0, 1])
+            else:
+                out[i, j] = out[j, i] = np.nan
+    return out
