@@ -18,6 +18,7 @@ class _Strict(BaseModel):
 class ColumnMeta(_Strict):
     kind: Kind
     integer: bool = Field(False, description="Numerical values are whole numbers (rounded on sampling).")
+    decimals: int | None = Field(None, ge=0, le=12, description="Round sampled values to this many decimals.")
     min: float | None = Field(None, description="Lower bound (public; DP mode bins within it).")
     max: float | None = Field(None, description="Upper bound (public; DP mode bins within it).")
     datetime_format: str | None = None

@@ -161,6 +161,8 @@ class Synthesizer:
                     x = np.clip(x, lo, hi)
                 if cm.integer or cm.kind == "datetime":
                     x = np.round(x)
+                elif cm.decimals is not None:
+                    x = np.round(x, cm.decimals)
                 out[name] = x
         return from_numpy(out, self.meta, self.types)
 

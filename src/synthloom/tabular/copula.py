@@ -6,6 +6,7 @@ relation to the other columns."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -40,12 +41,13 @@ class _Categories:
 
     @classmethod
     def fit(cls, x: np.ndarray) -> "_Categories":
-        keys, counts = np.unique(np.array([_key(v) for v in x], dtype=object), return_counts=True)
-        order = np.argsort(-counts, kind="stable")
-        lookup = {}
+        counts: Counter[Any] = Counter(_key(v) for v in x)
+        first = {}
         for v in x:
-            lookup.setdefault(_key(v), v)
-        return cls([lookup[keys[i]] for i in order], counts[order] / counts.sum())
+            first.setdefault(_key(v), v)
+        ranked = sorted(counts, key=lambda k: (-counts[k], str(k)))  # most frequent first, ties by value
+        freq = np.array([counts[k] for k in ranked], dtype=float)
+        return cls([first[k] for k in ranked], freq / freq.sum())
 
     def to_uniform(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         index = {_key(v): i for i, v in enumerate(self.values)}

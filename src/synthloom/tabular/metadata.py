@@ -48,7 +48,9 @@ def _infer(name: str, col: pa.ChunkedArray) -> ColumnMeta:
     if pa.types.is_floating(t) or pa.types.is_decimal(t):
         values = col.drop_null().to_numpy(zero_copy_only=False).astype(float)
         finite = values[np.isfinite(values)]
-        return ColumnMeta(kind="numerical", integer=bool(finite.size and np.all(finite == np.round(finite))))
+        if finite.size and np.all(finite == np.round(finite)):
+            return ColumnMeta(kind="numerical", integer=True)
+        return ColumnMeta(kind="numerical", decimals=_decimals(finite))
     if pa.types.is_timestamp(t) or pa.types.is_date(t):
         return ColumnMeta(kind="datetime")
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t):
@@ -63,6 +65,15 @@ def _infer(name: str, col: pa.ChunkedArray) -> ColumnMeta:
     if pa.types.is_null(t):
         raise SynthloomError(f"column '{name}' has no values (all missing); drop it before fitting")
     raise SynthloomError(f"column '{name}' has type {t}, which is not supported; convert it to numbers or strings")
+
+
+def _decimals(x: np.ndarray) -> int | None:
+    """The fewest decimals (up to 6) that represent every value, else None."""
+    sample = x[: 10_000]
+    for d in range(1, 7):
+        if np.allclose(np.round(sample, d), sample, rtol=0, atol=1e-9):
+            return d
+    return None
 
 
 def _primary_key(table: pa.Table, columns: dict[str, ColumnMeta]) -> str | None:
@@ -93,7 +104,7 @@ def to_numpy(table: pa.Table, meta: TableMeta) -> NumpyTable:
             if cm.kind == "datetime" or pa.types.is_timestamp(col.type) or pa.types.is_date(col.type):
                 col = _as_epoch_ns(name, col)
             try:
-                columns[name] = col.cast(pa.float64()).to_numpy(zero_copy_only=False).astype(float)
+                columns[name] = col.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False).astype(float)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 raise SynthloomError(
                     f"column '{name}' is declared {cm.kind} but holds values that are not numbers; fix its kind"
