@@ -1,6 +1,7 @@
 """Tabular synthesizers behind one fit / sample / save / load API."""
 
 from synthloom.tabular.base import Synthesizer
+from synthloom.tabular.bayesnet import BayesianNetwork
 from synthloom.tabular.copula import GaussianCopula
 
-__all__ = ["GaussianCopula", "Synthesizer"]
+__all__ = ["BayesianNetwork", "GaussianCopula", "Synthesizer"]
