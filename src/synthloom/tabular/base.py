@@ -177,6 +177,11 @@ class Synthesizer:
             if cm.kind in ("id", "text"):
                 raise SynthloomError(f"condition on '{column}': {cm.kind} columns cannot be conditioned on")
             known = self._known_values(column)
+            if known is None and cm.kind in ("numerical", "datetime"):
+                raise SynthloomError(
+                    f"condition on '{column}': it is a continuous column, so no sampled row equals {value!r} "
+                    "exactly; condition on a categorical, boolean or whole-number column, or use a range constraint"
+                )
             if known is not None and value not in known:
                 shown = ", ".join(repr(v) for v in list(known)[:10])
                 raise SynthloomError(

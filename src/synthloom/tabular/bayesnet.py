@@ -226,7 +226,13 @@ class BayesianNetwork(Synthesizer):
 
     def _known_values(self, column: str) -> set[Any] | None:
         d = self.disc.get(column)
-        return set(d.values) if d is not None and d.kind == "cat" else None
+        if d is None:
+            return None
+        if d.kind == "cat":
+            return set(d.values)
+        if d.edges[-1] == d.edges[-2] and np.all(d.edges == np.round(d.edges)):  # one code per whole number
+            return {int(v) for v in d.edges[:-1]}
+        return None
 
     def _state(self) -> dict[str, Any]:
         return {"names": self.names, "order": self.order, "parents": self.parents,

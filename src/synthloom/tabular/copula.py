@@ -152,6 +152,11 @@ class GaussianCopula(Synthesizer):
     def _known_values(self, column: str) -> set[Any] | None:
         if column in self.categories:
             return set(self.categories[column].values)
+        m = self.marginals.get(column)
+        if m is not None and m.family == "empirical":
+            values = np.unique(m.quantiles)
+            if values.size <= 64 and np.all(values == np.round(values)):  # a discrete column's exact values
+                return {int(v) for v in values}
         return None
 
     # ---- persistence ----

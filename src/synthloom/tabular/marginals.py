@@ -1,7 +1,8 @@
 """One-dimensional distributions of numerical columns.
 
 A fitted parametric family is used when it describes the column as well as the data's own
-sampling noise allows (its KS distance is within the 95% band for this many rows); otherwise
+sampling noise allows (its KS distance is within the 95% band for this many rows) and keeps
+the column's mean and standard deviation; otherwise
 a smoothed empirical distribution (interpolated quantiles on a fixed grid, so no single
 value is stored and sampled verbatim unless it repeats in the data)."""
 
@@ -96,6 +97,14 @@ def fit_marginal(values: np.ndarray, *, families: tuple[str, ...] = FAMILIES, di
             ks = float(np.max(np.abs(getattr(stats, name).cdf(x, *params) - ecdf)))
         if np.isfinite(ks) and (best is None or ks < best.ks):
             best = Marginal(name, params, low=float(x[0]), high=float(x[-1]), ks=ks)
-    if best is not None and best.ks <= band:
+    if best is not None and best.ks <= band and _moments_close(best, x):
         return best
     return emp
+
+
+def _moments_close(m: Marginal, x: np.ndarray) -> bool:
+    """The family, clipped to the data's range, must also keep the mean and spread."""
+    u = (np.arange(4096) + 0.5) / 4096
+    y = m.ppf(u)
+    sd = x.std() or 1.0
+    return abs(y.mean() - x.mean()) <= 0.02 * sd and abs(y.std() / sd - 1) <= 0.03

@@ -1,0 +1,197 @@
+"""The peer side of benchmarks/tabular_vs_sdv.py: SDV 2.0.0 synthesizers and the SDMetrics
+QualityReport for every synthetic table (SDV's and synthloom's), in SDV's own venv.
+
+Runs under benchmarks/.venv-sdv/bin/python, started by benchmarks/tabular_vs_sdv.py:
+
+    sdv_tabular.py --name NAME --real REAL.parquet --out-dir DIR [--ours LABEL=PATH ...]
+                   [--ctgan-epochs N] [--seed 0]
+
+1. Loads the real table from Parquet (`load`, below) and builds SDV metadata by detection:
+   `Metadata.detect_from_dataframes({NAME: real}, infer_keys="primary_only")`. (SDV 2.0.0 made
+   the single-frame `Metadata.detect_from_dataframe` private; the dict form is its public
+   equivalent.) Detection is timed separately and is NOT in SDV's fit+sample time.
+2. Times `GaussianCopulaSynthesizer(metadata)` (default settings) fit + sample(len(real)),
+   and, with --ctgan-epochs N > 0, `CTGANSynthesizer(metadata, epochs=N)` the same way.
+   Each synthetic table is written to DIR/sdv_<model>.parquet as SDV returned it.
+3. Scores SDV's and each synthloom table (--ours LABEL=PATH, written by the caller) with
+   `sdmetrics.reports.single_table.QualityReport`, always against the same real frame and
+   the same metadata dict (the detected table's dict). Every synthetic table goes through the
+   same `load` + `conform` as the others, so SDMetrics compares like with like:
+     - `load`: Parquet -> pandas with pyarrow's defaults (integers with missing values become
+       float64, booleans with missing values object True/False/None, strings object) except
+       dates/timestamps, which become datetime64[ns] (pyarrow would give datetime.date objects).
+     - `conform`: a synthetic column whose pandas dtype differs from the real column's is cast
+       to the real dtype (e.g. an int64 column a tool made without missing values -> float64,
+       a bool column with no missing values -> object); every such cast is reported in the JSON.
+
+The last stdout line is `SDV_JSON {...}`: versions, seconds, scores (overall plus the
+'Column Shapes' and 'Column Pair Trends' properties, and per-column shape scores) per table,
+casts made, and distinct warnings raised by SDV / SDMetrics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+WARNINGS: dict[str, int] = {}
+
+
+def note_warnings(caught: list[warnings.WarningMessage], stage: str) -> None:
+    for w in caught:
+        key = f"[{stage}] {w.category.__name__}: {str(w.message).strip().splitlines()[0][:300]}"
+        WARNINGS[key] = WARNINGS.get(key, 0) + 1
+
+
+def load(path: str | Path) -> pd.DataFrame:
+    table = pq.read_table(path)
+    df = table.to_pandas()
+    for field in table.schema:
+        if pa.types.is_date(field.type) or pa.types.is_timestamp(field.type):
+            df[field.name] = pd.to_datetime(df[field.name]).astype("datetime64[ns]")
+    return df
+
+
+def conform(synth: pd.DataFrame, real: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    missing = [c for c in real.columns if c not in synth.columns]
+    extra = [c for c in synth.columns if c not in real.columns]
+    if missing or extra:
+        raise SystemExit(f"synthetic table columns differ from the real ones: missing {missing}, extra {extra}")
+    synth = synth[list(real.columns)].copy()
+    casts = []
+    for c in real.columns:
+        if synth[c].dtype != real[c].dtype:
+            casts.append(f"{c}: {synth[c].dtype} -> {real[c].dtype}")
+            synth[c] = synth[c].astype(real[c].dtype)
+    return synth, casts
+
+
+def quality(real: pd.DataFrame, synth: pd.DataFrame, metadata: dict) -> dict:
+    from sdmetrics.reports.single_table import QualityReport
+
+    report = QualityReport()
+    t0 = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report.generate(real, synth, metadata, verbose=False)
+    note_warnings(caught, "QualityReport")
+    props = report.get_properties().set_index("Property")["Score"]
+    shapes = report.get_details("Column Shapes")
+    per_col = {str(r["Column"]): _num(r["Score"]) for _, r in shapes.iterrows()}
+    trends = report.get_details("Column Pair Trends")
+    worst_pairs = [
+        {"pair": f"{r['Column 1']}~{r['Column 2']}", "score": _num(r["Score"]), "metric": str(r["Metric"])}
+        for _, r in trends.sort_values("Score").head(5).iterrows()
+    ]
+    return {
+        "overall": _num(report.get_score()),
+        "column_shapes": _num(props.get("Column Shapes")),
+        "column_pair_trends": _num(props.get("Column Pair Trends")),
+        "shapes_by_column": per_col,
+        "worst_pairs": worst_pairs,
+        "pairs_failed": int(trends["Score"].isna().sum()),
+        "report_s": round(time.perf_counter() - t0, 3),
+    }
+
+
+def _num(x) -> float | None:
+    return None if x is None or (isinstance(x, float) and np.isnan(x)) else round(float(x), 6)
+
+
+def run_sdv(kind: str, metadata, real: pd.DataFrame, n: int, epochs: int, seed: int) -> tuple[pd.DataFrame, float]:
+    from sdv.single_table import CTGANSynthesizer, GaussianCopulaSynthesizer
+
+    np.random.seed(seed)
+    if kind == "ctgan":
+        import torch
+
+        torch.manual_seed(seed)
+        synth = CTGANSynthesizer(metadata, epochs=epochs)
+    else:
+        synth = GaussianCopulaSynthesizer(metadata)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        t0 = time.perf_counter()
+        synth.fit(real)
+        out = synth.sample(num_rows=n)
+        elapsed = time.perf_counter() - t0
+    note_warnings(caught, f"sdv {kind}")
+    return out, elapsed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--name", required=True)
+    ap.add_argument("--real", required=True)
+    ap.add_argument("--out-dir", required=True)
+    ap.add_argument("--ours", action="append", default=[], help="LABEL=PATH of a synthloom table to score")
+    ap.add_argument("--ctgan-epochs", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+
+    import copulas
+    import sdmetrics
+    import sdv
+    from sdv.metadata import Metadata
+
+    real = load(args.real)
+    n = len(real)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        metadata = Metadata.detect_from_dataframes({args.name: real}, infer_keys="primary_only")
+    note_warnings(caught, "detect")
+    detect_s = time.perf_counter() - t0
+    table_meta = metadata.to_dict()["tables"][args.name]  # the same dict for every QualityReport
+
+    result: dict = {
+        "dataset": args.name,
+        "rows": n,
+        "versions": {"sdv": sdv.__version__, "sdmetrics": sdmetrics.__version__, "copulas": copulas.__version__,
+                     "pandas": pd.__version__, "python": sys.version.split()[0]},
+        "sdtypes": {c: m["sdtype"] for c, m in table_meta["columns"].items()},
+        "real_dtypes": {c: str(t) for c, t in real.dtypes.items()},
+        "detect_s": round(detect_s, 3),
+        "sdv": {},
+        "tables": {},
+    }
+    out_dir = Path(args.out_dir)
+    to_score: dict[str, Path] = {}
+    models = [("gaussian_copula", 0)] + ([("ctgan", args.ctgan_epochs)] if args.ctgan_epochs > 0 else [])
+    for kind, epochs in models:
+        out, elapsed = run_sdv(kind, metadata, real, n, epochs, args.seed)
+        path = out_dir / f"sdv_{kind}.parquet"
+        pq.write_table(pa.Table.from_pandas(out, preserve_index=False), path)
+        result["sdv"][kind] = {"seconds": round(elapsed, 3), "rows": len(out), "epochs": epochs or None,
+                               "dtypes": {c: str(t) for c, t in out.dtypes.items()}}
+        to_score[f"sdv:{kind}"] = path
+        print(f"sdv {kind}: fit+sample {elapsed:.2f}s", file=sys.stderr, flush=True)
+    for item in args.ours:
+        label, _, path = item.partition("=")
+        to_score[f"ours:{label}"] = Path(path)
+
+    for label, path in to_score.items():
+        synth, casts = conform(load(path), real)
+        scores = quality(real, synth, table_meta)
+        scores["rows"] = len(synth)
+        scores["casts"] = casts
+        result["tables"][label] = scores
+        print(f"scored {label}: {scores['overall']}", file=sys.stderr, flush=True)
+
+    result["warnings"] = WARNINGS
+    result["env"] = {k: os.environ.get(k) for k in ("HF_HUB_OFFLINE", "DO_NOT_TRACK", "XDG_DATA_HOME")}
+    print("SDV_JSON " + json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
