@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from synthloom.config.errors import SynthloomError
-from synthloom.tabular import BayesianNetwork, GaussianCopula, Synthesizer
+from synthloom.tabular import BayesianNetwork, GaussianCopula, MarginalTree, Synthesizer
 from synthloom.testing.tables import mixed_table
 
 
@@ -53,6 +53,7 @@ CASES = [
     (GaussianCopula, "diabetes", {"ks": 0.06, "mean": 0.05, "sd": 0.06, "corr": 0.06}),
     (BayesianNetwork, "randhie", {"ks": 0.05, "mean": 0.05, "sd": 0.10, "corr": 0.16}),
     (BayesianNetwork, "diabetes", {"ks": 0.08, "mean": 0.06, "sd": 0.06, "corr": 0.30}),
+    (MarginalTree, "randhie", {"ks": 0.05, "mean": 0.05, "sd": 0.10, "corr": 0.25}),
 ]
 
 
@@ -147,6 +148,9 @@ def test_dp_mode_consumes_exactly_the_budget(randhie):
         privacy = synth.report["fit"]["privacy"]
         assert privacy["spent"] == pytest.approx(eps, rel=0, abs=1e-12)
         assert privacy["spent_structure"] + privacy["spent_tables"] == pytest.approx(eps, abs=1e-12)
+        tree = MarginalTree(seed=0, epsilon=eps).fit(randhie).report["fit"]["privacy"]
+        assert tree["spent"] == pytest.approx(eps, rel=0, abs=1e-12)
+        assert tree["spent_tree"] == pytest.approx(0.2 * eps) and tree["spent_one-way"] == pytest.approx(0.4 * eps)
     # more budget, closer to the data
     coarse = fidelity(randhie, BayesianNetwork(seed=0, epsilon=0.1).fit(randhie).sample(20_000))
     fine = fidelity(randhie, BayesianNetwork(seed=0, epsilon=10.0).fit(randhie).sample(20_000))
@@ -182,3 +186,32 @@ def test_bad_conditions_and_impossible_constraints(randhie):
         GaussianCopula().fit(real, constraints=[{"type": "inequality", "low": "bmi", "high": "bmi", "strict": True}])
     with pytest.raises(SynthloomError, match="not fitted"):
         GaussianCopula().sample(5)
+
+
+def test_tabular_cli_fit_sample_synth(tmp_path, randhie):
+    import pyarrow.parquet as pq
+
+    from .conftest import run_cli
+
+    data = tmp_path / "randhie.csv"
+    randhie.to_csv(data, index=False)
+    model = tmp_path / "m.slm"
+    fitted = run_cli("tabular", "fit", str(data), "-o", str(model), "--synthesizer", "bayesian_network", "--epsilon", "1")
+    assert fitted.returncode == 0, fitted.stderr
+    assert "epsilon 1.0 spent" in fitted.stdout
+    out = tmp_path / "s.parquet"
+    sampled = run_cli("tabular", "sample", str(model), "-n", "400", "-o", str(out), "-c", "hlthg=1")
+    assert sampled.returncode == 0, sampled.stderr
+    table = pq.read_table(out).to_pandas()
+    assert len(table) == 400 and (table.hlthg == 1).all()
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("constraints:\n  - {type: range, column: disea, low: 0, high: 60}\n")
+    synth = run_cli("tabular", "synth", str(data), "-n", "300", "-o", str(tmp_path / "t.csv"), "--spec", str(spec),
+                    "--rebalance", "idp=0:0.5,1:0.5")
+    assert synth.returncode == 0, synth.stderr
+    t = pd.read_csv(tmp_path / "t.csv")
+    assert len(t) == 300 and t.idp.value_counts().to_dict() == {0: 150, 1: 150}
+    bad = run_cli("tabular", "synth", str(tmp_path / "missing.csv"), "-n", "5")
+    assert bad.returncode == 2 and "does not exist" in bad.stderr and "Traceback" not in bad.stderr
+    wrong = run_cli("tabular", "fit", str(data), "-o", str(model), "--synthesizer", "ctgan")
+    assert wrong.returncode == 2 and "unknown synthesizer 'ctgan'" in wrong.stderr

@@ -15,8 +15,12 @@ from synthloom.config.errors import SynthloomError
 app = typer.Typer(help="Tabular synthesizers: fit on a real table, sample synthetic rows.", no_args_is_help=True)
 console = Console()
 
-SynthOption = Annotated[str, typer.Option("--synthesizer", "-s", help="gaussian_copula or bayesian_network.")]
-EpsOption = Annotated[Optional[float], typer.Option(help="Differential privacy budget (bayesian_network).")]
+SynthOption = Annotated[
+    str, typer.Option("--synthesizer", "-s", help="gaussian_copula, bayesian_network or marginal_tree.")
+]
+EpsOption = Annotated[
+    Optional[float], typer.Option(help="Differential privacy budget (bayesian_network, marginal_tree).")
+]
 SpecOption = Annotated[Optional[Path], typer.Option(help="YAML with column overrides and constraints.")]
 CondOption = Annotated[Optional[list[str]], typer.Option("--condition", "-c", help="column=value; every row gets it.")]
 RebalOption = Annotated[
@@ -51,16 +55,16 @@ def _fit(data: Path, synthesizer: str, epsilon: Optional[float], spec_path: Opti
         raise SynthloomError(f"unknown synthesizer '{synthesizer}'; use one of {', '.join(Synthesizer.registry)}")
     kwargs: dict[str, Any] = {"seed": seed}
     if epsilon is not None:
-        if synthesizer != "bayesian_network":
-            raise SynthloomError("--epsilon (differential privacy) needs --synthesizer bayesian_network")
+        if synthesizer not in ("bayesian_network", "marginal_tree"):
+            raise SynthloomError("--epsilon (differential privacy) needs --synthesizer bayesian_network or marginal_tree")
         kwargs["epsilon"] = epsilon
     spec = _spec(spec_path)
     overrides = {"columns": {k: v.model_dump() for k, v in spec.columns.items()}, "primary_key": spec.primary_key}
     synth = cls(**kwargs).fit(_read(data), overrides, spec.constraints)
     privacy = synth.report.get("fit", {}).get("privacy")
     if privacy:
-        console.print(f"differential privacy: epsilon {privacy['epsilon']} spent "
-                      f"(structure {privacy.get('spent_structure', 0):.4g}, tables {privacy.get('spent_tables', 0):.4g})")
+        parts = ", ".join(f"{k.removeprefix('spent_')} {v:.4g}" for k, v in privacy.items() if k.startswith("spent_"))
+        console.print(f"differential privacy: epsilon {privacy['epsilon']} spent ({parts})")
     return synth
 
 
