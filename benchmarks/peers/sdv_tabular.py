@@ -27,7 +27,7 @@ Runs under benchmarks/.venv-sdv/bin/python, started by benchmarks/tabular_vs_sdv
 
 The last stdout line is `SDV_JSON {...}`: versions, seconds, scores (overall plus the
 'Column Shapes' and 'Column Pair Trends' properties, and per-column shape scores) per table,
-casts made, and distinct warnings raised by SDV / SDMetrics.
+casts made, the share of synthetic rows that are verbatim copies of a real row, and distinct warnings raised by SDV / SDMetrics.
 """
 
 from __future__ import annotations
@@ -120,6 +120,16 @@ def quality(real: pd.DataFrame, synth: pd.DataFrame, metadata: dict) -> dict:
     }
 
 
+def copy_rate(real: pd.DataFrame, synth: pd.DataFrame) -> float:
+    """Share of synthetic rows equal, in every column, to some real row (missing matches missing).
+    Not part of SDMetrics' quality score, which does not penalise copying the training rows."""
+    def key(df: pd.DataFrame) -> pd.Series:
+        text = df.astype(str).mask(df.isna(), "<NA>")
+        return pd.util.hash_pandas_object(text, index=False)
+
+    return round(float(key(synth).isin(set(key(real))).mean()), 6)
+
+
 def _num(x) -> float | None:
     return None if x is None or (isinstance(x, float) and np.isnan(x)) else round(float(x), 6)
 
@@ -179,6 +189,7 @@ def main() -> None:
         "sdtypes": {c: m["sdtype"] for c, m in table_meta["columns"].items()},
         "real_dtypes": {c: str(t) for c, t in real.dtypes.items()},
         "detect_s": round(detect_s, 3),
+        "real_duplicate_rows": round(float(real.duplicated(keep=False).mean()), 6),
         "sdv": {},
         "tables": {},
     }
@@ -202,6 +213,7 @@ def main() -> None:
         scores = quality(real, synth, table_meta)
         scores["rows"] = len(synth)
         scores["casts"] = casts
+        scores["copied_rows"] = copy_rate(real, synth)
         result["tables"][label] = scores
         print(f"scored {label}: {scores['overall']}", file=sys.stderr, flush=True)
 
