@@ -40,12 +40,22 @@ class _Categories:
         self.cum[-1] = 1.0
 
     @classmethod
-    def fit(cls, x: np.ndarray) -> "_Categories":
-        counts: Counter[Any] = Counter(_key(v) for v in x)
+    def fit(cls, x: np.ndarray, axis: np.ndarray | None = None) -> "_Categories":
+        """Categories ordered along `axis` (the main direction of the numerical columns' normal
+        scores) when there is one, so the interval a category gets sits where its rows lie
+        in the latent space and its relation to the other columns survives; else by frequency."""
+        keys = [_key(v) for v in x]
+        counts: Counter[Any] = Counter(keys)
         first = {}
-        for v in x:
-            first.setdefault(_key(v), v)
-        ranked = sorted(counts, key=lambda k: (-counts[k], str(k)))  # most frequent first, ties by value
+        for k, v in zip(keys, x):
+            first.setdefault(k, v)
+        if axis is not None:
+            sums: dict[Any, float] = {}
+            for k, a in zip(keys, axis):
+                sums[k] = sums.get(k, 0.0) + a
+            ranked = sorted(counts, key=lambda k: (sums[k] / counts[k], str(k)))
+        else:
+            ranked = sorted(counts, key=lambda k: (-counts[k], str(k)))  # most frequent first, ties by value
         freq = np.array([counts[k] for k in ranked], dtype=float)
         return cls([first[k] for k in ranked], freq / freq.sum())
 
@@ -96,29 +106,39 @@ class GaussianCopula(Synthesizer):
         self.marginals: dict[str, Marginal] = {}
         self.categories: dict[str, _Categories] = {}
         self.nullable: list[str] = []
+        numeric_u: dict[str, np.ndarray] = {}
+        flags_u: dict[str, np.ndarray] = {}
+        for name, x in cols.items():
+            if x.dtype == object:
+                continue
+            missing = np.isnan(x)
+            observed = x[~missing]
+            meta = self.meta.columns.get(name) if self.meta else None
+            discrete = bool(meta and (meta.integer or meta.kind == "datetime"))
+            self.marginals[name] = fit_marginal(
+                observed, families=self.families, discrete=discrete and np.unique(observed).size <= 32
+            )
+            u = np.empty(n)
+            u[~missing] = _ranks_to_uniform(observed, rng)
+            u[missing] = rng.random(int(missing.sum()))  # no information: independent filler
+            numeric_u[name] = u
+            if missing.any():
+                self.nullable.append(name)
+                flag = _Categories([False, True], np.array([1 - missing.mean(), missing.mean()]))
+                self.categories[NULL + name] = flag
+                flags_u[name] = flag.to_uniform(np.array(missing.tolist(), dtype=object), rng)
+        axis = _principal_axis(numeric_u)
         scores = []
         self.dims: list[str] = []
         for name, x in cols.items():
             if x.dtype == object:
-                cats = _Categories.fit(x)
+                cats = _Categories.fit(x, axis)
                 self.categories[name] = cats
                 u = cats.to_uniform(x, rng)
             else:
-                missing = np.isnan(x)
-                observed = x[~missing]
-                meta = self.meta.columns.get(name) if self.meta else None
-                discrete = bool(meta and (meta.integer or meta.kind == "datetime"))
-                m = fit_marginal(observed, families=self.families, discrete=discrete and np.unique(observed).size <= 32)
-                self.marginals[name] = m
-                u = np.empty(n)
-                u[~missing] = _ranks_to_uniform(observed, rng)
-                u[missing] = rng.random(int(missing.sum()))  # no information: independent filler
-                if missing.any():
-                    self.nullable.append(name)
-                    flag = _Categories([False, True], np.array([1 - missing.mean(), missing.mean()]))
-                    self.categories[NULL + name] = flag
-                    flags = np.array(missing.tolist(), dtype=object)
-                    scores.append(ndtri(np.clip(flag.to_uniform(flags, rng), EPS, 1 - EPS)))
+                u = numeric_u[name]
+                if name in flags_u:
+                    scores.append(ndtri(np.clip(flags_u[name], EPS, 1 - EPS)))
                     self.dims.append(NULL + name)
             scores.append(ndtri(np.clip(u, EPS, 1 - EPS)))
             self.dims.append(name)
@@ -178,6 +198,18 @@ class GaussianCopula(Synthesizer):
         for k, v in s["categories"].items():
             c = _Categories(v["values"], np.diff(np.asarray(v["cum"])))
             self.categories[k] = c
+
+
+def _principal_axis(numeric_u: dict[str, np.ndarray]) -> np.ndarray | None:
+    """Each row's position on the first principal component of the numerical normal scores."""
+    if not numeric_u:
+        return None
+    z = ndtri(np.clip(np.column_stack(list(numeric_u.values())), EPS, 1 - EPS))
+    z = z - z.mean(0)
+    if z.shape[1] == 1:
+        return z[:, 0]
+    _, _, vt = np.linalg.svd(z[:: max(1, z.shape[0] // 20_000)], full_matrices=False)
+    return z @ vt[0]
 
 
 def _ranks_to_uniform(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
