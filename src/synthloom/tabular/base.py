@@ -16,7 +16,7 @@ from synthloom.config.errors import SynthloomError
 from synthloom.config.tabular import TableMeta, TabularSpec
 from synthloom.data.frames import like_input, to_arrow
 from synthloom.tabular.constraints import ConstraintSet
-from synthloom.tabular.metadata import from_numpy, infer_metadata, to_numpy
+from synthloom.data.metadata import from_numpy, infer_metadata, to_numpy
 
 Columns = dict[str, np.ndarray]
 MAX_CANDIDATES = 5_000_000  # conditional / constrained sampling gives up past this many draws
