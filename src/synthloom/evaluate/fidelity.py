@@ -10,13 +10,11 @@ both ends) and missing values as their own cell."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 MAX_DECIMALS = 14
 PAIR_BINS = 10
@@ -24,10 +22,23 @@ PAIR_BINS = 10
 
 @dataclass
 class Column:
+    """Numerical columns (numbers, datetimes as epoch ns) hold floats with NaN for missing;
+    categorical columns hold integer codes into `categories`, missing = len(categories)."""
+
     name: str
-    kind: str  # "numerical" (numbers and datetimes as floats) or "categorical"
+    kind: str  # "numerical" or "categorical"
     real: np.ndarray
     synthetic: np.ndarray
+    categories: list[Any] | None = None
+    codes: tuple[np.ndarray, np.ndarray, int] | None = None  # pair-trend cells, filled on first use
+
+
+def ks_statistic(r: np.ndarray, s: np.ndarray) -> float:
+    """Two-sample Kolmogorov-Smirnov D (as scipy's ks_2samp), without the p-value."""
+    r, s = np.sort(r), np.sort(s)
+    both = np.concatenate([r, s])
+    return float(np.max(np.abs(np.searchsorted(r, both, side="right") / r.size
+                               - np.searchsorted(s, both, side="right") / s.size)))
 
 
 def ks_complement(real: np.ndarray, syn: np.ndarray) -> float:
@@ -35,22 +46,18 @@ def ks_complement(real: np.ndarray, syn: np.ndarray) -> float:
     s = np.round(syn[~np.isnan(syn)], MAX_DECIMALS)
     if r.size == 0 or s.size == 0:
         return float("nan")
-    return float(1 - stats.ks_2samp(r, s).statistic)
+    return 1.0 - ks_statistic(r, s)
 
 
-def _present(x: np.ndarray) -> list[Any]:
-    return [v for v in x if v is not None and not (isinstance(v, float) and np.isnan(v))]
-
-
-def tv_complement(real: np.ndarray, syn: np.ndarray) -> float:
-    r, s = Counter(_present(real)), Counter(_present(syn))
-    if not r or not s:
+def tv_complement(real: np.ndarray, syn: np.ndarray, k: int) -> float:
+    """real, syn: category codes in [0, k], k meaning missing (left out, as SDMetrics does)."""
+    r = np.bincount(real[real < k], minlength=k).astype(float)
+    s = np.bincount(syn[syn < k], minlength=k).astype(float)
+    if r.sum() == 0 or s.sum() == 0:
         return float("nan")
-    for v in s:
-        if v not in r:
-            r[v] += 1e-6  # as SDMetrics: values only the synthetic data has still count
-    nr, ns = sum(r.values()), sum(s.values())
-    return float(1 - 0.5 * sum(abs(s[v] / ns - r[v] / nr) for v in r))
+    r[(r == 0) & (s > 0)] = 1e-6  # as SDMetrics: values only the synthetic data has still count
+    keep = r > 0
+    return float(1 - 0.5 * np.abs(s[keep] / s.sum() - r[keep] / r.sum()).sum())
 
 
 def correlation_similarity(rx: np.ndarray, ry: np.ndarray, sx: np.ndarray, sy: np.ndarray) -> tuple[float, float, float]:
@@ -58,33 +65,32 @@ def correlation_similarity(rx: np.ndarray, ry: np.ndarray, sx: np.ndarray, sy: n
     def pearson(a: np.ndarray, b: np.ndarray) -> float:
         ok = ~np.isnan(a) & ~np.isnan(b)
         a, b = a[ok], b[ok]
-        if a.size < 2 or a.std() == 0 or b.std() == 0:
+        if a.size < 2:
             return float("nan")
-        return float(stats.pearsonr(a, b)[0])
+        a, b = a - a.mean(), b - b.mean()
+        denom = np.sqrt(np.dot(a, a) * np.dot(b, b))
+        return float(np.clip(np.dot(a, b) / denom, -1.0, 1.0)) if denom > 0 else float("nan")
 
     r, s = pearson(rx, ry), pearson(sx, sy)
     return float(1 - abs(r - s) / 2), r, s
 
 
 def _codes(col: Column) -> tuple[np.ndarray, np.ndarray, int]:
-    """Integer codes for the real and synthetic values of one column, on a shared index."""
+    """Integer codes for the real and synthetic values of one column, on a shared index
+    (computed once per column: every pair reuses them)."""
+    if col.codes is None:
+        col.codes = _make_codes(col)
+    return col.codes
+
+
+def _make_codes(col: Column) -> tuple[np.ndarray, np.ndarray, int]:
     if col.kind == "numerical":
         observed = col.real[~np.isnan(col.real)]
         edges = np.histogram_bin_edges(observed, bins=PAIR_BINS)
         edges[0], edges[-1] = -np.inf, np.inf
         # np.digitize puts NaN after the last edge: missing values become their own bin
         return np.digitize(col.real, edges), np.digitize(col.synthetic, edges), len(edges) + 1
-    index: dict[Any, int] = {}
-    out = []
-    for x in (col.real, col.synthetic):
-        out.append(np.array([index.setdefault(_cell(v), len(index)) for v in x], dtype=np.int64))
-    return out[0], out[1], len(index)
-
-
-def _cell(v: Any) -> Any:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return ("__missing__",)
-    return v
+    return col.real, col.synthetic, len(col.categories or []) + 1
 
 
 def contingency_similarity(a: Column, b: Column) -> float:
@@ -101,7 +107,7 @@ def column_shapes(columns: list[Column]) -> dict[str, dict[str, Any]]:
         if c.kind == "numerical":
             out[c.name] = {"metric": "KSComplement", "score": ks_complement(c.real, c.synthetic)}
         else:
-            out[c.name] = {"metric": "TVComplement", "score": tv_complement(c.real, c.synthetic)}
+            out[c.name] = {"metric": "TVComplement", "score": tv_complement(c.real, c.synthetic, len(c.categories or []))}
     return out
 
 

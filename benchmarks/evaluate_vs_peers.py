@@ -1,0 +1,87 @@
+"""synthloom's evaluation against the peers themselves, same run, same 2 cores.
+
+Part 1 (this file so far): fidelity. On the 50k x 15 and 200k x 15 mixed tables (real) and a
+synthloom Gaussian-copula sample of the same size (synthetic): SDMetrics' QualityReport (every
+column pair scored, no subsampling) is timed in SDV's venv, and every column and pair is also
+scored by SDMetrics' own metric classes; synthloom's `evaluate.fidelity.quality` runs here with
+the column kinds SDMetrics detected. Prints the largest difference between any per-column or
+per-pair score (the cross-check) and the speed-up over the report.
+
+Where we differ on purpose: the QualityReport bins each table's numerical columns on that
+table's own range before ContingencySimilarity, so bin k covers different values in the real
+and the synthetic table; we bin both on the real range, as SDMetrics' ContingencySimilarity
+metric itself does, and that is what the cross-check compares.
+
+    .venv/bin/python benchmarks/evaluate_vs_peers.py [--rows 50000 200000]
+
+The SDV venv is the one benchmarks/tabular_vs_sdv.py uses (see its docstring to create it).
+Privacy (DCR, Anonymeter's three attacks) is to come.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from synthloom.evaluate.fidelity import quality
+from synthloom.evaluate.tables import aligned_columns
+from synthloom.tabular import GaussianCopula
+from synthloom.testing.tables import mixed_table
+
+HERE = Path(__file__).resolve().parent
+PEER = HERE / ".venv-sdv" / "bin" / "python"
+KINDS = {"numerical": "numerical", "datetime": "datetime", "categorical": "categorical", "boolean": "boolean",
+         "id": "id"}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, nargs="+", default=[50_000, 200_000])
+    args = ap.parse_args()
+    if not PEER.exists():
+        print("SDV's venv is missing; create it as benchmarks/tabular_vs_sdv.py's docstring says", file=sys.stderr)
+        raise SystemExit(2)
+    lines = []
+    for n in args.rows:
+        real = mixed_table(n, seed=0)
+        synthetic = GaussianCopula(seed=0).fit(real).sample(n)
+        with tempfile.TemporaryDirectory() as tmp:
+            rp, sp = Path(tmp) / "real.parquet", Path(tmp) / "synthetic.parquet"
+            pq.write_table(real, rp)
+            pq.write_table(synthetic, sp)
+            env = {**os.environ, "XDG_DATA_HOME": tmp, "HF_HUB_OFFLINE": "1", "DO_NOT_TRACK": "1"}
+            out = subprocess.run([str(PEER), str(HERE / "peers" / "sdmetrics_quality.py"), str(rp), str(sp)],
+                                 capture_output=True, text=True, env=env, check=True)
+            peer = json.loads(out.stdout.strip().splitlines()[-1])
+            overrides = {"columns": {c: {"kind": KINDS.get(t, "categorical")} for c, t in peer["sdtypes"].items()}}
+            real_t, syn_t = pq.read_table(rp), pq.read_table(sp)  # loaded before timing, as the peer does
+            t0 = time.perf_counter()
+            ours = quality(aligned_columns(real_t, syn_t, overrides))
+            seconds = time.perf_counter() - t0
+        diffs = []
+        for part in ("shapes", "pairs"):
+            for key, theirs in peer[part].items():
+                mine = ours[part].get(key) or ours[part].get(" ~ ".join(reversed(key.split(" ~ "))))
+                if mine is None or theirs["score"] is None:
+                    continue
+                diffs.append((abs(mine["score"] - theirs["score"]), part, key, mine["metric"], theirs["metric"]))
+        diffs.sort(reverse=True)
+        worst = diffs[0]
+        print(f"{n} rows: SDMetrics QualityReport {peer['seconds']:.2f} s (its metrics one by one "
+              f"{peer['metric_seconds']:.2f} s), synthloom {seconds:.2f} s; {len(diffs)} per-column and per-pair "
+              f"scores compared, largest difference {worst[0]:.2e} ({worst[1]} {worst[2]})")
+        lines.append(f"RESULT evaluate_quality rows={n} sdmetrics_s={peer['seconds']:.2f} ours_s={seconds:.2f} "
+                     f"speedup={peer['seconds'] / seconds:.1f} max_score_diff={worst[0]:.2e}")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
