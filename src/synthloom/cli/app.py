@@ -12,6 +12,7 @@ from rich.console import Console
 
 from synthloom.cli.errors import INCOMPLETE, err_console, friendly_errors
 from synthloom.cli.render import print_summary, rows_table
+from synthloom.cli import evaluate_cmd
 from synthloom.cli.tabular_cmd import app as tabular_app
 from synthloom.config import Recipe, load_recipe
 from synthloom.config.errors import SynthloomError
@@ -29,6 +30,7 @@ console = Console()
 recipes_app = typer.Typer(help="Built-in recipes: list, show, copy for editing.", no_args_is_help=True)
 app.add_typer(recipes_app, name="recipes")
 app.add_typer(tabular_app, name="tabular")
+app.command("evaluate")(friendly_errors(evaluate_cmd.evaluate))
 
 SetOption = Annotated[
     Optional[list[str]],

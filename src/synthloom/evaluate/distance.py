@@ -58,11 +58,13 @@ def _numeric_part(q: np.ndarray, r: np.ndarray, ranges: np.ndarray) -> np.ndarra
     return total
 
 
-def nearest(queries: Encoded, reference: Encoded, *, exclude_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def nearest(queries: Encoded, reference: Encoded, *, exclude_self: bool = False,
+            ranges: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Distances to the nearest and second-nearest reference rows, for every query row.
+    `ranges` scale the numeric columns (default: the reference's own, as SDMetrics does).
     With exclude_self (queries == reference), a row is not its own neighbour."""
     n_cols = queries.numbers.shape[1] + queries.codes.shape[1]
-    ranges = _ranges(reference)
+    ranges = _ranges(reference) if ranges is None else ranges
     best = np.full((len(queries.codes), 2), np.inf)
     # group the reference by categorical signature
     sig_ref, group_of = np.unique(reference.codes, axis=0, return_inverse=True)

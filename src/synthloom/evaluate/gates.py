@@ -1,0 +1,71 @@
+"""Release gates: `metric op value` rules over a report's summary, e.g. `quality >= 0.85`."""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from synthloom.config.errors import SynthloomError
+
+OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "==": operator.eq, "!=": operator.ne}
+RULE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(<=|>=|==|!=|<|>)\s*(-?[0-9.eE+-]+)\s*$")
+
+
+@dataclass(frozen=True)
+class Gate:
+    metric: str
+    op: str
+    value: float
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.op} {self.value:g}"
+
+
+def parse_gates(rules: list[Any], source: str = "gates") -> list[Gate]:
+    gates = []
+    for i, rule in enumerate(rules):
+        if isinstance(rule, dict) and {"metric", "op", "value"} <= set(rule):
+            text = f"{rule['metric']} {rule['op']} {rule['value']}"
+        else:
+            text = str(rule)
+        m = RULE.match(text)
+        if not m or m.group(2) not in OPS:
+            raise SynthloomError(f"{source}[{i}]: {text!r} is not a gate; write e.g. 'quality >= 0.85'")
+        gates.append(Gate(m.group(1), m.group(2), float(m.group(3))))
+    return gates
+
+
+def load_gates(path: str | Path) -> list[Gate]:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SynthloomError(f"gates file {path} does not exist") from None
+    except yaml.YAMLError as exc:
+        raise SynthloomError(f"gates file {path} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    rules = data.get("gates") if isinstance(data, dict) else data
+    if not isinstance(rules, list) or not rules:
+        raise SynthloomError(f"gates file {path} must hold a list of rules (or `gates:` with one)")
+    return parse_gates(rules, str(path))
+
+
+def check_gates(gates: list[Gate], summary: dict[str, Any]) -> list[tuple[Gate, Any]]:
+    """The gates that fail, each with the value it saw."""
+    failed = []
+    for gate in gates:
+        if gate.metric not in summary:
+            raise SynthloomError(
+                f"gate '{gate}' names '{gate.metric}', which this report does not have "
+                f"(it has {', '.join(sorted(summary))})"
+            )
+        value = summary[gate.metric]
+        ok = value is not None and not (isinstance(value, float) and math.isnan(value)) and OPS[gate.op](value, gate.value)
+        if not ok:
+            failed.append((gate, value))
+    return failed

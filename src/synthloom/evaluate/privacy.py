@@ -1,0 +1,71 @@
+"""Privacy of a synthetic table against the real (training) rows, on the full data.
+
+- dcr: distance to the closest real record (see distance.py), its distribution, exact
+  copies (distance 0) and near copies (below `near` = 1% of the maximum distance);
+- nndr: nearest / second-nearest real distance (close to 1: no single real row stands out);
+- with a holdout (real rows the synthesizer never saw): the share of synthetic rows closer
+  to the training rows than to the holdout rows (0.5 means no memorisation; ties count half),
+  with a Wilson interval;
+- baseline: the median DCR of uniformly random rows, the distance that carries no information."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from synthloom.evaluate.distance import Encoded, _ranges, encode, nearest
+from synthloom.evaluate.fidelity import Column
+from synthloom.evaluate.stats import wilson
+
+NEAR = 0.01
+
+
+def _random_rows(reference: Encoded, n: int, seed: int) -> Encoded:
+    rng = np.random.default_rng([seed, 7])
+    nums = reference.numbers
+    lo = np.nanmin(nums, 0) if nums.shape[1] else np.zeros(0)
+    hi = np.nanmax(nums, 0) if nums.shape[1] else np.zeros(0)
+    numbers = lo + rng.random((n, nums.shape[1])) * (hi - lo)
+    codes = np.column_stack([rng.integers(0, reference.codes[:, j].max() + 1, n) for j in range(reference.codes.shape[1])]) \
+        if reference.codes.shape[1] else np.zeros((n, 0), dtype=np.int64)
+    return Encoded(numbers, codes)
+
+
+def _describe(d: np.ndarray) -> dict[str, float]:
+    return {
+        "median": float(np.median(d)),
+        "mean": float(np.mean(d)),
+        "p05": float(np.percentile(d, 5)),
+        "p95": float(np.percentile(d, 95)),
+    }
+
+
+def privacy(columns: list[Column], holdout: list[Column] | None = None, *, seed: int = 0) -> dict[str, Any]:
+    real, syn = encode(columns, "real"), encode(columns, "synthetic")
+    d1, d2 = nearest(syn, real)
+    n = len(d1)
+    exact = int(np.sum(d1 == 0))
+    near = int(np.sum(d1 < NEAR))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        nndr = np.where(d2 > 0, d1 / d2, 1.0)
+    baseline = nearest(_random_rows(real, min(n, 10_000), seed), real)[0]
+    out: dict[str, Any] = {
+        "dcr": {**_describe(d1), "histogram": np.histogram(d1, bins=20, range=(0, 1))[0].tolist()},
+        "exact_copies": exact,
+        "exact_copy_share": exact / n,
+        "exact_copy_share_ci": wilson(exact, n),
+        "near_copy_share": near / n,
+        "nndr_median": float(np.median(nndr)),
+        "baseline_dcr_median": float(np.median(baseline)),
+        "dcr_baseline_ratio": float(min(1.0, np.median(d1) / np.median(baseline))) if np.median(baseline) > 0 else float("nan"),
+    }
+    if holdout is not None:
+        hold = encode(holdout, "real")
+        # both distances on the training data's scale, so neither side is favoured by its range
+        dh, _ = nearest(syn, hold, ranges=_ranges(real))
+        closer = float(np.sum(d1 < dh) + 0.5 * np.sum(d1 == dh))
+        out["dcr_holdout_share"] = closer / n
+        out["dcr_holdout_share_ci"] = wilson(closer, n)
+        out["dcr_holdout"] = {**_describe(dh), "histogram": np.histogram(dh, bins=20, range=(0, 1))[0].tolist()}
+    return out

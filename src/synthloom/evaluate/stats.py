@@ -1,0 +1,31 @@
+"""Confidence intervals: Wilson for shares, seeded bootstrap for everything else."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+Z95 = 1.959963984540054
+
+
+def wilson(successes: float, n: int, z: float = Z95) -> tuple[float, float]:
+    if n == 0:
+        return (float("nan"), float("nan"))
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def bootstrap(values: np.ndarray, stat: Callable[[np.ndarray], float], seed: int, rounds: int = 200) -> tuple[float, float]:
+    """95% percentile interval of `stat` over resamples of `values` (rows), seeded."""
+    if len(values) < 2:
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    n = len(values)
+    draws = [stat(values[rng.integers(0, n, n)]) for _ in range(rounds)]
+    lo, hi = np.nanpercentile(draws, [2.5, 97.5])
+    return (float(lo), float(hi))
