@@ -115,3 +115,17 @@ def test_evaluate_cli_exit_codes(tmp_path, tables):
     notes.write_text("not a table")
     bad = run_cli("evaluate", "--real", str(notes), "--synthetic", str(tmp_path / "noise.parquet"))
     assert bad.returncode == 2 and "unknown file type '.txt'" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_kd_tree_path_is_exact_including_out_of_range_and_missing():
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({f"x{i}": rng.normal(size=3_000) for i in range(5)})
+    syn = pd.DataFrame({f"x{i}": rng.normal(scale=1.5, size=400) for i in range(5)})  # some beyond the range
+    syn.loc[::7, "x2"] = np.nan  # a different missingness signature
+    cols = aligned_columns(real, syn)
+    r, s = encode(cols, "real"), encode(cols, "synthetic")
+    d1, d2 = nearest(s, r)
+    brute = _numeric_part(s.numbers, r.numbers, _ranges(r)) / 5
+    brute.sort(axis=1)
+    np.testing.assert_allclose(d1, brute[:, 0], atol=1e-12)
+    np.testing.assert_allclose(d2, brute[:, 1], atol=1e-12)

@@ -13,12 +13,14 @@ signature, and queries with the same signature are scanned together; the result 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from synthloom.evaluate.fidelity import Column
 
 BLOCK_CELLS = 4_000_000  # queries x candidates x numeric columns per numpy step
+TREE_MIN = 2_000  # same-signature groups at least this large are searched with a KD-tree
 
 
 @dataclass
@@ -58,46 +60,85 @@ def _numeric_part(q: np.ndarray, r: np.ndarray, ranges: np.ndarray) -> np.ndarra
     return total
 
 
-def nearest(queries: Encoded, reference: Encoded, *, exclude_self: bool = False,
-            ranges: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def nearest(queries: Encoded, reference: Encoded, *, ranges: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Distances to the nearest and second-nearest reference rows, for every query row.
-    `ranges` scale the numeric columns (default: the reference's own, as SDMetrics does).
-    With exclude_self (queries == reference), a row is not its own neighbour."""
+    `ranges` scale the numeric columns (default: the reference's own, as SDMetrics does)."""
     n_cols = queries.numbers.shape[1] + queries.codes.shape[1]
     ranges = _ranges(reference) if ranges is None else ranges
+    lo = np.nanmin(reference.numbers, 0) if reference.numbers.shape[1] else np.zeros(0)
+    hi = lo + ranges
     best = np.full((len(queries.codes), 2), np.inf)
-    # group the reference by categorical signature
-    sig_ref, group_of = np.unique(reference.codes, axis=0, return_inverse=True)
+    # A signature is the categorical codes plus which numbers are missing: rows whose
+    # signatures differ in m places are at least m / n_cols apart.
+    ref_sig = np.hstack([reference.codes, np.isnan(reference.numbers)]).astype(np.int64)
+    q_sig = np.hstack([queries.codes, np.isnan(queries.numbers)]).astype(np.int64)
+    sig_ref, group_of = np.unique(ref_sig, axis=0, return_inverse=True)
     group_of = group_of.ravel()
     order = np.argsort(group_of, kind="stable")
     starts = np.searchsorted(group_of[order], np.arange(len(sig_ref) + 1))
-    sig_q, q_group = np.unique(queries.codes, axis=0, return_inverse=True)
+    sig_q, q_group = np.unique(q_sig, axis=0, return_inverse=True)
     q_group = q_group.ravel()
     q_order = np.argsort(q_group, kind="stable")
     q_starts = np.searchsorted(q_group[q_order], np.arange(len(sig_q) + 1))
     n_num = max(1, queries.numbers.shape[1])
+    k_cat = queries.codes.shape[1]
+    trees: dict[int, Any] = {}
     for g in range(len(sig_q)):
         rows = q_order[q_starts[g]:q_starts[g + 1]]
         mismatches = (sig_ref != sig_q[g]).sum(1) if sig_ref.shape[1] else np.zeros(len(sig_ref), dtype=int)
+        # _numeric_part counts missing-vs-present itself; only categories are added to it
+        cat_mismatches = (sig_ref[:, :k_cat] != sig_q[g][:k_cat]).sum(1)
         local = np.full((len(rows), 2), np.inf)
-        # all groups that differ in m categories form one level; levels in increasing m
-        for m in np.unique(mismatches):
+        for m in np.unique(mismatches):  # levels in increasing m
             open_ = np.flatnonzero(local[:, 1] > m / n_cols)  # queries a row at this level could still improve
             if open_.size == 0:
                 break
             q = rows[open_]
-            cand = np.concatenate([order[starts[h]:starts[h + 1]] for h in np.flatnonzero(mismatches == m)])
-            step = max(1, BLOCK_CELLS // (len(q) * n_num))
             found = local[open_]
-            for c0 in range(0, len(cand), step):
-                c = cand[c0:c0 + step]
-                d = (_numeric_part(queries.numbers[q], reference.numbers[c], ranges) + m) / n_cols
-                if exclude_self:
-                    d[q[:, None] == c[None, :]] = np.inf
-                found = _merge_two_smallest(found, d)
+            small, small_cat = [], []
+            for h in np.flatnonzero(mismatches == m):
+                members = order[starts[h]:starts[h + 1]]
+                if len(members) >= TREE_MIN and m == 0:
+                    found = _merge_two_smallest(found, _tree_distances(
+                        trees, h, members, queries.numbers[q], reference.numbers, ranges, lo, hi, n_cols))
+                else:
+                    small.append(members)
+                    small_cat.append(np.full(len(members), cat_mismatches[h]))
+            if small:
+                cand, cand_cat = np.concatenate(small), np.concatenate(small_cat)
+                step = max(1, BLOCK_CELLS // (len(q) * n_num))
+                for c0 in range(0, len(cand), step):
+                    c = cand[c0:c0 + step]
+                    d = (_numeric_part(queries.numbers[q], reference.numbers[c], ranges) + cand_cat[c0:c0 + step]) / n_cols
+                    found = _merge_two_smallest(found, d)
             local[open_] = found
         best[rows] = local
     return best[:, 0], best[:, 1]
+
+
+def _tree_distances(trees: dict[int, Any], h: int, members: np.ndarray, q: np.ndarray, ref: np.ndarray,
+                    ranges: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_cols: int) -> np.ndarray:
+    """Two nearest rows of one large same-signature group, by a KD-tree in L1 on the scaled
+    present numbers (both rows miss the same numbers here, which then contribute 0). The
+    per-column cap at 1 only binds for values outside the reference range: those queries
+    are measured by brute force instead, so the result stays exact."""
+    present = ~np.isnan(ref[members[0]])
+    scale = np.where(ranges[present] > 0, ranges[present], 1.0)
+    if h not in trees:
+        from sklearn.neighbors import KDTree
+
+        trees[h] = KDTree(ref[members][:, present] / scale, metric="manhattan")
+    out = np.full((len(q), 2), np.inf)
+    qp = q[:, present]
+    inside = np.all((qp >= lo[present]) & (qp <= hi[present]), axis=1) & np.all(ranges[present] > 0)
+    if inside.any():
+        k = min(2, len(members))
+        d, _ = trees[h].query(qp[inside] / scale, k=k)
+        out[inside, :k] = d / n_cols
+    if (~inside).any():
+        d = _numeric_part(q[~inside], ref[members], ranges) / n_cols
+        out[~inside] = _merge_two_smallest(out[~inside], d)
+    return out
 
 
 def _merge_two_smallest(current: np.ndarray, d: np.ndarray) -> np.ndarray:
