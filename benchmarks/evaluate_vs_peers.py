@@ -15,7 +15,13 @@ metric itself does, and that is what the cross-check compares.
     .venv/bin/python benchmarks/evaluate_vs_peers.py [--rows 50000 200000]
 
 The SDV venv is the one benchmarks/tabular_vs_sdv.py uses (see its docstring to create it).
-Privacy (DCR, Anonymeter's three attacks) is to come.
+Part 2: distance to closest record. SDMetrics' `calculate_dcr` (its DCR metrics' engine) on
+--dcr-check rows (quadratic in time, so a small table) is compared value by value with
+synthloom's exact search on the same rows; then synthloom's DCR of every synthetic row against
+every real row is timed at each --rows size (no subsampling). SDMetrics' time at those sizes is
+extrapolated from the small run (quadratic), and printed as an extrapolation.
+
+Anonymeter's three attacks are still to come.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ KINDS = {"numerical": "numerical", "datetime": "datetime", "categorical": "categ
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, nargs="+", default=[50_000, 200_000])
+    ap.add_argument("--dcr-check", type=int, default=2_000)
     args = ap.parse_args()
     if not PEER.exists():
         print("SDV's venv is missing; create it as benchmarks/tabular_vs_sdv.py's docstring says", file=sys.stderr)
@@ -80,7 +87,43 @@ def main() -> None:
               f"scores compared, largest difference {worst[0]:.2e} ({worst[1]} {worst[2]})")
         lines.append(f"RESULT evaluate_quality rows={n} sdmetrics_s={peer['seconds']:.2f} ours_s={seconds:.2f} "
                      f"speedup={peer['seconds'] / seconds:.1f} max_score_diff={worst[0]:.2e}")
+    lines += dcr_part(args.dcr_check, args.rows)
     print("\n".join(lines))
+
+
+def dcr_part(check_rows: int, sizes: list[int]) -> list[str]:
+    from synthloom.evaluate.distance import encode, nearest
+
+    real = mixed_table(check_rows, seed=0)
+    synthetic = GaussianCopula(seed=0).fit(real).sample(check_rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        rp, sp = Path(tmp) / "real.parquet", Path(tmp) / "synthetic.parquet"
+        pq.write_table(real, rp)
+        pq.write_table(synthetic, sp)
+        env = {**os.environ, "XDG_DATA_HOME": tmp, "HF_HUB_OFFLINE": "1", "DO_NOT_TRACK": "1",
+               "PYTHONPATH": str(HERE / "peers")}
+        out = subprocess.run([str(PEER), str(HERE / "peers" / "sdmetrics_dcr.py"), str(rp), str(sp)],
+                             capture_output=True, text=True, env=env, check=True)
+        peer = json.loads(out.stdout.strip().splitlines()[-1])
+        overrides = {"columns": {c: {"kind": KINDS.get(t, "categorical")} for c, t in peer["sdtypes"].items()}}
+        cols = aligned_columns(pq.read_table(rp), pq.read_table(sp), overrides)
+    ours, _ = nearest(encode(cols, "synthetic"), encode(cols, "real"))
+    diff = float(max(abs(a - b) for a, b in zip(ours, peer["dcr"])))
+    print(f"DCR cross-check on {check_rows} x {check_rows}: SDMetrics {peer['seconds']:.1f} s, "
+          f"largest difference {diff:.2e} over {len(ours)} rows")
+    lines = [f"RESULT evaluate_dcr_check rows={check_rows} sdmetrics_s={peer['seconds']:.1f} max_dcr_diff={diff:.2e}"]
+    for n in sizes:
+        real = mixed_table(n, seed=0)
+        synthetic = GaussianCopula(seed=0).fit(real).sample(n)
+        cols = aligned_columns(real, synthetic)
+        t0 = time.perf_counter()
+        nearest(encode(cols, "synthetic"), encode(cols, "real"))
+        seconds = time.perf_counter() - t0
+        extrapolated = peer["seconds"] * (n / check_rows) ** 2
+        print(f"DCR {n:,} synthetic vs {n:,} real rows, exact, full data: {seconds:.1f} s "
+              f"(SDMetrics extrapolated from {check_rows} rows: {extrapolated / 3600:.1f} h)")
+        lines.append(f"RESULT evaluate_dcr rows={n} ours_s={seconds:.1f} sdmetrics_extrapolated_s={extrapolated:.0f}")
+    return lines
 
 
 if __name__ == "__main__":
