@@ -129,3 +129,17 @@ def test_kd_tree_path_is_exact_including_out_of_range_and_missing():
     brute.sort(axis=1)
     np.testing.assert_allclose(d1, brute[:, 0], atol=1e-12)
     np.testing.assert_allclose(d2, brute[:, 1], atol=1e-12)
+
+
+def test_statistics_tell_a_copy_from_noise(tables):
+    real, holdout = tables
+    copy = evaluate_tables(real, real.copy(), holdout=holdout, target="plan")
+    s = copy["summary"]
+    assert s["pearson_frobenius"] == pytest.approx(0.0, abs=1e-12) and s["means_outside_ci"] == 0
+    assert 0.4 < s["detection_auc"] < 0.6 and s["utility_ratio"] == pytest.approx(1.0)
+    assert 0.9 < s["quality_noise_floor"] < 1.0  # two real halves differ by sampling noise only
+    noise = evaluate_tables(real, _noise(real), holdout=holdout, target="plan")["summary"]
+    assert noise["detection_auc"] > 0.6 and noise["means_outside_ci"] >= 3
+    assert noise["pearson_frobenius"] > 0.5 and noise["utility_ratio"] < 0.9
+    with pytest.raises(SynthloomError, match="needs real rows the synthesizer never saw"):
+        evaluate_tables(real, real, target="plan")

@@ -21,6 +21,7 @@ def evaluate(
     holdout: Annotated[Optional[Path], typer.Option(help="Real rows the synthesizer never saw.")] = None,
     sensitive: Annotated[Optional[list[str]], typer.Option(help="Sensitive column; repeat for several.")] = None,
     gates: Annotated[Optional[Path], typer.Option(help="YAML list of rules, e.g. 'quality >= 0.85'.")] = None,
+    target: Annotated[Optional[str], typer.Option(help="Column to predict for the utility check (needs --holdout).")] = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for report.json.")] = Path("report"),
     seed: int = 0,
 ) -> None:
@@ -29,7 +30,7 @@ def evaluate(
     from synthloom.evaluate.report import evaluate_tables, write_report
 
     rules = load_gates(gates) if gates else []
-    report = evaluate_tables(real, synthetic, holdout=holdout, sensitive=sensitive or None, seed=seed)
+    report = evaluate_tables(real, synthetic, holdout=holdout, sensitive=sensitive or None, target=target, seed=seed)
     path = write_report(report, output)
     table = Table(title=f"evaluation ({report['rows']['real']:,} real, {report['rows']['synthetic']:,} synthetic rows)")
     table.add_column("metric")

@@ -9,8 +9,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from synthloom.config.errors import SynthloomError
 from synthloom.evaluate.bias import representation
-from synthloom.evaluate.fidelity import quality
+from synthloom.evaluate.fidelity import Column, quality
+from synthloom.evaluate.statistics import correlation_matrices, detection, moments, utility
 from synthloom.evaluate.privacy import privacy
 from synthloom.evaluate.tables import aligned_with_holdout
 
@@ -25,6 +29,13 @@ DEFINITIONS = {
     "dcr_baseline_ratio": "median DCR of the synthetic rows / of uniformly random rows, capped at 1 (1 = as far as noise)",
     "nndr_median": "median ratio of the nearest to the second-nearest real distance",
     "dcr_holdout_share": "share of synthetic rows closer to the training rows than to the holdout (0.5 = no memorisation)",
+    "means_outside_ci": "numerical columns whose synthetic mean is outside the real mean's 95% bootstrap interval",
+    "variances_outside_ci": "numerical columns whose synthetic variance is outside the real variance's 95% interval",
+    "association_frobenius": "Frobenius norm of real - synthetic association matrix (|Pearson|, Cramer's V, correlation ratio)",
+    "pearson_frobenius": "Frobenius norm of real - synthetic Pearson correlation matrix (numerical columns)",
+    "detection_auc": "5-fold cross-validated ROC AUC of a logistic regression telling real rows from synthetic (0.5 = indistinguishable)",
+    "utility_ratio": "score of a model trained on synthetic / trained on real, both tested on the holdout",
+    "quality_noise_floor": "quality between two random halves of the real data (the best a sample can expect)",
     "min_group_ratio": "smallest synthetic/real share ratio over the sensitive groups (four-fifths rule flags < 0.8)",
     "vanished_groups": "sensitive groups present in the real data and absent from the synthetic data",
 }
@@ -41,11 +52,37 @@ def _clean(x: Any) -> Any:
     return x
 
 
+def noise_floor(columns: list[Column], seed: int) -> dict[str, float]:
+    """The same scores between two random halves of the real data: what 'as good as real'
+    looks like at this size, so no score is read without its floor."""
+    rng = np.random.default_rng([seed, 11])
+    n = len(columns[0].real)
+    order = rng.permutation(n)
+    a, b = order[: n // 2], order[n // 2:]
+    halves = [Column(c.name, c.kind, c.real[a], c.real[b], c.categories) for c in columns]
+    q = quality(halves)
+    corr = correlation_matrices(halves)
+    return {"quality": q["score"], "column_shapes": q["column_shapes"], "column_pair_trends": q["column_pair_trends"],
+            **{f"{k}_frobenius": v["frobenius_error"] for k, v in corr.items()}}
+
+
 def evaluate_tables(real: Any, synthetic: Any, *, holdout: Any = None, sensitive: list[str] | None = None,
-                    seed: int = 0, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+                    target: str | None = None, seed: int = 0, overrides: dict[str, Any] | None = None,
+                    detect: bool = True) -> dict[str, Any]:
     started = time.perf_counter()
     columns, hold = aligned_with_holdout(real, synthetic, holdout, overrides)
+    if target is not None and target not in {c.name for c in columns}:
+        raise SynthloomError(f"target column '{target}' is not in the table (or is an id / free text)")
+    if target is not None and hold is None:
+        raise SynthloomError("the utility check needs real rows the synthesizer never saw: give --holdout with --target")
     fid = quality(columns)
+    fid["moments"] = moments(columns, seed)
+    fid["correlations"] = correlation_matrices(columns)
+    if detect:
+        fid["detection"] = detection(columns, seed)
+    if target is not None:
+        fid["utility"] = utility(columns, hold, target, seed)
+    floor = noise_floor(columns, seed)
     priv = privacy(columns, hold, seed=seed)
     bias = representation(columns, sensitive) if sensitive else {}
     summary: dict[str, Any] = {
@@ -58,7 +95,17 @@ def evaluate_tables(real: Any, synthetic: Any, *, holdout: Any = None, sensitive
         "dcr_median": priv["dcr"]["median"],
         "dcr_baseline_ratio": priv["dcr_baseline_ratio"],
         "nndr_median": priv["nndr_median"],
+        "means_outside_ci": sum(m["mean_outside_ci"] for m in fid["moments"].values()),
+        "variances_outside_ci": sum(m["var_outside_ci"] for m in fid["moments"].values()),
+        "association_frobenius": fid["correlations"]["association"]["frobenius_error"],
+        "quality_noise_floor": floor["quality"],
     }
+    if "pearson" in fid["correlations"]:
+        summary["pearson_frobenius"] = fid["correlations"]["pearson"]["frobenius_error"]
+    if "detection" in fid:
+        summary["detection_auc"] = fid["detection"]["auc"]
+    if "utility" in fid:
+        summary["utility_ratio"] = fid["utility"]["ratio"]
     if "dcr_holdout_share" in priv:
         summary["dcr_holdout_share"] = priv["dcr_holdout_share"]
     if bias:
@@ -73,6 +120,7 @@ def evaluate_tables(real: Any, synthetic: Any, *, holdout: Any = None, sensitive
         "summary": summary,
         "definitions": {k: v for k, v in DEFINITIONS.items() if k in summary},
         "fidelity": fid,
+        "noise_floor": floor,
         "privacy": priv,
         "bias": bias,
     }
