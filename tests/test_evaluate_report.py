@@ -143,3 +143,15 @@ def test_statistics_tell_a_copy_from_noise(tables):
     assert noise["pearson_frobenius"] > 0.5 and noise["utility_ratio"] < 0.9
     with pytest.raises(SynthloomError, match="needs real rows the synthesizer never saw"):
         evaluate_tables(real, real, target="plan")
+
+
+def test_html_report_is_self_contained_and_escapes_data(tmp_path, tables):
+    real, holdout = tables
+    bad = "<script>alert(1)</script>"
+    real, holdout = real.rename(columns={"region": bad}), holdout.rename(columns={"region": bad})
+    report = evaluate_tables(real, real.sample(frac=1, random_state=2), holdout=holdout, sensitive=[bad])
+    write_report(report, tmp_path, [{"rule": "exact_copies == 0", "value": 3000, "passed": False}])
+    html = (tmp_path / "report.html").read_text()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert html.count("data:image/png;base64,") >= len(report["columns"]) + 2  # overlays, heatmap, DCR, groups
+    assert "FAILED" in html and "http://" not in html and "https://" not in html

@@ -31,15 +31,18 @@ def evaluate(
 
     rules = load_gates(gates) if gates else []
     report = evaluate_tables(real, synthetic, holdout=holdout, sensitive=sensitive or None, target=target, seed=seed)
-    path = write_report(report, output)
+    failed = check_gates(rules, report["summary"])
+    failed_rules = {str(g) for g, _ in failed}
+    gate_rows = [{"rule": str(g), "value": report["summary"].get(g.metric), "passed": str(g) not in failed_rules}
+                 for g in rules]
+    path = write_report(report, output, gate_rows)
     table = Table(title=f"evaluation ({report['rows']['real']:,} real, {report['rows']['synthetic']:,} synthetic rows)")
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key, value in report["summary"].items():
         table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
     console.print(table)
-    console.print(f"report: {path}")
-    failed = check_gates(rules, report["summary"])
+    console.print(f"report: {path} and {path.with_suffix('.html')}")
     for gate, value in failed:
         shown = f"{value:.4g}" if isinstance(value, float) else str(value)
         err_console.print(f"[bold red]gate failed:[/] {gate} (got {shown})")

@@ -52,6 +52,29 @@ def _clean(x: Any) -> Any:
     return x
 
 
+def marginal_histograms(columns: list[Column]) -> dict[str, Any]:
+    """What the report's overlays draw: 30 bins on the real range, or the top 20 categories."""
+    out: dict[str, Any] = {}
+    for c in columns:
+        if c.kind == "numerical":
+            r, s = c.real[~np.isnan(c.real)], c.synthetic[~np.isnan(c.synthetic)]
+            if r.size == 0:
+                continue
+            edges = np.histogram_bin_edges(r, bins=30)
+            hr = np.histogram(r, edges)[0] / max(r.size, 1)
+            hs = np.histogram(np.clip(s, edges[0], edges[-1]), edges)[0] / max(s.size, 1)
+            out[c.name] = {"kind": "numerical", "edges": edges.tolist(), "real": hr.tolist(), "synthetic": hs.tolist()}
+        else:
+            k = len(c.categories or []) + 1
+            hr = np.bincount(c.real, minlength=k) / c.real.size
+            hs = np.bincount(c.synthetic, minlength=k) / c.synthetic.size
+            top = np.argsort(-hr, kind="stable")[:20]
+            labels = [(c.categories or [])[i] if i < k - 1 else None for i in top]
+            out[c.name] = {"kind": "categorical", "labels": [str(v) if v is not None else "(missing)" for v in labels],
+                           "real": hr[top].tolist(), "synthetic": hs[top].tolist()}
+    return out
+
+
 def noise_floor(columns: list[Column], seed: int) -> dict[str, float]:
     """The same scores between two random halves of the real data: what 'as good as real'
     looks like at this size, so no score is read without its floor."""
@@ -76,6 +99,7 @@ def evaluate_tables(real: Any, synthetic: Any, *, holdout: Any = None, sensitive
     if target is not None and hold is None:
         raise SynthloomError("the utility check needs real rows the synthesizer never saw: give --holdout with --target")
     fid = quality(columns)
+    fid["marginals"] = marginal_histograms(columns)
     fid["moments"] = moments(columns, seed)
     fid["correlations"] = correlation_matrices(columns)
     if detect:
@@ -129,10 +153,13 @@ def evaluate_tables(real: Any, synthetic: Any, *, holdout: Any = None, sensitive
     return report
 
 
-def write_report(report: dict[str, Any], out_dir: Path) -> Path:
+def write_report(report: dict[str, Any], out_dir: Path, gates: list[dict[str, Any]] | None = None) -> Path:
+    """report.json and the self-contained report.html beside it; returns the JSON's path."""
     from synthloom.data.atomic import write_text_atomic
+    from synthloom.evaluate.html import render_html
 
     path = Path(out_dir) / "report.json"
     stable = {k: v for k, v in report.items() if k != "seconds"}
     write_text_atomic(path, json.dumps({**stable, "seconds": report.get("seconds")}, indent=2, sort_keys=True) + "\n")
+    write_text_atomic(Path(out_dir) / "report.html", render_html(report, gates))
     return path
