@@ -155,3 +155,21 @@ def test_html_report_is_self_contained_and_escapes_data(tmp_path, tables):
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert html.count("data:image/png;base64,") >= len(report["columns"]) + 2  # overlays, heatmap, DCR, groups
     assert "FAILED" in html and "http://" not in html and "https://" not in html
+
+
+def test_export_requires_gates(tmp_path, scripted_server):
+    from .test_builtin_recipes import run_builtin
+
+    server = scripted_server()
+    summary, _, _ = run_builtin("preference_pairs", tmp_path, server, ["target_rows=2"])
+    gates = tmp_path / "gates.yaml"
+    gates.write_text("- exact_copies == 0\n")
+    missing = run_cli("export", str(summary.run_dir), "-f", "dpo", "--gates", str(gates))
+    assert missing.returncode == 2 and "run `synthloom evaluate`" in missing.stderr
+    (summary.run_dir / "report.json").write_text(json.dumps({"summary": {"exact_copies": 3}}))
+    refused = run_cli("export", str(summary.run_dir), "-f", "dpo", "--gates", str(gates))
+    assert refused.returncode == 2 and "not released: 1 gate(s) failed: exact_copies == 0 (got 3)" in refused.stderr
+    assert not (summary.run_dir / "export").exists()
+    (summary.run_dir / "report.json").write_text(json.dumps({"summary": {"exact_copies": 0}}))
+    ok = run_cli("export", str(summary.run_dir), "-f", "dpo", "--gates", str(gates))
+    assert ok.returncode == 0 and (summary.run_dir / "export" / "dpo.jsonl").exists()

@@ -132,9 +132,15 @@ def export_cmd(
     ] = ["parquet"],  # noqa: B006 - typer reads the default
     out: Annotated[Optional[Path], typer.Option(help="Folder to write into (default RUN/export).")] = None,
     dpo_style: Annotated[str, typer.Option(help="standard (strings) or conversational (message lists).")] = "standard",
+    gates: Annotated[
+        Optional[Path], typer.Option(help="Release only if RUN/report.json passes these gates (YAML rules).")
+    ] = None,
 ) -> None:
     """Write a run's accepted rows as training files with a dataset card."""
     from synthloom.data.export import export_run
+
+    if gates is not None:
+        _require_gates(run / "report.json", gates)
 
     for path in export_run(run, format_, out_dir=out, dpo_style=dpo_style):
         console.print(f"wrote {path}")
@@ -154,6 +160,22 @@ def mix_cmd(mix_file: Annotated[Path, typer.Argument(help="Mix YAML: sources, op
     for phase in result.phases:
         parts = ", ".join(f"{k} {v}" for k, v in phase.composition.items())
         console.print(f"[bold]{phase.name}[/]: {phase.rows} rows ({parts}) -> {phase.files[0].parent}")
+
+
+def _require_gates(report_path: Path, gates_path: Path) -> None:
+    import json
+
+    from synthloom.evaluate.gates import check_gates, load_gates
+
+    rules = load_gates(gates_path)
+    if not report_path.exists():
+        raise SynthloomError(f"{report_path} does not exist; run `synthloom evaluate` with -o {report_path.parent} first")
+    summary = json.loads(report_path.read_text(encoding="utf-8")).get("summary", {})
+    failed = check_gates(rules, summary)
+    if failed:
+        listing = "; ".join(f"{g} (got {v:.4g})" if isinstance(v, float) else f"{g} (got {v})" for g, v in failed)
+        raise SynthloomError(f"not released: {len(failed)} gate(s) failed: {listing}")
+    console.print(f"[green]all {len(rules)} gates passed[/] ({report_path})")
 
 
 @recipes_app.command("list")
