@@ -173,3 +173,14 @@ def test_export_requires_gates(tmp_path, scripted_server):
     (summary.run_dir / "report.json").write_text(json.dumps({"summary": {"exact_copies": 0}}))
     ok = run_cli("export", str(summary.run_dir), "-f", "dpo", "--gates", str(gates))
     assert ok.returncode == 0 and (summary.run_dir / "export" / "dpo.jsonl").exists()
+
+
+def test_attacks_find_a_copy_and_not_noise(tables):
+    real, holdout = tables
+    copy = evaluate_tables(real, real.copy(), holdout=holdout, sensitive=["plan"], detect=False, n_attacks=500)
+    s = copy["summary"]
+    assert s["inference_risk"] > 0.8
+    inf = copy["privacy"]["attacks"]["inference"]["plan"]
+    assert inf["risk_ci"][0] <= inf["risk"] <= inf["risk_ci"][1] and inf["control_rate"] < inf["attack_rate"]
+    noise = evaluate_tables(real, _noise(real), holdout=holdout, sensitive=["plan"], detect=False, n_attacks=500)
+    assert noise["summary"]["inference_risk"] < 0.1 and noise["summary"]["linkability_risk"] < 0.05

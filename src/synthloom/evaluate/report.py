@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from synthloom.config.errors import SynthloomError
+from synthloom.evaluate.attacks import Attacks
 from synthloom.evaluate.bias import representation
 from synthloom.evaluate.fidelity import Column, quality
 from synthloom.evaluate.statistics import correlation_matrices, detection, moments, utility
@@ -36,6 +37,9 @@ DEFINITIONS = {
     "detection_auc": "5-fold cross-validated ROC AUC of a logistic regression telling real rows from synthetic (0.5 = indistinguishable)",
     "utility_ratio": "score of a model trained on synthetic / trained on real, both tested on the holdout",
     "quality_noise_floor": "quality between two random halves of the real data (the best a sample can expect)",
+    "singling_out_risk": "Anonymeter-style: extra success of univariate singling-out predicates read off the synthetic data on training vs control rows",
+    "linkability_risk": "Anonymeter-style: extra success linking two halves of a training row's columns through the synthetic data",
+    "inference_risk": "Anonymeter-style: largest extra success inferring a sensitive column from the others, training vs control rows",
     "min_group_ratio": "smallest synthetic/real share ratio over the sensitive groups (four-fifths rule flags < 0.8)",
     "vanished_groups": "sensitive groups present in the real data and absent from the synthetic data",
 }
@@ -89,9 +93,23 @@ def noise_floor(columns: list[Column], seed: int) -> dict[str, float]:
             **{f"{k}_frobenius": v["frobenius_error"] for k, v in corr.items()}}
 
 
+def _attacks(columns: list[Column], hold: list[Column], sensitive: list[str], n_attacks: int,
+             seed: int) -> dict[str, Any]:
+    """Singling out; linkability between the first and second half of the columns; inference
+    of each sensitive column from all the others."""
+    a = Attacks(columns, hold, n_attacks, seed)
+    names = [c.name for c in columns]
+    out: dict[str, Any] = {"singling_out": a.singling_out()}
+    if len(names) >= 2:
+        half = len(names) // 2
+        out["linkability"] = a.linkability(names[:half], names[half:])
+    out["inference"] = {s: a.inference([n for n in names if n != s], s) for s in sensitive}
+    return out
+
+
 def evaluate_tables(real: Any, synthetic: Any, *, holdout: Any = None, sensitive: list[str] | None = None,
                     target: str | None = None, seed: int = 0, overrides: dict[str, Any] | None = None,
-                    detect: bool = True) -> dict[str, Any]:
+                    detect: bool = True, n_attacks: int = 1000) -> dict[str, Any]:
     started = time.perf_counter()
     columns, hold = aligned_with_holdout(real, synthetic, holdout, overrides)
     if target is not None and target not in {c.name for c in columns}:
@@ -107,6 +125,7 @@ def evaluate_tables(real: Any, synthetic: Any, *, holdout: Any = None, sensitive
     if target is not None:
         fid["utility"] = utility(columns, hold, target, seed)
     floor = noise_floor(columns, seed)
+    attacks = _attacks(columns, hold, sensitive or [], n_attacks, seed) if hold is not None else {}
     priv = privacy(columns, hold, seed=seed)
     bias = representation(columns, sensitive) if sensitive else {}
     summary: dict[str, Any] = {
@@ -132,6 +151,11 @@ def evaluate_tables(real: Any, synthetic: Any, *, holdout: Any = None, sensitive
         summary["utility_ratio"] = fid["utility"]["ratio"]
     if "dcr_holdout_share" in priv:
         summary["dcr_holdout_share"] = priv["dcr_holdout_share"]
+    if attacks:
+        summary["singling_out_risk"] = attacks["singling_out"]["risk"]
+        summary["linkability_risk"] = attacks["linkability"]["risk"]
+        if attacks.get("inference"):
+            summary["inference_risk"] = max(a["risk"] for a in attacks["inference"].values())
     if bias:
         summary["min_group_ratio"] = min(b["min_ratio"] for b in bias.values())
         summary["vanished_groups"] = sum(len(b["vanished"]) for b in bias.values())
@@ -145,7 +169,7 @@ def evaluate_tables(real: Any, synthetic: Any, *, holdout: Any = None, sensitive
         "definitions": {k: v for k, v in DEFINITIONS.items() if k in summary},
         "fidelity": fid,
         "noise_floor": floor,
-        "privacy": priv,
+        "privacy": {**priv, "attacks": attacks},
         "bias": bias,
     }
     report = _clean(report)
