@@ -239,6 +239,17 @@ def demo(
     from synthloom.data.export import export_run
     from synthloom.generate import run_dir_of
 
+    from synthloom.evaluate.report import write_report
+    from synthloom.evaluate.text_run import evaluate_run
+
+    text_report = evaluate_run(run_dir_of(recipe))
+    path = write_report(text_report, run_dir_of(recipe))
+    s = text_report["summary"]
+    console.print(
+        f"[bold green]evaluation[/]: questions distinct-2 {s.get('prompts_distinct_2', float('nan')):.2f}, "
+        f"copies of seed questions {s.get('prompts_exact_copies', 0)}, taxonomy-leaf coverage "
+        f"{s.get('leaf_coverage', float('nan')):.0%} -> {path.with_suffix('.html')}"
+    )
     written = export_run(run_dir_of(recipe), ["sft", "parquet"])
     console.print(f"[bold green]exported[/] SFT dataset: {written[0]}")
     console.print(f"[bold green]dataset card[/]: {written[-1]}")

@@ -16,27 +16,46 @@ GATES_FAILED = 4
 
 
 def evaluate(
-    real: Annotated[Path, typer.Option("--real", help="Real (training) table: CSV, Parquet or JSONL.")],
-    synthetic: Annotated[Path, typer.Option("--synthetic", help="Synthetic table to judge.")],
+    run: Annotated[Optional[Path], typer.Argument(help="A generation run directory (text evaluation).")] = None,
+    real: Annotated[Optional[Path], typer.Option("--real", help="Real (training) table: CSV, Parquet or JSONL.")] = None,
+    synthetic: Annotated[Optional[Path], typer.Option("--synthetic", help="Synthetic table to judge.")] = None,
     holdout: Annotated[Optional[Path], typer.Option(help="Real rows the synthesizer never saw.")] = None,
     sensitive: Annotated[Optional[list[str]], typer.Option(help="Sensitive column; repeat for several.")] = None,
     gates: Annotated[Optional[Path], typer.Option(help="YAML list of rules, e.g. 'quality >= 0.85'.")] = None,
     target: Annotated[Optional[str], typer.Option(help="Column to predict for the utility check (needs --holdout).")] = None,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for report.json.")] = Path("report"),
+    output: Annotated[
+        Optional[Path], typer.Option("-o", "--output", help="Folder for report.json/.html (default: report, or RUN).")
+    ] = None,
     seed: int = 0,
 ) -> None:
-    """Fidelity, privacy and representation of a synthetic table; fails when a gate is not met."""
+    """Judge synthetic data: a table against real rows (--real, --synthetic), or a generation run
+    against its seeds (RUN). Writes report.json and report.html; fails when a gate is not met."""
+    from synthloom.config.errors import SynthloomError
     from synthloom.evaluate.gates import check_gates, load_gates
     from synthloom.evaluate.report import evaluate_tables, write_report
 
     rules = load_gates(gates) if gates else []
-    report = evaluate_tables(real, synthetic, holdout=holdout, sensitive=sensitive or None, target=target, seed=seed)
+    if run is not None:
+        if real or synthetic:
+            raise SynthloomError("give either a run directory or --real and --synthetic, not both")
+        from synthloom.evaluate.text_run import evaluate_run
+
+        report = evaluate_run(run, seed=seed)
+        output = output or run
+    else:
+        if real is None or synthetic is None:
+            raise SynthloomError("give a run directory, or both --real and --synthetic tables")
+        report = evaluate_tables(real, synthetic, holdout=holdout, sensitive=sensitive or None, target=target,
+                                 seed=seed)
+        output = output or Path("report")
     failed = check_gates(rules, report["summary"])
     failed_rules = {str(g) for g, _ in failed}
     gate_rows = [{"rule": str(g), "value": report["summary"].get(g.metric), "passed": str(g) not in failed_rules}
                  for g in rules]
     path = write_report(report, output, gate_rows)
-    table = Table(title=f"evaluation ({report['rows']['real']:,} real, {report['rows']['synthetic']:,} synthetic rows)")
+    rows = report["rows"]
+    title = f"{rows['real']:,} real, {rows['synthetic']:,} synthetic rows" if isinstance(rows, dict) else f"{rows:,} rows"
+    table = Table(title=f"evaluation ({title})")
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key, value in report["summary"].items():

@@ -110,3 +110,26 @@ def render_html(report: dict[str, Any], gates: list[dict[str, Any]] | None = Non
         pairs=sorted(fid.get("pairs", {}).items(), key=lambda kv: (kv[1]["score"] is None, kv[1]["score"] or 0)),
         fmt=_fmt,
     )
+
+
+def _diversity_plot(report: dict[str, Any]) -> str:
+    fig, ax = _figure(6, 2.8)
+    names = list(report["sets"])
+    metrics = ["distinct_1", "distinct_2", "distinct_3"]
+    width = 0.8 / max(len(names), 1)
+    for i, name in enumerate(names):
+        d = report["sets"][name]["diversity"]
+        values = [d.get(m) or 0 for m in metrics]
+        lows = [v - (d.get(f"{m}_ci") or [v, v])[0] for m, v in zip(metrics, values)]
+        highs = [(d.get(f"{m}_ci") or [v, v])[1] - v for m, v in zip(metrics, values)]
+        x = np.arange(len(metrics)) + i * width
+        ax.bar(x, values, width=width, label=name, yerr=[lows, highs], capsize=3)
+    ax.set_xticks(np.arange(len(metrics)) + width * (len(names) - 1) / 2, metrics, fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=7)
+    return _png(fig)
+
+
+def render_text_html(report: dict[str, Any], gates: list[dict[str, Any]] | None = None) -> str:
+    return _ENV.get_template("text_report.html.jinja").render(
+        report=report, gates=gates or [], diversity=_diversity_plot(report), fmt=_fmt)

@@ -29,3 +29,17 @@ def bootstrap(values: np.ndarray, stat: Callable[[np.ndarray], float], seed: int
     draws = [stat(values[rng.integers(0, n, n)]) for _ in range(rounds)]
     lo, hi = np.nanpercentile(draws, [2.5, 97.5])
     return (float(lo), float(hi))
+
+
+def jackknife(n: int, stat: Callable[[np.ndarray], float], seed: int, groups: int = 20) -> tuple[float, float]:
+    """95% interval from a delete-a-group jackknife: right for corpus-level statistics such as
+    distinct-n or Vendi, which a with-replacement bootstrap biases (resamples repeat items)."""
+    if n < 4:
+        return (float("nan"), float("nan"))
+    g = min(groups, n)
+    order = np.random.default_rng(seed).permutation(n)
+    parts = np.array_split(order, g)
+    full = stat(order)
+    thetas = np.array([stat(np.concatenate(parts[:i] + parts[i + 1:])) for i in range(g)])
+    se = float(np.sqrt((g - 1) / g * np.sum((thetas - thetas.mean()) ** 2)))
+    return (full - Z95 * se, full + Z95 * se)

@@ -1,0 +1,98 @@
+"""`synthloom evaluate RUN_DIR`: a generation run's text against its own seeds / taxonomy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from synthloom.config.errors import SynthloomError
+from synthloom.config.templates import template_env
+from synthloom.data.export import run_recipe
+from synthloom.data.run_store import open_existing
+from synthloom.data.tables import read_table
+from synthloom.data.taxonomy import taxonomy_rows
+from synthloom.data.training_records import RecordMaker
+from synthloom.evaluate.text import text_report
+
+
+def _seed_rows(recipe: Any) -> list[dict[str, Any]]:
+    """The seed rows the run drew from, with each seed column's `where` applied."""
+    rows: list[dict[str, Any]] = []
+    for col in recipe.columns:
+        if col.kind != "seed":
+            continue
+        found: list[dict[str, Any]] = []
+        if col.taxonomy is not None:
+            path = recipe.resolve_path(col.taxonomy)
+            if path.is_dir():
+                found = taxonomy_rows(path, col.taxonomy_kinds)
+        elif col.rows is not None:
+            found = [dict(r) for r in col.rows]
+        elif col.path is not None and recipe.resolve_path(col.path).is_file():
+            found = read_table(recipe.resolve_path(col.path)).to_pylist()
+        if col.where:
+            keep = template_env().compile_expression(col.where, undefined_to_none=False)
+            found = [r for r in found if keep(**r)]
+        rows += found
+    return rows
+
+
+def _strings(row: dict[str, Any]) -> list[str]:
+    out = []
+    for v in row.values():
+        if isinstance(v, str) and len(v.split()) >= 3:
+            out.append(v)
+        elif isinstance(v, list):
+            out += [x["question"] + " " + x["answer"] for x in v if isinstance(x, dict) and "question" in x]
+    return out
+
+
+def _text_sets(recipe: Any, rows: list[dict[str, Any]]) -> dict[str, list[str]]:
+    if recipe.export is not None:
+        maker = RecordMaker(recipe.export)
+        records = [maker.make(r) for r in rows]
+        if recipe.export.format == "sft":
+            return {
+                "prompts": [" ".join(m["content"] for m in r["messages"] if m["role"] == "user") for r in records],
+                "responses": [" ".join(m["content"] for m in r["messages"] if m["role"] == "assistant") for r in records],
+            }
+        return {"prompts": [r["prompt"] for r in records],
+                "responses": [r["chosen"] for r in records] + [r["rejected"] for r in records]}
+    names = [k for k, v in rows[0].items() if isinstance(v, str) and not k.startswith("_")]
+    return {k: [r[k] for r in rows if isinstance(r.get(k), str)] for k in names}
+
+
+def evaluate_run(run_dir: str | Path, *, seed: int = 0) -> dict[str, Any]:
+    store = open_existing(Path(run_dir))
+    try:
+        recipe = run_recipe(store)
+        rows = store.read_accepted().to_pylist()
+        if not rows:
+            raise SynthloomError(f"run {store.root} has no accepted rows to evaluate")
+        lineage = store.db.accepted_lineage()
+    finally:
+        store.close()
+    seeds = _seed_rows(recipe)
+    reference = [t for r in seeds for t in _strings(r)]
+    leaves = [ref["leaf"] for lin in lineage for ref in lin.get("seed", []) if "leaf" in ref]
+    all_leaves = sorted({r["leaf"] for r in seeds if "leaf" in r}) or None
+    sets = {name: text_report(texts, reference or None, seed=seed, leaves=leaves, all_leaves=all_leaves)
+            for name, texts in _text_sets(recipe, rows).items() if texts}
+    summary: dict[str, Any] = {}
+    for name, rep in sets.items():
+        d = rep["diversity"]
+        summary[f"{name}_distinct_2"] = d["distinct_2"]
+        summary[f"{name}_self_bleu"] = d["self_bleu"]
+        summary[f"{name}_near_duplicate_rate"] = d["near_duplicate_rate"]
+        if "vendi" in d:
+            summary[f"{name}_vendi"] = d["vendi"]
+        if "leaf_coverage" in d:
+            summary["leaf_coverage"] = d["leaf_coverage"]
+        priv = rep["privacy"]
+        if "exact_copies" in priv:
+            summary[f"{name}_exact_copies"] = priv["exact_copies"]
+            summary[f"{name}_near_copy_share"] = priv["near_copy_share"]
+            summary[f"{name}_longest_shared_span"] = priv["longest_shared_span_max"]
+        summary[f"{name}_pii"] = sum(priv["pii"].values())
+    return {"kind": "text", "seed": seed, "run": str(run_dir), "rows": len(rows),
+            "reference_texts": len(reference), "summary": summary, "sets": sets}
