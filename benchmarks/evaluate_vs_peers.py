@@ -58,21 +58,10 @@ def main() -> None:
         raise SystemExit(2)
     lines = []
     for n in args.rows:
-        real = mixed_table(n, seed=0)
-        synthetic = GaussianCopula(seed=0).fit(real).sample(n)
-        with tempfile.TemporaryDirectory() as tmp:
-            rp, sp = Path(tmp) / "real.parquet", Path(tmp) / "synthetic.parquet"
-            pq.write_table(real, rp)
-            pq.write_table(synthetic, sp)
-            env = {**os.environ, "XDG_DATA_HOME": tmp, "HF_HUB_OFFLINE": "1", "DO_NOT_TRACK": "1"}
-            out = subprocess.run([str(PEER), str(HERE / "peers" / "sdmetrics_quality.py"), str(rp), str(sp)],
-                                 capture_output=True, text=True, env=env, check=True)
-            peer = json.loads(out.stdout.strip().splitlines()[-1])
-            overrides = {"columns": {c: {"kind": KINDS.get(t, "categorical")} for c, t in peer["sdtypes"].items()}}
-            real_t, syn_t = pq.read_table(rp), pq.read_table(sp)  # loaded before timing, as the peer does
-            t0 = time.perf_counter()
-            ours = quality(aligned_columns(real_t, syn_t, overrides))
-            seconds = time.perf_counter() - t0
+        peer, real_t, syn_t, overrides = run_peer("sdmetrics_quality.py", n)
+        t0 = time.perf_counter()  # tables are in memory before timing, as on the peer's side
+        ours = quality(aligned_columns(real_t, syn_t, overrides))
+        seconds = time.perf_counter() - t0
         diffs = []
         for part in ("shapes", "pairs"):
             for key, theirs in peer[part].items():
@@ -91,22 +80,30 @@ def main() -> None:
     print("\n".join(lines))
 
 
-def dcr_part(check_rows: int, sizes: list[int]) -> list[str]:
-    from synthloom.evaluate.distance import encode, nearest
-
-    real = mixed_table(check_rows, seed=0)
-    synthetic = GaussianCopula(seed=0).fit(real).sample(check_rows)
+def run_peer(script: str, n: int) -> tuple[dict, object, object, dict]:
+    """Mixed table of n rows and a Gaussian-copula sample, scored by a peer script in SDV's
+    venv; returns its JSON, both tables and the column kinds it detected (as our overrides)."""
+    real = mixed_table(n, seed=0)
+    synthetic = GaussianCopula(seed=0).fit(real).sample(n)
     with tempfile.TemporaryDirectory() as tmp:
         rp, sp = Path(tmp) / "real.parquet", Path(tmp) / "synthetic.parquet"
         pq.write_table(real, rp)
         pq.write_table(synthetic, sp)
         env = {**os.environ, "XDG_DATA_HOME": tmp, "HF_HUB_OFFLINE": "1", "DO_NOT_TRACK": "1",
                "PYTHONPATH": str(HERE / "peers")}
-        out = subprocess.run([str(PEER), str(HERE / "peers" / "sdmetrics_dcr.py"), str(rp), str(sp)],
+        out = subprocess.run([str(PEER), str(HERE / "peers" / script), str(rp), str(sp)],
                              capture_output=True, text=True, env=env, check=True)
         peer = json.loads(out.stdout.strip().splitlines()[-1])
-        overrides = {"columns": {c: {"kind": KINDS.get(t, "categorical")} for c, t in peer["sdtypes"].items()}}
-        cols = aligned_columns(pq.read_table(rp), pq.read_table(sp), overrides)
+        # sdtypes SDMetrics leaves out of its metrics (e.g. ordinal) are left out here too
+        overrides = {"columns": {c: {"kind": KINDS.get(t, "id")} for c, t in peer["sdtypes"].items()}}
+        return peer, pq.read_table(rp), pq.read_table(sp), overrides
+
+
+def dcr_part(check_rows: int, sizes: list[int]) -> list[str]:
+    from synthloom.evaluate.distance import encode, nearest
+
+    peer, real_t, syn_t, overrides = run_peer("sdmetrics_dcr.py", check_rows)
+    cols = aligned_columns(real_t, syn_t, overrides)
     ours, _ = nearest(encode(cols, "synthetic"), encode(cols, "real"))
     diff = float(max(abs(a - b) for a, b in zip(ours, peer["dcr"])))
     print(f"DCR cross-check on {check_rows} x {check_rows}: SDMetrics {peer['seconds']:.1f} s, "

@@ -9,7 +9,7 @@ import sys
 import time
 import warnings
 
-from sdmetrics_quality import load
+from sdv_tabular import load  # same loading as the SDV benchmark
 
 
 def main() -> None:

@@ -16,17 +16,7 @@ import time
 import warnings
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-
-def load(path: str) -> pd.DataFrame:
-    table = pq.read_table(path)
-    df = table.to_pandas()
-    for field in table.schema:
-        if pa.types.is_date(field.type) or pa.types.is_timestamp(field.type):
-            df[field.name] = pd.to_datetime(df[field.name]).astype("datetime64[ns]")
-    return df
+from sdv_tabular import load  # same loading as the SDV benchmark
 
 
 def main() -> None:
