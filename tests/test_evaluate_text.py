@@ -7,7 +7,7 @@ import json
 import pytest
 
 from synthloom.evaluate.text import (
-    bleu4, compression_ratio, distinct_n, longest_shared_span, near_duplicate_rate, pii, text_report, vendi,
+    bleu4, compression_ratio, distinct_n, longest_shared_span, pii, text_report, vendi,
 )
 from synthloom.data.similarity import words
 
