@@ -74,3 +74,18 @@ def test_preview_prints_rows(tmp_path, scripted_server):
     assert result.returncode == 0, result.stderr
     assert "b00000-r0000" in result.stdout
     assert not (tmp_path / "runs").exists()
+
+
+def test_generate_with_gates(tmp_path, scripted_server):
+    server = scripted_server()
+    path = write(qa_recipe(server.url, tmp_path / "runs", target=6), tmp_path / "r.yaml")
+    gates = tmp_path / "gates.yaml"
+    gates.write_text("- question_pii == 0\n- question_distinct_2 >= 0.99\n")
+    result = run_cli("generate", str(path), "--quiet", "--gates", str(gates))
+    assert result.returncode == 4, result.stderr
+    assert "gate failed: question_distinct_2 >= 0.99" in result.stderr and "the rows are kept" in result.stderr
+    assert len(list((tmp_path / "runs/qa/shards").glob("*.parquet"))) >= 1
+    assert (tmp_path / "runs/qa/report.html").exists()
+    gates.write_text("- question_pii == 0\n")
+    ok = run_cli("generate", str(path), "--quiet", "--overwrite", "--gates", str(gates))
+    assert ok.returncode == 0 and "all 1 gates passed" in ok.stdout

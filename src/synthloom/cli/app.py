@@ -77,9 +77,20 @@ def generate(
     output_dir: Annotated[Optional[Path], typer.Option(help="Parent folder of the run directory.")] = None,
     quiet: Annotated[bool, typer.Option(help="No live progress.")] = False,
     set_: SetOption = None,
+    gates: Annotated[
+        Optional[Path], typer.Option(help="Evaluate the run when it completes and fail (exit 4) unless these pass.")
+    ] = None,
 ) -> None:
     """Generate a dataset from a recipe into output_dir/<name>/."""
-    _run(_with_output_dir(_load(recipe, set_), output_dir), resume, overwrite, quiet)
+    loaded = _with_output_dir(_load(recipe, set_), output_dir)
+    rules = None
+    if gates is not None:
+        from synthloom.evaluate.gates import load_gates
+
+        rules = load_gates(gates)  # read before generating: a bad gates file fails fast
+    _run(loaded, resume, overwrite, quiet)
+    if rules is not None:
+        _gate_run(loaded, rules)
 
 
 @app.command()
@@ -160,6 +171,28 @@ def mix_cmd(mix_file: Annotated[Path, typer.Argument(help="Mix YAML: sources, op
     for phase in result.phases:
         parts = ", ".join(f"{k} {v}" for k, v in phase.composition.items())
         console.print(f"[bold]{phase.name}[/]: {phase.rows} rows ({parts}) -> {phase.files[0].parent}")
+
+
+def _gate_run(recipe: Recipe, rules: list) -> None:
+    from synthloom.cli.evaluate_cmd import GATES_FAILED
+    from synthloom.evaluate.gates import check_gates
+    from synthloom.evaluate.report import write_report
+    from synthloom.evaluate.text_run import evaluate_run
+    from synthloom.generate import run_dir_of
+
+    report = evaluate_run(run_dir_of(recipe))
+    failed = check_gates(rules, report["summary"])
+    failed_rules = {str(g) for g, _ in failed}
+    path = write_report(report, run_dir_of(recipe), [
+        {"rule": str(g), "value": report["summary"].get(g.metric), "passed": str(g) not in failed_rules} for g in rules
+    ])
+    for gate, value in failed:
+        err_console.print(f"[bold red]gate failed:[/] {gate} (got {value:.4g})" if isinstance(value, float)
+                          else f"[bold red]gate failed:[/] {gate} (got {value})")
+    if failed:
+        err_console.print(f"the rows are kept in {run_dir_of(recipe)}; see {path.with_suffix('.html')}")
+        raise typer.Exit(GATES_FAILED)
+    console.print(f"[green]all {len(rules)} gates passed[/] ({path})")
 
 
 def _require_gates(report_path: Path, gates_path: Path) -> None:
