@@ -55,6 +55,7 @@ def test_a_copy_is_faithful_and_fails_privacy(tables):
     report = evaluate_tables(real, real.copy(), holdout=holdout)
     s = report["summary"]
     assert s["quality"] == pytest.approx(1.0) and s["exact_copy_share"] == 1.0 and s["dcr_holdout_share"] == 1.0
+    assert s["membership_auc"] > 0.95
     failed = {str(g) for g, _ in check_gates(GATES, s)}
     assert failed == {"exact_copies == 0", "dcr_holdout_share <= 0.6"}
 
@@ -64,6 +65,7 @@ def test_independent_noise_is_unfaithful_and_passes_privacy(tables):
     s = evaluate_tables(real, _noise(real), holdout=holdout)["summary"]
     assert s["quality"] < 0.85 and s["exact_copies"] == 0
     assert 0.4 < s["dcr_holdout_share"] < 0.6 and s["dcr_baseline_ratio"] > 0.5
+    assert 0.45 < s["membership_auc"] < 0.55
     assert {str(g) for g, _ in check_gates(GATES, s)} == {"quality >= 0.8"}
 
 

@@ -37,6 +37,7 @@ DEFINITIONS = {
     "detection_auc": "5-fold cross-validated ROC AUC of a logistic regression telling real rows from synthetic (0.5 = indistinguishable)",
     "utility_ratio": "score of a model trained on synthetic / trained on real, both tested on the holdout",
     "quality_noise_floor": "quality between two random halves of the real data (the best a sample can expect)",
+    "membership_auc": "ROC AUC of a distance attack telling training rows from holdout rows via the synthetic data (0.5 = no signal)",
     "singling_out_risk": "Anonymeter-style: extra success of univariate singling-out predicates read off the synthetic data on training vs control rows",
     "linkability_risk": "Anonymeter-style: extra success linking two halves of a training row's columns through the synthetic data",
     "inference_risk": "Anonymeter-style: largest extra success inferring a sensitive column from the others, training vs control rows",
@@ -151,6 +152,7 @@ def evaluate_tables(real: Any, synthetic: Any, *, holdout: Any = None, sensitive
         summary["utility_ratio"] = fid["utility"]["ratio"]
     if "dcr_holdout_share" in priv:
         summary["dcr_holdout_share"] = priv["dcr_holdout_share"]
+        summary["membership_auc"] = priv["membership"]["auc"]
     if attacks:
         summary["singling_out_risk"] = attacks["singling_out"]["risk"]
         summary["linkability_risk"] = attacks["linkability"]["risk"]
