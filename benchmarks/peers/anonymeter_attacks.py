@@ -1,7 +1,8 @@
 """Runs in Anonymeter's venv (benchmarks/.venv-anonymeter): Anonymeter's three evaluators on
 train / control / synthetic Parquet files. Prints one JSON line with, per attack, risk() (value
 and ci), the rates from results() (Wilson point estimate and error, as Anonymeter computes
-them), the success counts and the seconds of constructor + evaluate().
+them), the success counts and the seconds of constructor + evaluate() (numba's compilation of the
+nearest-neighbour search is warmed up first, untimed).
 
     python anonymeter_attacks.py TRAIN CONTROL SYNTHETIC N_ATTACKS SECRET LEFT_COLS RIGHT_COLS [--dates datetime|days]
 
@@ -64,7 +65,7 @@ def main() -> None:
         del args[i:i + 2]
     train_p, control_p, syn_p, n, secret, left, right = args
     n = int(n)
-    left, right = left.split(","), right.split(","),
+    left, right = left.split(","), right.split(",")
     captured: list[str] = []
 
     class Keep(logging.Handler):
@@ -94,6 +95,9 @@ def main() -> None:
         ev = SinglingOutEvaluator(ori=train, syn=syn, control=control, n_attacks=n, seed=0).evaluate(mode="univariate")
         out["singling_out"] = summary(ev, time.perf_counter() - t0, queries=generated.get("n"))
 
+        # untimed warm-up: numba compiles the Gower nearest-neighbour search on first use
+        LinkabilityEvaluator(ori=train.head(50), syn=syn.head(50), control=control.head(50), n_attacks=5,
+                             aux_cols=(left, right), n_neighbors=1).evaluate()
         t0 = time.perf_counter()
         ev = LinkabilityEvaluator(ori=train, syn=syn, control=control, n_attacks=n, aux_cols=(left, right),
                                   n_neighbors=1).evaluate()

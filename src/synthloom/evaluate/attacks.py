@@ -138,15 +138,17 @@ class Attacks:
         return {"left": left, "right": right, "k": k, **risk(out["main"], out["control"], baseline)}
 
     def singling_out(self) -> dict[str, Any]:
-        """Univariate predicates an attacker reads off the synthetic data (a category seen once,
-        a value at or beyond the extremes); a success when a predicate matches exactly one row
-        of the attacked set. Training and control sets are compared at the same size."""
+        """Univariate predicates an attacker reads off the synthetic data, as Anonymeter's
+        univariate mode does: `column == value` for every value seen exactly once in the
+        synthetic data, plus each numerical column's extremes; up to n_attacks of them, drawn at
+        random. A success is a predicate matching exactly one row of the attacked set; the
+        training and control sets are compared at the same size."""
         size = min(len(self.train.codes), len(self.control.codes))
         t_rows = self.rng.choice(len(self.train.codes), size, replace=False)
         c_rows = self.rng.choice(len(self.control.codes), size, replace=False)
         train = Encoded(self.train.numbers[t_rows], self.train.codes[t_rows])
         control = Encoded(self.control.numbers[c_rows], self.control.codes[c_rows])
-        preds = []
+        preds: list[tuple[str, int, Any]] = []
         for j in self.cat_idx.values():
             values, counts = np.unique(self.syn.codes[:, j], return_counts=True)
             preds += [("cat", j, v) for v in values[counts == 1]]
@@ -154,15 +156,21 @@ class Attacks:
             x = self.syn.numbers[:, j]
             x = x[~np.isnan(x)]
             if x.size:
+                values, counts = np.unique(x, return_counts=True)
+                preds += [("eq", j, float(v)) for v in values[counts == 1]]
                 preds += [("le", j, float(x.min())), ("ge", j, float(x.max()))]
         if not preds:
             raise SynthloomError("singling out needs at least one rare value in the synthetic data")
+        if len(preds) > self.n:
+            preds = [preds[i] for i in sorted(self.rng.choice(len(preds), self.n, replace=False))]
 
         def singles(e: Encoded) -> int:
             hits = 0
             for kind, j, v in preds:
                 if kind == "cat":
                     m = e.codes[:, j] == v
+                elif kind == "eq":
+                    m = e.numbers[:, j] == v
                 elif kind == "le":
                     m = e.numbers[:, j] <= v
                 else:
@@ -181,6 +189,10 @@ class Attacks:
                 col = self.train.numbers[:, j]
                 lo, hi = np.nanmin(col), np.nanmax(col)
                 guess = lo + self.rng.random() * (hi - lo)
-                m = train.numbers[:, j] <= guess if kind == "le" else train.numbers[:, j] >= guess
+                if kind == "eq":  # a random value from the column's range, as a naive attacker would
+                    guess = float(self.rng.choice(col[~np.isnan(col)]))
+                    m = train.numbers[:, j] == guess
+                else:
+                    m = train.numbers[:, j] <= guess if kind == "le" else train.numbers[:, j] >= guess
                 base_preds += int(m.sum() == 1)
         return {"predicates": len(preds), **risk(main, control, Rates(base_preds, len(preds)))}
