@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from synthloom.config.errors import SynthloomError
-from synthloom.evaluate.distance import _numeric_part, _ranges, encode, nearest
+from synthloom.evaluate.distance import _numeric_part, _ranges, encode, nearest, nearest_with_index
 from synthloom.evaluate.gates import check_gates, parse_gates
 from synthloom.evaluate.report import evaluate_tables, write_report
 from synthloom.evaluate.tables import aligned_columns
@@ -48,6 +48,9 @@ def test_nearest_neighbours_are_exact():
     brute.sort(axis=1)
     np.testing.assert_allclose(d1, brute[:, 0], atol=1e-12)
     np.testing.assert_allclose(d2, brute[:, 1], atol=1e-12)
+    (n1, _), index = nearest_with_index(s, r)
+    full = (_numeric_part(s.numbers, r.numbers, _ranges(r)) + (s.codes[:, None, :] != r.codes[None, :, :]).sum(2)) / k
+    np.testing.assert_allclose(full[np.arange(len(index)), index], n1, atol=1e-12)  # the index is a nearest row
 
 
 def test_a_copy_is_faithful_and_fails_privacy(tables):
@@ -126,8 +129,9 @@ def test_kd_tree_path_is_exact_including_out_of_range_and_missing():
     syn.loc[::7, "x2"] = np.nan  # a different missingness signature
     cols = aligned_columns(real, syn)
     r, s = encode(cols, "real"), encode(cols, "synthetic")
-    d1, d2 = nearest(s, r)
+    (d1, d2), index = nearest_with_index(s, r)
     brute = _numeric_part(s.numbers, r.numbers, _ranges(r)) / 5
+    np.testing.assert_allclose(brute[np.arange(len(index)), index], d1, atol=1e-12)
     brute.sort(axis=1)
     np.testing.assert_allclose(d1, brute[:, 0], atol=1e-12)
     np.testing.assert_allclose(d2, brute[:, 1], atol=1e-12)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from synthloom.config.errors import SynthloomError
-from synthloom.evaluate.distance import Encoded, _numeric_part, _ranges, encode
+from synthloom.evaluate.distance import Encoded, _numeric_part, _ranges, encode, nearest_with_index
 from synthloom.evaluate.fidelity import Column
 from synthloom.evaluate.stats import wilson
 
@@ -56,7 +56,10 @@ def _subset(e: Encoded, numeric: list[int], categorical: list[int]) -> Encoded:
 
 
 def _knn(q: Encoded, ref: Encoded, ranges: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k nearest reference rows for every query row (brute force by blocks)."""
+    """Indices of the k nearest reference rows for every query row: the pruned exact search
+    for k = 1, brute force by blocks otherwise."""
+    if k == 1:
+        return nearest_with_index(q, ref, ranges=ranges)[1][:, None]
     n_cols = q.numbers.shape[1] + q.codes.shape[1]
     width = max(1, n_cols)
     step = max(1, BLOCK // (len(ref.codes) * width))

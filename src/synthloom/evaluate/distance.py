@@ -63,11 +63,19 @@ def _numeric_part(q: np.ndarray, r: np.ndarray, ranges: np.ndarray) -> np.ndarra
 def nearest(queries: Encoded, reference: Encoded, *, ranges: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Distances to the nearest and second-nearest reference rows, for every query row.
     `ranges` scale the numeric columns (default: the reference's own, as SDMetrics does)."""
+    (d1, d2), _ = nearest_with_index(queries, reference, ranges=ranges)
+    return d1, d2
+
+
+def nearest_with_index(queries: Encoded, reference: Encoded, *, ranges: np.ndarray | None = None
+                       ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """As nearest(), plus the index of each query's nearest reference row."""
     n_cols = queries.numbers.shape[1] + queries.codes.shape[1]
     ranges = _ranges(reference) if ranges is None else ranges
     lo = np.nanmin(reference.numbers, 0) if reference.numbers.shape[1] else np.zeros(0)
     hi = lo + ranges
     best = np.full((len(queries.codes), 2), np.inf)
+    best_i = np.full((len(queries.codes), 2), -1, dtype=np.int64)
     # A signature is the categorical codes plus which numbers are missing: rows whose
     # signatures differ in m places are at least m / n_cols apart.
     ref_sig = np.hstack([reference.codes, np.isnan(reference.numbers)]).astype(np.int64)
@@ -89,18 +97,20 @@ def nearest(queries: Encoded, reference: Encoded, *, ranges: np.ndarray | None =
         # _numeric_part counts missing-vs-present itself; only categories are added to it
         cat_mismatches = (sig_ref[:, :k_cat] != sig_q[g][:k_cat]).sum(1)
         local = np.full((len(rows), 2), np.inf)
+        local_i = np.full((len(rows), 2), -1, dtype=np.int64)
         for m in np.unique(mismatches):  # levels in increasing m
             open_ = np.flatnonzero(local[:, 1] > m / n_cols)  # queries a row at this level could still improve
             if open_.size == 0:
                 break
             q = rows[open_]
-            found = local[open_]
+            found, found_i = local[open_], local_i[open_]
             small, small_cat = [], []
             for h in np.flatnonzero(mismatches == m):
                 members = order[starts[h]:starts[h + 1]]
                 if len(members) >= TREE_MIN and m == 0:
-                    found = _merge_two_smallest(found, _tree_distances(
-                        trees, h, members, queries.numbers[q], reference.numbers, ranges, lo, hi, n_cols))
+                    td, ti = _tree_distances(trees, h, members, queries.numbers[q], reference.numbers, ranges, lo, hi,
+                                             n_cols)
+                    found, found_i = _merge_two_smallest(found, td, found_i, ti)
                 else:
                     small.append(members)
                     small_cat.append(np.full(len(members), cat_mismatches[h]))
@@ -110,19 +120,20 @@ def nearest(queries: Encoded, reference: Encoded, *, ranges: np.ndarray | None =
                 for c0 in range(0, len(cand), step):
                     c = cand[c0:c0 + step]
                     d = (_numeric_part(queries.numbers[q], reference.numbers[c], ranges) + cand_cat[c0:c0 + step]) / n_cols
-                    found = _merge_two_smallest(found, d)
-            local[open_] = found
-        best[rows] = local
-    return best[:, 0], best[:, 1]
+                    found, found_i = _merge_two_smallest(found, d, found_i, np.broadcast_to(c, d.shape))
+            local[open_], local_i[open_] = found, found_i
+        best[rows], best_i[rows] = local, local_i
+    return (best[:, 0], best[:, 1]), best_i[:, 0]
 
 
 def _tree_distances(trees: dict[int, Any], h: int, members: np.ndarray, q: np.ndarray, ref: np.ndarray,
-                    ranges: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_cols: int) -> np.ndarray:
+                    ranges: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_cols: int) -> tuple[np.ndarray, np.ndarray]:
     """Two nearest rows of one large same-signature group, by a KD-tree in L1 on the scaled
     present numbers (both rows miss the same numbers here, which then contribute 0). The
     per-column cap at 1 only binds for values outside the reference range: those queries
     are measured by brute force instead, so the result stays exact."""
     present = ~np.isnan(ref[members[0]])
+    out_i = np.full((len(q), 2), -1, dtype=np.int64)
     scale = np.where(ranges[present] > 0, ranges[present], 1.0)
     if h not in trees:
         from sklearn.neighbors import KDTree
@@ -133,19 +144,25 @@ def _tree_distances(trees: dict[int, Any], h: int, members: np.ndarray, q: np.nd
     inside = np.all((qp >= lo[present]) & (qp <= hi[present]), axis=1) & np.all(ranges[present] > 0)
     if inside.any():
         k = min(2, len(members))
-        d, _ = trees[h].query(qp[inside] / scale, k=k)
+        d, i = trees[h].query(qp[inside] / scale, k=k)
         out[inside, :k] = d / n_cols
+        out_i[inside, :k] = members[i]
     if (~inside).any():
         d = _numeric_part(q[~inside], ref[members], ranges) / n_cols
-        out[~inside] = _merge_two_smallest(out[~inside], d)
-    return out
+        out[~inside], out_i[~inside] = _merge_two_smallest(out[~inside], d, out_i[~inside],
+                                                           np.broadcast_to(members, d.shape))
+    return out, out_i
 
 
-def _merge_two_smallest(current: np.ndarray, d: np.ndarray) -> np.ndarray:
-    if d.shape[1] >= 2:
-        two = np.partition(d, 1, axis=1)[:, :2]
-    else:
-        two = np.concatenate([d, np.full((d.shape[0], 1), np.inf)], axis=1)
-    both = np.concatenate([current, two], axis=1)
-    both.sort(axis=1)
-    return both[:, :2]
+def _merge_two_smallest(current: np.ndarray, d: np.ndarray, current_i: np.ndarray, d_i: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """The two smallest distances per row (and their reference indices) of current and d."""
+    if d.shape[1] > 2:
+        pick = np.argpartition(d, 1, axis=1)[:, :2]
+        rows = np.arange(d.shape[0])[:, None]
+        d, d_i = d[rows, pick], d_i[rows, pick]
+    both = np.concatenate([current, d], axis=1)
+    both_i = np.concatenate([current_i, d_i], axis=1)
+    order = np.argsort(both, axis=1, kind="stable")[:, :2]
+    rows = np.arange(both.shape[0])[:, None]
+    return both[rows, order], both_i[rows, order]
