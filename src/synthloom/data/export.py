@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,20 @@ def run_recipe(store: RunStore) -> Recipe:
     if not path.exists():
         raise SynthloomError(f"{store.root} has no recipe.yaml; it is not a complete synthloom run")
     return parse_recipe(path.read_text(encoding="utf-8"), source=str(path))
+
+
+@contextmanager
+def opened_run(run_dir: str | Path, purpose: str) -> Iterator[tuple[RunStore, Recipe, list[dict[str, Any]]]]:
+    """A run's store, resolved recipe and accepted rows; one sentence when there are none."""
+    store = open_existing(Path(run_dir))
+    try:
+        recipe = run_recipe(store)
+        rows = store.read_accepted().to_pylist()
+        if not rows:
+            raise SynthloomError(f"run {store.root} has no accepted rows to {purpose}")
+        yield store, recipe, rows
+    finally:
+        store.close()
 
 
 def _records(recipe: Recipe, rows: list[dict[str, Any]], fmt: str, dpo_style: str) -> list[dict[str, Any]]:
@@ -97,12 +113,7 @@ def export_run(
         raise SynthloomError(f"unknown export format {unknown[0]!r}; use one of {', '.join(FORMATS)}")
     if dpo_style not in ("standard", "conversational"):
         raise SynthloomError("dpo style must be `standard` or `conversational`")
-    store = open_existing(Path(run_dir))
-    try:
-        recipe = run_recipe(store)
-        rows = store.read_accepted().to_pylist()
-        if not rows:
-            raise SynthloomError(f"run {store.root} has no accepted rows to export")
+    with opened_run(run_dir, "export") as (store, recipe, rows):
         out = out_dir or store.root / "export"
         written: list[Path] = []
         training = recipe.export.format if recipe.export else None
@@ -124,5 +135,3 @@ def export_run(
         written.append(out / "README.md")
         write_text_atomic(written[-1], card)
         return written
-    finally:
-        store.close()

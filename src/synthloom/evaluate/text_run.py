@@ -5,10 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from synthloom.config.errors import SynthloomError
 from synthloom.config.templates import template_env
-from synthloom.data.export import run_recipe
-from synthloom.data.run_store import open_existing
+from synthloom.data.export import opened_run
 from synthloom.data.tables import read_table
 from synthloom.data.taxonomy import taxonomy_rows
 from synthloom.data.training_records import RecordMaker
@@ -63,15 +61,8 @@ def _text_sets(recipe: Any, rows: list[dict[str, Any]]) -> dict[str, list[str]]:
 
 
 def evaluate_run(run_dir: str | Path, *, seed: int = 0) -> dict[str, Any]:
-    store = open_existing(Path(run_dir))
-    try:
-        recipe = run_recipe(store)
-        rows = store.read_accepted().to_pylist()
-        if not rows:
-            raise SynthloomError(f"run {store.root} has no accepted rows to evaluate")
+    with opened_run(run_dir, "evaluate") as (store, recipe, rows):
         lineage = store.db.accepted_lineage()
-    finally:
-        store.close()
     seeds = _seed_rows(recipe)
     reference = [t for r in seeds for t in _strings(r)]
     leaves = [ref["leaf"] for lin in lineage for ref in lin.get("seed", []) if "leaf" in ref]
