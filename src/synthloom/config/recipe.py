@@ -8,10 +8,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from synthloom.config.columns import Column, filter_variables
+from synthloom.config.columns import Column
 from synthloom.config.endpoints import DEFAULT_MODEL_ALIAS, ModelConfig
 from synthloom.config.paths import RelativePaths
-from synthloom.config.templates import template_variables
+from synthloom.config.templates import expression_variables, template_variables
 
 
 class Filter(BaseModel):
@@ -86,7 +86,7 @@ class ExportSpec(BaseModel):
             if t:
                 names |= template_variables(t)
         if self.messages:
-            names |= filter_variables(self.messages)
+            names |= expression_variables(self.messages)
         return names
 
 
@@ -148,10 +148,10 @@ class Recipe(RelativePaths):
                 )
         for f in self.filters:
             try:
-                filter_variables(f.expr)
+                expression_variables(f.expr)
             except Exception as exc:  # jinja2.TemplateSyntaxError
                 raise ValueError(f"filter '{f.label}' is not a valid expression: {exc}") from None
-            missing = sorted(filter_variables(f.expr) - seen)
+            missing = sorted(expression_variables(f.expr) - seen)
             if missing:
                 raise ValueError(f"filter '{f.label}' refers to unknown column(s) {', '.join(missing)}")
         if self.export:
@@ -167,7 +167,7 @@ class Recipe(RelativePaths):
             if kinds.get(column) != "seed":
                 raise ValueError(f"partition_by '{self.partition_by}' must name a seed column and one of its fields")
         if self.novelty:
-            missing = sorted(filter_variables(self.novelty.text) - seen)
+            missing = sorted(expression_variables(self.novelty.text) - seen)
             if missing:
                 raise ValueError(f"novelty.text refers to unknown column(s) {', '.join(missing)}")
             if self.novelty.seed_column and kinds.get(self.novelty.seed_column) != "seed":

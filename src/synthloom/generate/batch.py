@@ -9,7 +9,7 @@ from typing import Any
 
 import jinja2
 
-from synthloom.config.columns import filter_variables
+from synthloom.config.templates import expression_variables
 from synthloom.config.recipe import Recipe
 from synthloom.config.templates import template_env
 from synthloom.data.run_db import UsageRow
@@ -61,7 +61,7 @@ class BatchRunner:
         done_after = {name: i for i, level in enumerate(self.levels) for name in level}
         self.filters_after: dict[int, list[tuple[str, Any]]] = {}
         for f in recipe.filters:
-            due = max((done_after[v] for v in filter_variables(f.expr)), default=0)
+            due = max((done_after[v] for v in expression_variables(f.expr)), default=0)
             compiled = env.compile_expression(f.expr, undefined_to_none=False)
             self.filters_after.setdefault(due, []).append((f.label, compiled))
         self.dropped = {c.name for c in recipe.columns if c.drop}
