@@ -174,21 +174,16 @@ def mix_cmd(mix_file: Annotated[Path, typer.Argument(help="Mix YAML: sources, op
 
 
 def _gate_run(recipe: Recipe, rules: list) -> None:
-    from synthloom.cli.evaluate_cmd import GATES_FAILED
-    from synthloom.evaluate.gates import check_gates
+    from synthloom.cli.evaluate_cmd import GATES_FAILED, print_failed
+    from synthloom.evaluate.gates import apply_gates
     from synthloom.evaluate.report import write_report
     from synthloom.evaluate.text_run import evaluate_run
     from synthloom.generate import run_dir_of
 
     report = evaluate_run(run_dir_of(recipe))
-    failed = check_gates(rules, report["summary"])
-    failed_rules = {str(g) for g, _ in failed}
-    path = write_report(report, run_dir_of(recipe), [
-        {"rule": str(g), "value": report["summary"].get(g.metric), "passed": str(g) not in failed_rules} for g in rules
-    ])
-    for gate, value in failed:
-        err_console.print(f"[bold red]gate failed:[/] {gate} (got {value:.4g})" if isinstance(value, float)
-                          else f"[bold red]gate failed:[/] {gate} (got {value})")
+    failed, gate_rows = apply_gates(rules, report["summary"])
+    path = write_report(report, run_dir_of(recipe), gate_rows)
+    print_failed(failed)
     if failed:
         err_console.print(f"the rows are kept in {run_dir_of(recipe)}; see {path.with_suffix('.html')}")
         raise typer.Exit(GATES_FAILED)
@@ -198,7 +193,7 @@ def _gate_run(recipe: Recipe, rules: list) -> None:
 def _require_gates(report_path: Path, gates_path: Path) -> None:
     import json
 
-    from synthloom.evaluate.gates import check_gates, load_gates
+    from synthloom.evaluate.gates import check_gates, describe, load_gates
 
     rules = load_gates(gates_path)
     if not report_path.exists():
@@ -206,7 +201,7 @@ def _require_gates(report_path: Path, gates_path: Path) -> None:
     summary = json.loads(report_path.read_text(encoding="utf-8")).get("summary", {})
     failed = check_gates(rules, summary)
     if failed:
-        listing = "; ".join(f"{g} (got {v:.4g})" if isinstance(v, float) else f"{g} (got {v})" for g, v in failed)
+        listing = "; ".join(describe(g, v) for g, v in failed)
         raise SynthloomError(f"not released: {len(failed)} gate(s) failed: {listing}")
     console.print(f"[green]all {len(rules)} gates passed[/] ({report_path})")
 

@@ -15,6 +15,13 @@ console = Console()
 GATES_FAILED = 4
 
 
+def print_failed(failed: list) -> None:
+    from synthloom.evaluate.gates import describe
+
+    for gate, value in failed:
+        err_console.print(f"[bold red]gate failed:[/] {describe(gate, value)}")
+
+
 def evaluate(
     run: Annotated[Optional[Path], typer.Argument(help="A generation run directory (text evaluation).")] = None,
     real: Annotated[Optional[Path], typer.Option("--real", help="Real (training) table: CSV, Parquet or JSONL.")] = None,
@@ -31,7 +38,7 @@ def evaluate(
     """Judge synthetic data: a table against real rows (--real, --synthetic), or a generation run
     against its seeds (RUN). Writes report.json and report.html; fails when a gate is not met."""
     from synthloom.config.errors import SynthloomError
-    from synthloom.evaluate.gates import check_gates, load_gates
+    from synthloom.evaluate.gates import apply_gates, load_gates
     from synthloom.evaluate.report import evaluate_tables, write_report
 
     rules = load_gates(gates) if gates else []
@@ -48,10 +55,7 @@ def evaluate(
         report = evaluate_tables(real, synthetic, holdout=holdout, sensitive=sensitive or None, target=target,
                                  seed=seed)
         output = output or Path("report")
-    failed = check_gates(rules, report["summary"])
-    failed_rules = {str(g) for g, _ in failed}
-    gate_rows = [{"rule": str(g), "value": report["summary"].get(g.metric), "passed": str(g) not in failed_rules}
-                 for g in rules]
+    failed, gate_rows = apply_gates(rules, report["summary"])
     path = write_report(report, output, gate_rows)
     rows = report["rows"]
     title = f"{rows['real']:,} real, {rows['synthetic']:,} synthetic rows" if isinstance(rows, dict) else f"{rows:,} rows"
@@ -62,9 +66,7 @@ def evaluate(
         table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
     console.print(table)
     console.print(f"report: {path} and {path.with_suffix('.html')}")
-    for gate, value in failed:
-        shown = f"{value:.4g}" if isinstance(value, float) else str(value)
-        err_console.print(f"[bold red]gate failed:[/] {gate} (got {shown})")
+    print_failed(failed)
     if failed:
         raise typer.Exit(GATES_FAILED)
     if rules:

@@ -65,14 +65,10 @@ def _records(recipe: Recipe, rows: list[dict[str, Any]], fmt: str, dpo_style: st
 
 def run_records(run_dir: str | Path, dpo_style: str = "standard") -> list[dict[str, Any]]:
     """A run's accepted rows as the training records its recipe's `export` block describes."""
-    store = open_existing(Path(run_dir))
-    try:
-        recipe = run_recipe(store)
+    with opened_run(run_dir, "use as training records") as (store, recipe, rows):
         if recipe.export is None:
             raise SynthloomError(f"run {store.root}: its recipe has no `export` block, so it has no training records")
-        return _records(recipe, store.read_accepted().to_pylist(), recipe.export.format, dpo_style)
-    finally:
-        store.close()
+        return _records(recipe, rows, recipe.export.format, dpo_style)
 
 
 def write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:

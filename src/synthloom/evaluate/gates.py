@@ -69,3 +69,16 @@ def check_gates(gates: list[Gate], summary: dict[str, Any]) -> list[tuple[Gate, 
         if not ok:
             failed.append((gate, value))
     return failed
+
+
+def describe(gate: Gate, value: Any) -> str:
+    shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+    return f"{gate} (got {shown})"
+
+
+def apply_gates(gates: list[Gate], summary: dict[str, Any]) -> tuple[list[tuple[Gate, Any]], list[dict[str, Any]]]:
+    """The failed gates, and one row per gate (rule, value, passed) for the HTML report."""
+    failed = check_gates(gates, summary)
+    failed_rules = {str(g) for g, _ in failed}
+    rows = [{"rule": str(g), "value": summary.get(g.metric), "passed": str(g) not in failed_rules} for g in gates]
+    return failed, rows

@@ -79,10 +79,10 @@ class _Discretiser:
             index = {(type(v).__name__, v): i for i, v in enumerate(self.values)}
             miss = len(self.values)
             return np.array([miss if v is None else index.get((type(v).__name__, v), 0) for v in x], dtype=np.int64)
-        codes = np.clip(np.searchsorted(self.edges, x, side="right") - 1, 0, len(self.edges) - 2)
-        exact = self.edges[-1] == self.edges[-2]  # one-bin-per-value layout
-        if exact:
+        if self.edges[-1] == self.edges[-2]:  # one code per value: the value's own position
             codes = np.clip(np.searchsorted(self.edges[:-1], x, side="left"), 0, len(self.edges) - 2)
+        else:
+            codes = np.clip(np.searchsorted(self.edges, x, side="right") - 1, 0, len(self.edges) - 2)
         return np.where(np.isnan(x), len(self.edges) - 1, codes).astype(np.int64)
 
     def decode(self, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -131,13 +131,7 @@ class BayesianNetwork(Synthesizer):
         rng = np.random.default_rng([self.seed, 1])
         private = self.epsilon is not None
         acct = Accountant(self.epsilon) if private else None
-        self.names = list(cols)
-        self.disc = {}
-        for name, x in cols.items():
-            cm = self.meta.columns.get(name) if self.meta else None
-            bounds = (cm.min, cm.max) if cm else (None, None)
-            bins = self.bins or (DP_BINS if private else BINS)
-            self.disc[name] = _Discretiser.fit(x, bins, private, bounds, bool(cm and cm.integer))
+        self._discretise(cols, private)
         codes = {name: self.disc[name].encode(x) for name, x in cols.items()}
         sizes = {name: self.disc[name].size for name in self.names}
         self.order, self.parents = self._structure(codes, sizes, n, rng, acct)
@@ -151,6 +145,15 @@ class BayesianNetwork(Synthesizer):
                 "public": "row count, column kinds, category lists and numeric bounds taken from the data "
                           "unless given as min/max in the metadata"} if acct else {}),
         }
+
+    def _discretise(self, cols: Columns, private: bool) -> None:
+        self.names = list(cols)
+        self.disc = {}
+        for name, x in cols.items():
+            cm = self.meta.columns.get(name) if self.meta else None
+            bounds = (cm.min, cm.max) if cm else (None, None)
+            bins = self.bins or (DP_BINS if private else BINS)
+            self.disc[name] = _Discretiser.fit(x, bins, private, bounds, bool(cm and cm.integer))
 
     def _structure(self, codes: dict[str, np.ndarray], sizes: dict[str, int], n: int, rng: np.random.Generator,
                    acct: Accountant | None) -> tuple[list[str], dict[str, list[str]]]:

@@ -70,17 +70,6 @@ class MarginalTree(BayesianNetwork):
                           "unless given as min/max in the metadata"} if acct else {}),
         }
 
-    def _discretise(self, cols: Columns, private: bool) -> None:
-        from synthloom.tabular.bayesnet import BINS, DP_BINS, _Discretiser
-
-        self.names = list(cols)
-        self.disc = {}
-        for name, x in cols.items():
-            cm = self.meta.columns.get(name) if self.meta else None
-            bounds = (cm.min, cm.max) if cm else (None, None)
-            self.disc[name] = _Discretiser.fit(x, self.bins or (DP_BINS if private else BINS), private, bounds,
-                                               bool(cm and cm.integer))
-
     def _tree(self, codes: dict[str, np.ndarray], sizes: dict[str, int], n: int, rng: np.random.Generator,
               acct: Accountant | None, eps_tree: float) -> tuple[list[str], dict[str, list[str]]]:
         """Prim's algorithm on mutual information; each step picks an edge privately."""

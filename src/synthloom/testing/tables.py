@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+from scipy.special import ndtr
 
 
 def mixed_table(n: int = 50_000, seed: int = 0, missing: float = 0.03) -> pa.Table:
@@ -33,7 +34,7 @@ def mixed_table(n: int = 50_000, seed: int = 0, missing: float = 0.03) -> pa.Tab
         "smoker": (z[:, 2] + noise[:, 4] > 1.2),
         "insured": (z[:, 1] > -1.0),
         "enrolled": base + np.clip(np.round(1500 + 400 * z[:, 3]), 0, 3000).astype("timedelta64[D]"),
-        "risk": np.round(ndtr_approx(0.8 * z[:, 0] + 0.6 * z[:, 2]), 4),
+        "risk": np.round(ndtr(0.8 * z[:, 0] + 0.6 * z[:, 2]), 4),
         "lab": np.round(np.abs(3 + 2 * z[:, 2] + noise[:, 5]), 2),
         "department": cut(noise[:, 3] + z[:, 0], ["cardio", "ortho", "neuro", "general"], [0.25, 0.5, 0.75]),
     }
@@ -46,8 +47,3 @@ def mixed_table(n: int = 50_000, seed: int = 0, missing: float = 0.03) -> pa.Tab
             arrays[name] = pa.array(values, mask=mask)
     return pa.table(arrays)
 
-
-def ndtr_approx(x: np.ndarray) -> np.ndarray:
-    from scipy.special import ndtr
-
-    return ndtr(x)

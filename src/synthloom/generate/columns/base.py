@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 from synthloom.generate.cells import CellContext
@@ -21,7 +20,7 @@ class BatchEnv:
 class ColumnGenerator:
     kind: ClassVar[str]
 
-    def __init__(self, config: Any, *, resolve_path: Any = Path):
+    def __init__(self, config: Any):
         self.config = config
         self.name: str = config.name
         self.notices: list[str] = []  # things the user should hear about once (e.g. a fallback)

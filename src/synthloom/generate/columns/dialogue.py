@@ -20,7 +20,7 @@ SWAP = {"user": "assistant", "assistant": "user"}
 class DialogueGenerator(ColumnGenerator):
     kind = "llm_dialogue"
 
-    def __init__(self, config: LLMDialogueColumn, **_: Any):
+    def __init__(self, config: LLMDialogueColumn):
         super().__init__(config)
         env = template_env()
         self.opening = env.from_string(config.opening) if config.opening else None

@@ -37,7 +37,7 @@ def cast(text: str, dtype: str) -> Any:
 class ExpressionGenerator(ColumnGenerator):
     kind = "expression"
 
-    def __init__(self, config: ExpressionColumn, **_: Any):
+    def __init__(self, config: ExpressionColumn):
         super().__init__(config)
         self.template = template_env().from_string(config.template)
 

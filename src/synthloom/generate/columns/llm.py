@@ -38,7 +38,7 @@ async def call_model(env: BatchEnv, alias: str, column: str, request: Generation
 
 
 class _LLMGenerator(ColumnGenerator):
-    def __init__(self, config: Any, **_: Any):
+    def __init__(self, config: Any):
         super().__init__(config)
         env = template_env()
         self.prompt = env.from_string(config.prompt)
@@ -135,8 +135,8 @@ class LLMTextGenerator(_LLMGenerator):
 class LLMStructuredGenerator(_LLMGenerator):
     kind = "llm_structured"
 
-    def __init__(self, config: C.LLMStructuredColumn, **kw: Any):
-        super().__init__(config, **kw)
+    def __init__(self, config: C.LLMStructuredColumn):
+        super().__init__(config)
         self._schema = config.output_schema or _schema_from_model(config.name, config.schema_model or "")
 
     def schema(self) -> dict[str, Any]:
@@ -152,10 +152,10 @@ class JudgeGenerator(_LLMGenerator):
 
     kind = "judge"
 
-    def __init__(self, config: C.JudgeColumn, **kw: Any):
+    def __init__(self, config: C.JudgeColumn):
         if config.system_prompt is None:
             config = config.model_copy(update={"system_prompt": JUDGE_SYSTEM})
-        super().__init__(config, **kw)
+        super().__init__(config)
         scores = list(range(config.min_score, config.max_score + 1))
         self._schema = {
             "type": "object",

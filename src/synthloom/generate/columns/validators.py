@@ -19,7 +19,7 @@ from synthloom.generate.sandbox import SandboxWorker
 class ValidatorGenerator(ColumnGenerator):
     kind = "validator"
 
-    def __init__(self, config: Any, **_: Any):
+    def __init__(self, config: Any):
         super().__init__(config)
         self._sandbox: SandboxWorker | None = None
         if isinstance(config, C.JsonSchemaValidator):
