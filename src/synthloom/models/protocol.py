@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -34,7 +34,8 @@ class GenerationRequest:
         return [{"role": r, "content": c} for r, c in (self.messages or ())]
 
     def cache_key(self, model_id: str) -> str:
-        payload = asdict(self)
+        # a shallow dict of the fields: asdict() deep-copies the schema and messages on every call
+        payload = {f.name: getattr(self, f.name) for f in fields(self)}
         payload["model"] = model_id
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=list).encode()).hexdigest()
 
