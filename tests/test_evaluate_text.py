@@ -71,14 +71,17 @@ def test_evaluate_a_run_dir_with_gates(tmp_path, taxonomy_dir, scripted_server):
                                 [f"columns.seed.taxonomy={taxonomy_dir}", "target_rows=2"])
     gates = tmp_path / "gates.yaml"
     gates.write_text("- leaf_coverage >= 0.99\n- responses_pii == 0\n")
-    result = run_cli("evaluate", str(summary.run_dir), "--gates", str(gates))
+    result = run_cli("evaluate", str(summary.run_dir), "--gates", str(gates), "--embedding", "tfidf")
     assert result.returncode == 0, result.stderr
     report = json.loads((summary.run_dir / "report.json").read_text())
     assert report["kind"] == "text" and report["summary"]["leaf_coverage"] == 1.0
+    assert report["sets"]["responses"]["fidelity"]["embedding"].startswith("tf-idf")
+    judged = report["judge_scores"]  # the scripted judge gives the top score to every attribute
+    assert judged and all(d["counts"]["5"] == d["n"] > 0 for d in judged.values())
     assert (summary.run_dir / "report.html").read_text().count("data:image/png;base64,") == 1
     strict = tmp_path / "strict.yaml"
     strict.write_text("- prompts_self_bleu <= 0.0001\n")
-    failed = run_cli("evaluate", str(summary.run_dir), "--gates", str(strict))
+    failed = run_cli("evaluate", str(summary.run_dir), "--gates", str(strict), "--embedding", "tfidf")
     assert failed.returncode == 4 and "gate failed: prompts_self_bleu <= 0.0001" in failed.stderr
     both = run_cli("evaluate", str(summary.run_dir), "--real", "x.csv")
     assert both.returncode == 2 and "not both" in both.stderr

@@ -5,6 +5,7 @@ them), the success counts and the seconds of constructor + evaluate() (numba's c
 nearest-neighbour search is warmed up first, untimed).
 
     python anonymeter_attacks.py TRAIN CONTROL SYNTHETIC N_ATTACKS SECRET LEFT_COLS RIGHT_COLS [--dates datetime|days]
+        [--seed S]
 
 LEFT_COLS / RIGHT_COLS are comma-separated. Dates are read as datetime64[ns] by default
 (Anonymeter's nearest-neighbour code then treats them as categories, since they are not
@@ -58,11 +59,13 @@ def summary(ev, seconds: float, **extra) -> dict:
 
 def main() -> None:
     args = sys.argv[1:]
-    dates = "datetime"
-    if "--dates" in args:
-        i = args.index("--dates")
-        dates = args[i + 1]
-        del args[i:i + 2]
+    options = {"--dates": "datetime", "--seed": "0"}
+    for flag in options:
+        if flag in args:
+            i = args.index(flag)
+            options[flag] = args[i + 1]
+            del args[i:i + 2]
+    dates, seed = options["--dates"], int(options["--seed"])
     train_p, control_p, syn_p, n, secret, left, right = args
     n = int(n)
     left, right = left.split(","), right.split(",")
@@ -79,7 +82,7 @@ def main() -> None:
         from anonymeter.evaluators import InferenceEvaluator, LinkabilityEvaluator, SinglingOutEvaluator
 
         train, control, syn = load(train_p, dates), load(control_p, dates), load(syn_p, dates)
-        np.random.seed(0)  # DataFrame.sample in linkability / inference draws from numpy's global state
+        np.random.seed(seed)  # DataFrame.sample in linkability / inference draws from numpy's global state
         out = {"dates": dates, "anonymeter": __import__("importlib.metadata").metadata.version("anonymeter")}
 
         generated = {}
@@ -92,7 +95,7 @@ def main() -> None:
 
         so_mod._generate_singling_out_queries = counting
         t0 = time.perf_counter()
-        ev = SinglingOutEvaluator(ori=train, syn=syn, control=control, n_attacks=n, seed=0).evaluate(mode="univariate")
+        ev = SinglingOutEvaluator(ori=train, syn=syn, control=control, n_attacks=n, seed=seed).evaluate(mode="univariate")
         out["singling_out"] = summary(ev, time.perf_counter() - t0, queries=generated.get("n"))
 
         # untimed warm-up: numba compiles the Gower nearest-neighbour search on first use

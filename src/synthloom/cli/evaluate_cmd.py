@@ -33,6 +33,9 @@ def evaluate(
     output: Annotated[
         Optional[Path], typer.Option("-o", "--output", help="Folder for report.json/.html (default: report, or RUN).")
     ] = None,
+    embedding: Annotated[
+        str, typer.Option(help="Text embeddings: auto (MiniLM when installed), minilm or tfidf.")
+    ] = "auto",
     seed: int = 0,
 ) -> None:
     """Judge synthetic data: a table against real rows (--real, --synthetic), or a generation run
@@ -47,7 +50,9 @@ def evaluate(
             raise SynthloomError("give either a run directory or --real and --synthetic, not both")
         from synthloom.evaluate.text_run import evaluate_run
 
-        report = evaluate_run(run, seed=seed)
+        if embedding not in ("auto", "minilm", "tfidf"):
+            raise SynthloomError(f"--embedding {embedding!r} is not known: use auto, minilm or tfidf")
+        report = evaluate_run(run, seed=seed, embedding=embedding)
         output = output or run
     else:
         if real is None or synthetic is None:

@@ -1,6 +1,6 @@
 """Text evaluation: diversity of a generated corpus, its fidelity to a reference set (seeds,
-taxonomy or real data), and what it reveals of that reference. Torch-free: embeddings are
-TF-IDF vectors reduced by SVD (a sentence-embedding model can replace them later)."""
+taxonomy or real data), and what it reveals of that reference. Embeddings come from MiniLM when
+the `embed` extra is installed and from TF-IDF + SVD otherwise (the report names which)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import hashlib
 import lzma
 import math
 import re
-import warnings
 from collections import Counter
 from typing import Any
 
@@ -16,6 +15,7 @@ import numpy as np
 
 from synthloom.data.similarity import MinHashPool, words
 from synthloom.evaluate.stats import jackknife
+from synthloom.models.embeddings import Embedder, EmbeddingKind, embedder
 
 SAMPLE = 500  # texts in the seeded samples for self-BLEU, Vendi and embeddings
 NEAR = 0.8  # MinHash Jaccard at or above which two texts are near-duplicates
@@ -79,22 +79,6 @@ def self_bleu(token_lists: list[list[str]]) -> float:
     if len(token_lists) < 2:
         return float("nan")
     return float(np.mean([bleu4(t, token_lists[:i] + token_lists[i + 1:]) for i, t in enumerate(token_lists)]))
-
-
-def embed(texts: list[str], fit_on: list[str], dims: int = 64) -> np.ndarray:
-    """TF-IDF (words and bigrams) fitted on `fit_on`, reduced by SVD, rows unit-normalised."""
-    from sklearn.decomposition import TruncatedSVD
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    vec = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True).fit(fit_on)
-    x = vec.transform(texts)
-    k = max(1, min(dims, x.shape[1] - 1, len(fit_on) - 1))
-    with warnings.catch_warnings():  # identical texts give zero variance, which is an answer here
-        warnings.simplefilter("ignore", RuntimeWarning)
-        svd = TruncatedSVD(k, random_state=0).fit(vec.transform(fit_on))
-    z = svd.transform(x)
-    norms = np.linalg.norm(z, axis=1, keepdims=True)
-    return z / np.where(norms > 0, norms, 1)
 
 
 def vendi(z: np.ndarray) -> float:
@@ -161,9 +145,12 @@ def pii(texts: list[str]) -> dict[str, int]:
 
 
 def text_report(texts: list[str], reference: list[str] | None = None, *, seed: int = 0,
-                leaves: list[str] | None = None, all_leaves: list[str] | None = None) -> dict[str, Any]:
+                leaves: list[str] | None = None, all_leaves: list[str] | None = None,
+                embedding: EmbeddingKind = "auto") -> dict[str, Any]:
     rng = np.random.default_rng([seed, 3])
     texts = [t for t in texts if t and t.strip()]
+    reference = [r for r in reference or [] if r and r.strip()]
+    model = embedder(embedding, texts + reference) if texts else None
     tokens = [words(t) for t in texts]
     sample = sorted(rng.choice(len(texts), min(SAMPLE, len(texts)), replace=False).tolist()) if texts else []
     div: dict[str, Any] = {}
@@ -174,7 +161,7 @@ def text_report(texts: list[str], reference: list[str] | None = None, *, seed: i
     sample_tokens = [tokens[i] for i in sample]
     div["self_bleu"] = self_bleu(sample_tokens[:200])
     if len(sample) >= 2:
-        z = embed([texts[i] for i in sample], texts)
+        z = model.encode([texts[i] for i in sample])
         div["vendi"] = vendi(z)
         div["vendi_ci"] = jackknife(len(z), lambda s: vendi(z[s]), seed + 9)
     div["near_duplicate_rate"] = near_duplicate_rate(texts)
@@ -183,9 +170,10 @@ def text_report(texts: list[str], reference: list[str] | None = None, *, seed: i
         div["leaf_coverage"] = len(covered & set(all_leaves)) / len(all_leaves)
         div["leaves_missing"] = sorted(set(all_leaves) - covered)
     out: dict[str, Any] = {"texts": len(texts), "diversity": div}
-    if reference:
-        reference = [r for r in reference if r and r.strip()]
-        out["fidelity"] = _fidelity(texts, tokens, reference, sample, rng)
+    if model is not None:
+        div["embedding"] = model.name
+    if reference and model is not None:
+        out["fidelity"] = _fidelity(texts, tokens, reference, sample, rng, model)
         out["privacy"] = _privacy(texts, reference)
     else:
         out["privacy"] = {"pii": pii(texts)}
@@ -193,7 +181,7 @@ def text_report(texts: list[str], reference: list[str] | None = None, *, seed: i
 
 
 def _fidelity(texts: list[str], tokens: list[list[str]], reference: list[str], sample: list[int],
-              rng: np.random.Generator) -> dict[str, Any]:
+              rng: np.random.Generator, model: Embedder) -> dict[str, Any]:
     from scipy import stats
 
     ref_tokens = [words(r) for r in reference]
@@ -204,13 +192,13 @@ def _fidelity(texts: list[str], tokens: list[list[str]], reference: list[str], s
     q = np.array([ref_vocab[k] for k in keys], dtype=float)
     js = float(_js(p / p.sum(), q / q.sum()))
     ref_sample = sorted(rng.choice(len(reference), min(SAMPLE, len(reference)), replace=False).tolist())
-    z_fake = embed([texts[i] for i in sample], texts + reference)
-    z_real = embed([reference[i] for i in ref_sample], texts + reference)
+    z_fake = model.encode([texts[i] for i in sample])
+    z_real = model.encode([reference[i] for i in ref_sample])
     out = {
         "length_mean": float(lens.mean()), "reference_length_mean": float(ref_lens.mean()),
         "length_ks_complement": float(1 - stats.ks_2samp(lens, ref_lens).statistic),
         "vocabulary_js_divergence": js,
-        "embedding": "tf-idf + svd (64 dims)",
+        "embedding": model.name,
     }
     if len(z_fake) > 2 and len(z_real) > 2:
         out["frechet_distance"] = frechet(z_real, z_fake)

@@ -11,6 +11,7 @@ from synthloom.data.tables import read_table
 from synthloom.data.taxonomy import taxonomy_rows
 from synthloom.data.training_records import RecordMaker
 from synthloom.evaluate.text import text_report
+from synthloom.models.embeddings import EmbeddingKind
 
 
 def _seed_rows(recipe: Any) -> list[dict[str, Any]]:
@@ -60,14 +61,30 @@ def _text_sets(recipe: Any, rows: list[dict[str, Any]]) -> dict[str, list[str]]:
     return {k: [r[k] for r in rows if isinstance(r.get(k), str)] for k in names}
 
 
-def evaluate_run(run_dir: str | Path, *, seed: int = 0) -> dict[str, Any]:
+def judge_scores(recipe: Any, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per judge column and attribute: how often each score was given, and the mean."""
+    out: dict[str, dict[str, Any]] = {}
+    for col in recipe.columns:
+        if col.kind != "judge":
+            continue
+        for attr in col.attributes:
+            scores = [r[col.name][attr] for r in rows
+                      if isinstance(r.get(col.name), dict) and isinstance(r[col.name].get(attr), int)]
+            if scores:
+                counts = {str(s): scores.count(s) for s in range(col.min_score, col.max_score + 1)}
+                out[f"{col.name}.{attr}"] = {"counts": counts, "mean": sum(scores) / len(scores), "n": len(scores)}
+    return out
+
+
+def evaluate_run(run_dir: str | Path, *, seed: int = 0, embedding: EmbeddingKind = "auto") -> dict[str, Any]:
     with opened_run(run_dir, "evaluate") as (store, recipe, rows):
         lineage = store.db.accepted_lineage()
     seeds = _seed_rows(recipe)
     reference = [t for r in seeds for t in _strings(r)]
     leaves = [ref["leaf"] for lin in lineage for ref in lin.get("seed", []) if "leaf" in ref]
     all_leaves = sorted({r["leaf"] for r in seeds if "leaf" in r}) or None
-    sets = {name: text_report(texts, reference or None, seed=seed, leaves=leaves, all_leaves=all_leaves)
+    sets = {name: text_report(texts, reference or None, seed=seed, leaves=leaves, all_leaves=all_leaves,
+                              embedding=embedding)
             for name, texts in _text_sets(recipe, rows).items() if texts}
     summary: dict[str, Any] = {}
     for name, rep in sets.items():
@@ -85,5 +102,8 @@ def evaluate_run(run_dir: str | Path, *, seed: int = 0) -> dict[str, Any]:
             summary[f"{name}_near_copy_share"] = priv["near_copy_share"]
             summary[f"{name}_longest_shared_span"] = priv["longest_shared_span_max"]
         summary[f"{name}_pii"] = sum(priv["pii"].values())
+    judged = judge_scores(recipe, rows)
+    for key, dist in judged.items():
+        summary[f"judge_{key}_mean"] = dist["mean"]
     return {"kind": "text", "seed": seed, "run": str(run_dir), "rows": len(rows),
-            "reference_texts": len(reference), "summary": summary, "sets": sets}
+            "reference_texts": len(reference), "summary": summary, "sets": sets, "judge_scores": judged}
