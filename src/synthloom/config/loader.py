@@ -9,6 +9,7 @@ import jinja2
 import yaml
 from pydantic import ValidationError
 
+from synthloom.config.curation import CurationSpec
 from synthloom.config.errors import RecipeError
 from synthloom.config.mix import Mix
 from synthloom.config.overrides import apply_overrides
@@ -41,7 +42,26 @@ def load_mix(path: str | Path) -> Mix:
     return parse_yaml_model(Mix, text, source=str(path), base_dir=path.resolve().parent)
 
 
-M = TypeVar("M", Recipe, Mix)
+def load_curation(path: str | Path) -> CurationSpec:
+    """A standalone curation file, or the `curation:` block of a recipe."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecipeError(f"curation file {path} does not exist; check the path") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        data = None  # parse_yaml_model below reports it with the line
+    if isinstance(data, dict) and "columns" in data:  # a recipe: take its curation block
+        recipe = parse_recipe(text, source=str(path), base_dir=path.resolve().parent)
+        if recipe.curation is None:
+            raise RecipeError("has no `curation:` block; add one or give a curation file", source=str(path))
+        return recipe.curation.with_base_dir(path.resolve().parent)
+    return parse_yaml_model(CurationSpec, text, source=str(path), base_dir=path.resolve().parent)
+
+
+M = TypeVar("M", Recipe, Mix, CurationSpec)
 
 
 def parse_yaml_model(

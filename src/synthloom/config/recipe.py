@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from synthloom.config.columns import Column
 from synthloom.config.endpoints import DEFAULT_MODEL_ALIAS, ModelConfig
+from synthloom.config.curation import CurationSpec
 from synthloom.config.paths import RelativePaths
 from synthloom.config.templates import expression_variables, template_variables
 
@@ -115,6 +117,7 @@ class Recipe(RelativePaths):
     )
     novelty: Novelty | None = None
     export: ExportSpec | None = Field(None, description="How `synthloom export` turns rows into SFT or DPO records.")
+    curation: CurationSpec | None = Field(None, description="What `synthloom curate` removes before export.")
 
 
     @model_validator(mode="before")
@@ -184,6 +187,12 @@ class Recipe(RelativePaths):
         needed = -(-self.target_rows // self.batch_size)
         return max(4 * needed, needed + 2)
 
+    def with_base_dir(self, base_dir: Path) -> "Recipe":
+        super().with_base_dir(base_dir)
+        if self.curation is not None:
+            self.curation.with_base_dir(base_dir)
+        return self
+
     def fingerprint(self) -> str:
         """Stable hash of everything that decides the rows. Limits on how far a run goes
         (budget, max_batches) and where or how fast it runs are left out, so a run stopped
@@ -191,7 +200,7 @@ class Recipe(RelativePaths):
         payload = self.model_dump(
             mode="json",
             by_alias=True,
-            exclude={"output_dir", "description", "budget", "max_batches", "concurrent_batches", "export"},
+            exclude={"output_dir", "description", "budget", "max_batches", "concurrent_batches", "export", "curation"},
         )
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 

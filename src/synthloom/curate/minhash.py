@@ -10,13 +10,18 @@ two shingle sets before it counts."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 
-from synthloom.curate.shingles import Shingled, mix
+from synthloom.curate.shingles import _MULT, Shingled, mix, shingles
 
 EMPTY = np.uint32(0xFFFFFFFF)
+PARALLEL_FROM = 200_000  # below this many documents, starting worker processes costs more than it saves
 _BORROW_STEP = np.uint32(0x9E3779B1)  # offset per bin travelled, so borrowed values differ from native ones
 
 
@@ -34,20 +39,27 @@ def signatures(sh: Shingled, num_perm: int = 128) -> np.ndarray:
 
 
 def densify(sig: np.ndarray) -> np.ndarray:
+    """Fill each empty bin from the next filled bin to its right (circularly), plus an offset per
+    bin travelled. One sweep over the bins from the right, twice round, vectorised over documents;
+    a filled bin is its own nearest, at distance 0, so it keeps its value."""
     n, k = sig.shape
-    filled = sig != EMPTY
-    if filled.all():
+    if (sig != EMPTY).all():
         return sig
-    cols = np.arange(2 * k, dtype=np.int16)
-    idx = np.where(np.concatenate([filled, filled], axis=1), cols, np.int16(4 * k))
-    nxt = np.minimum.accumulate(idx[:, ::-1], axis=1)[:, ::-1][:, :k]  # next filled bin, circularly
-    ok = nxt < 2 * k
-    src = np.where(ok, nxt % k, 0).astype(np.intp)
-    steps = (np.where(ok, nxt, 0) - cols[:k]).astype(np.uint32)
+    cols = np.ascontiguousarray(sig.T)
+    out = np.empty_like(cols)
+    value = np.full(n, EMPTY, dtype=np.uint32)
+    dist = np.zeros(n, dtype=np.uint32)
     with np.errstate(over="ignore"):
-        out = np.take_along_axis(sig, src, axis=1) + steps * _BORROW_STEP
-    out[~ok] = EMPTY
-    return np.where(filled, sig, out)
+        for p in range(2 * k - 1, -1, -1):
+            j = p % k
+            filled = cols[j] != EMPTY
+            dist += np.uint32(1)
+            np.copyto(value, cols[j], where=filled)
+            np.copyto(dist, np.uint32(0), where=filled)
+            if p < k:
+                np.add(value, dist * _BORROW_STEP, out=out[j])
+    out[:, (sig == EMPTY).all(axis=1)] = EMPTY  # nothing to borrow from
+    return np.ascontiguousarray(out.T)
 
 
 def lsh_params(threshold: float, num_perm: int, recall_at_threshold: float = 0.995) -> tuple[int, int]:
@@ -77,7 +89,8 @@ def candidate_pairs(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
         key = np.full(n, np.uint64(b), dtype=np.uint64)
         with np.errstate(over="ignore"):
             for c in range(rows):
-                key = mix(key * np.uint64(0x100000001B3) + block[:, c])
+                key += block[:, c] * _MULT[c % len(_MULT)]
+        key = mix(key)
         ids = np.flatnonzero(valid)
         order = ids[np.argsort(key[ids], kind="stable")]
         k = key[order]
@@ -91,14 +104,6 @@ def candidate_pairs(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return np.unique(pairs, axis=0)
 
 
-def jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = np.unique(a), np.unique(b)
-    if not len(a) and not len(b):
-        return 1.0
-    inter = len(np.intersect1d(a, b, assume_unique=True))
-    return inter / (len(a) + len(b) - inter)
-
-
 @dataclass
 class NearPairs:
     pairs: np.ndarray  # (m, 2) int64, i < j
@@ -106,25 +111,52 @@ class NearPairs:
     candidates: int  # pairs the LSH proposed before verification
 
 
-def near_pairs(sh: Shingled, threshold: float = 0.8, num_perm: int = 128,
-               bands: int | None = None, rows: int | None = None) -> NearPairs:
-    """Every pair of documents whose shingle sets have Jaccard >= threshold, as far as LSH finds
-    them (the chance to miss a pair at the threshold is 1 - recall_at_threshold of lsh_params)."""
-    if bands is None or rows is None:
-        bands, rows = lsh_params(threshold, num_perm)
-    sig = signatures(sh, num_perm)
-    cand = candidate_pairs(sig, bands, rows)
-    uniq = [None] * (len(sh.offsets) - 1)
+def _chunk_signatures(texts: list[str], num_perm: int, unit: str, n: int) -> np.ndarray:
+    return signatures(shingles(texts, unit, n), num_perm)
 
-    def unique_of(i: int) -> np.ndarray:
-        if uniq[i] is None:
-            uniq[i] = np.unique(sh.of(i))
-        return uniq[i]
 
+def _one_polars_thread() -> None:  # each worker process keeps to its own core
+    os.environ["POLARS_MAX_THREADS"] = "1"
+
+
+def corpus_signatures(texts: list[str], num_perm: int = 128, unit: str = "word", n: int = 5,
+                      chunk: int = 50_000, workers: int | None = None) -> np.ndarray:
+    """Signatures by chunks of documents, so memory holds one chunk's shingles at a time; large
+    corpora are spread over one worker process per core."""
+    starts = range(0, len(texts), chunk)
+    workers = workers if workers is not None else (os.cpu_count() or 1) if len(texts) >= PARALLEL_FROM else 1
+    if workers > 1 and len(starts) > 1:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_one_polars_thread) as pool:
+            parts = list(pool.map(_chunk_signatures, (texts[s:s + chunk] for s in starts),
+                                  repeat(num_perm), repeat(unit), repeat(n)))
+    else:
+        parts = [_chunk_signatures(texts[s:s + chunk], num_perm, unit, n) for s in starts]
+    return np.concatenate(parts) if parts else np.zeros((0, num_perm), dtype=np.uint32)
+
+
+def verify(texts: list[str], cand: np.ndarray, unit: str = "word", n: int = 5) -> np.ndarray:
+    """Exact Jaccard of every candidate pair, from the shingles of just the documents involved."""
+    if not len(cand):
+        return np.zeros(0)
+    docs = np.unique(cand)
+    sh = shingles([texts[i] for i in docs], unit, n)
+    sets = {int(d): np.unique(sh.of(k)) for k, d in enumerate(docs)}
     sims = np.empty(len(cand))
     for k, (i, j) in enumerate(cand):
-        a, b = unique_of(i), unique_of(j)
+        a, b = sets[int(i)], sets[int(j)]
         inter = len(np.intersect1d(a, b, assume_unique=True))
         sims[k] = inter / max(len(a) + len(b) - inter, 1)
+    return sims
+
+
+def near_pairs(texts: list[str], threshold: float = 0.8, num_perm: int = 128, unit: str = "word", n: int = 5,
+               bands: int | None = None, rows: int | None = None) -> NearPairs:
+    """Every pair of texts whose shingle sets have Jaccard >= threshold, as far as LSH finds them
+    (a pair exactly at the threshold is missed with probability 1 - recall_at_threshold)."""
+    if bands is None or rows is None:
+        bands, rows = lsh_params(threshold, num_perm)
+    cand = candidate_pairs(corpus_signatures(texts, num_perm, unit, n), bands, rows)
+    sims = verify(texts, cand, unit, n)
     keep = sims >= threshold
     return NearPairs(cand[keep], sims[keep], len(cand))

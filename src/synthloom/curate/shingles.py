@@ -15,7 +15,6 @@ _MULT = np.array([0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB, 0x
                   0x589965CC75374CC3, 0x1D8E4E27C47D124F, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
                   0x27D4EB2F165667C5, 0x85EBCA77C2B2AE63, 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53],
                  dtype=np.uint64)
-WORD_PATTERN = r"\w+"
 
 
 @dataclass
@@ -41,12 +40,19 @@ def mix(x: np.ndarray) -> np.ndarray:
 
 
 def word_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Hashes of the lower-cased words of every text (flat) and each text's word count."""
+    """Hashes of the lower-cased words (runs of \\w) of every text, flat, and each text's word
+    count. Splitting on one space after turning every run of non-word characters into one space is
+    twice as fast in polars as extracting the words with a regex."""
     import polars as pl
 
-    tokens = pl.Series("t", texts, dtype=pl.String).fill_null("").str.to_lowercase().str.extract_all(WORD_PATTERN)
-    lengths = tokens.list.len().fill_null(0).to_numpy().astype(np.int64)
-    flat = tokens.explode().drop_nulls()  # an empty list explodes to one null
+    norm = (pl.Series("t", texts, dtype=pl.String).fill_null("").str.to_lowercase()
+            .str.replace_all(r"\W+", " ").str.strip_chars())
+    empty = (norm.str.len_bytes() == 0).to_numpy()
+    tokens = norm.str.split(" ")
+    lengths = np.where(empty, 0, tokens.list.len().to_numpy()).astype(np.int64)
+    flat = tokens.explode()
+    if empty.any():  # an empty text splits into one empty word
+        flat = flat.filter(flat.str.len_bytes() > 0)
     return flat.hash(seed=7).to_numpy().astype(np.uint64, copy=False), lengths
 
 
@@ -57,11 +63,15 @@ def _ngrams(units: np.ndarray, lengths: np.ndarray, n: int) -> Shingled:
     total = int(starts[-1])
     padded = np.concatenate([units, np.zeros(n, dtype=np.uint64)])
     combined = np.zeros(total, dtype=np.uint64)
+    term = np.empty(total, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for i in range(n):  # contiguous slices: the n-gram starting at every position at once
-            combined += padded[i:i + total] * _MULT[i % len(_MULT)]
-    doc_of = np.repeat(np.arange(len(lengths)), lengths)
-    keep = np.arange(total) + n <= starts[1:][doc_of]
+            np.multiply(padded[i:i + total], _MULT[i % len(_MULT)], out=term)
+            np.add(combined, term, out=combined)
+    keep = np.ones(total, dtype=bool)
+    tails = (starts[1:, None] - np.arange(1, n)[None, :])  # the last n - 1 starts of each document
+    tails = tails[tails >= np.repeat(starts[:-1], n - 1).reshape(-1, n - 1)] if n > 1 else tails[:0]
+    keep[tails] = False
     short = np.flatnonzero((lengths > 0) & (lengths < n))
     if len(short):  # these documents' windows ran into the next document: recompute them alone
         first = starts[short]

@@ -7,37 +7,18 @@ from __future__ import annotations
 import hashlib
 import lzma
 import math
-import re
 from collections import Counter
 from typing import Any
 
 import numpy as np
 
+from synthloom.data.pii import pii_counts
 from synthloom.data.similarity import MinHashPool, words
 from synthloom.evaluate.stats import jackknife
 from synthloom.models.embeddings import Embedder, EmbeddingKind, embedder
 
 SAMPLE = 500  # texts in the seeded samples for self-BLEU, Vendi and embeddings
 NEAR = 0.8  # MinHash Jaccard at or above which two texts are near-duplicates
-PII_PATTERNS = {
-    "email": re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b"),
-    "phone": re.compile(r"(?<!\w)(?:\+?\d{1,3}[\s.-]?)?\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}(?!\w)"),
-    "us_ssn": re.compile(r"\b\d{3}-\d{2}-\d{4}\b"),
-    "ipv4": re.compile(r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b"),
-    "credit_card": re.compile(r"\b(?:\d[ -]?){13,19}\b"),
-}
-
-
-def _luhn(number: str) -> bool:
-    digits = [int(c) for c in number if c.isdigit()]
-    if not 13 <= len(digits) <= 19:
-        return False
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2:
-            d = d * 2 - 9 if d * 2 > 9 else d * 2
-        total += d
-    return total % 10 == 0
 
 
 def _ngrams(tokens: list[str], n: int) -> list[tuple[str, ...]]:
@@ -132,16 +113,7 @@ def _norm(text: str) -> str:
 
 
 def pii(texts: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for name, pattern in PII_PATTERNS.items():
-        hits = 0
-        for t in texts:
-            matches = pattern.findall(t)
-            if name == "credit_card":
-                matches = [m for m in matches if _luhn(m)]
-            hits += len(matches)
-        found[name] = hits
-    return found
+    return pii_counts(texts)
 
 
 def text_report(texts: list[str], reference: list[str] | None = None, *, seed: int = 0,

@@ -1,0 +1,164 @@
+"""Near-duplicate detection at scale: synthloom's MinHash-LSH against datasketch's MinHashLSH
+(and text-dedup's MinHash when its venv exists), same corpus, same run, same 2 cores.
+
+Corpus: --docs synthetic documents of 80-120 words drawn from a 50,000-word Zipfian
+vocabulary (seed 0). Planted near-duplicates: --planted base documents each get a variant with
+m words replaced at random positions (m uniform in 0..12), written over a random other document,
+so the pair's Jaccard on word 5-gram shingles spreads from ~0.2 to 1. The true Jaccard of every
+planted pair is computed exactly; the truth is every planted pair with Jaccard >= 0.8 (random
+documents share no 5-gram). A reported pair counts as right when its exact Jaccard is >= 0.8.
+
+Both tools: word 5-gram shingles of lower-cased \\w+ tokens, 128 permutations, threshold 0.8.
+Each runs in its own process reading the corpus from Parquet, timed from the list of texts in
+memory to the list of pairs; peak memory is the process's peak RSS (corpus included).
+synthloom reports pairs it has verified with the exact Jaccard; datasketch reports the LSH
+candidates, as its API returns them.
+
+    .venv/bin/python benchmarks/dedup_vs_peers.py [--docs 1000000] [--planted 20000]
+
+datasketch's venv (git-ignored), made once:
+
+    python3.11 -m venv benchmarks/.venv-datasketch
+    benchmarks/.venv-datasketch/bin/pip install -c constraints.txt datasketch pyarrow
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DATASKETCH = HERE / ".venv-datasketch" / "bin" / "python"
+THRESHOLD, NUM_PERM, N = 0.8, 128, 5
+WORD = re.compile(r"\w+")
+
+
+def corpus(docs: int, planted: int, seed: int = 0) -> tuple[list[str], np.ndarray]:
+    """The texts and the planted (base, variant) pairs."""
+    rng = np.random.default_rng(seed)
+    syllables = np.array(["ka", "lo", "mi", "ne", "ru", "ta", "vo", "shi", "pe", "dra", "gu", "fen", "sol", "ti", "bar"])
+    vocab_size = 50_000
+    parts = rng.integers(0, len(syllables), (vocab_size, 4))
+    lengths = rng.integers(2, 5, vocab_size)
+    vocab = np.array(["".join(syllables[p[:n]]) + str(i % 97) for i, (p, n) in enumerate(zip(parts, lengths))])
+    p = 1.0 / np.arange(1, vocab_size + 1) ** 1.05
+    cdf = np.cumsum(p / p.sum())
+    doc_len = rng.integers(80, 121, docs)
+    ids = np.searchsorted(cdf, rng.random(int(doc_len.sum())))
+    ids = np.minimum(ids, vocab_size - 1)
+    starts = np.concatenate([[0], np.cumsum(doc_len)])
+    words = vocab[ids]
+    texts = [" ".join(words[starts[i]:starts[i + 1]]) for i in range(docs)]
+    chosen = rng.choice(docs, 2 * planted, replace=False)
+    bases, variants = chosen[:planted], chosen[planted:]
+    for b, v in zip(bases, variants):
+        w = texts[b].split()
+        m = int(rng.integers(0, 13))
+        for pos in rng.choice(len(w), min(m, len(w)), replace=False):
+            w[pos] = str(vocab[rng.integers(0, vocab_size)])
+        texts[v] = " ".join(w)
+    return texts, np.sort(np.stack([bases, variants], axis=1), axis=1)
+
+
+def shingle_set(text: str) -> set[str]:
+    w = WORD.findall(text.lower())
+    return {" ".join(w[i:i + N]) for i in range(max(len(w) - N + 1, 1))} if w else set()
+
+
+def exact_jaccard(texts: list[str], pairs: np.ndarray) -> np.ndarray:
+    out = np.empty(len(pairs))
+    for k, (i, j) in enumerate(pairs):
+        a, b = shingle_set(texts[i]), shingle_set(texts[j])
+        out[k] = len(a & b) / len(a | b) if a | b else 1.0
+    return out
+
+
+def score(texts: list[str], found: np.ndarray, truth: set[tuple[int, int]], known: dict) -> dict:
+    found_set = {(int(i), int(j)) for i, j in found}
+    unknown = np.array([p for p in found_set if p not in known], dtype=np.int64).reshape(-1, 2)
+    extra = dict(zip(map(tuple, unknown.tolist()), exact_jaccard(texts, unknown)))
+    right = sum((known.get(p, extra.get(p, 0.0)) >= THRESHOLD) for p in found_set)
+    hit = len(found_set & truth)
+    precision = right / len(found_set) if found_set else 1.0
+    recall = hit / len(truth) if truth else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"pairs": len(found_set), "precision": precision, "recall": recall, "f1": f1}
+
+
+def run_ours(corpus_path: str, out: str) -> None:
+    from synthloom.curate.minhash import near_pairs
+
+    texts = pq.read_table(corpus_path, columns=["text"]).column("text").to_pylist()
+    t0 = time.perf_counter()
+    result = near_pairs(texts, THRESHOLD, NUM_PERM, "word", N)
+    seconds = time.perf_counter() - t0
+    np.save(out, result.pairs)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print(json.dumps({"seconds": seconds, "peak_gib": peak, "pairs": len(result.pairs),
+                      "candidates": result.candidates}))
+
+
+def child(cmd: list[str]) -> dict:
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode:
+        sys.stderr.write(out.stderr)
+        raise SystemExit(f"{cmd[1]} failed (exit {out.returncode})")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--docs", type=int, default=1_000_000)
+    ap.add_argument("--planted", type=int, default=20_000)
+    ap.add_argument("--run-ours", nargs=2, metavar=("CORPUS", "OUT"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.run_ours:
+        return run_ours(*args.run_ours)
+    if not DATASKETCH.exists():
+        print("datasketch's venv is missing; see this script's docstring", file=sys.stderr)
+        raise SystemExit(2)
+    t0 = time.perf_counter()
+    texts, planted = corpus(args.docs, args.planted)
+    planted_j = exact_jaccard(texts, planted)
+    known = {(int(i), int(j)): float(s) for (i, j), s in zip(planted, planted_j)}
+    truth = {p for p, s in known.items() if s >= THRESHOLD}
+    words = sum(len(t.split()) for t in texts[:10_000]) / min(len(texts), 10_000)
+    print(f"{len(texts):,} documents (~{words:.0f} words), {len(planted):,} planted pairs, {len(truth):,} at "
+          f"Jaccard >= {THRESHOLD}; made in {time.perf_counter() - t0:.0f} s")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "corpus.parquet")
+        pq.write_table(pa.table({"text": texts}), path)
+        runs = {}
+        ours = child([sys.executable, __file__, "--run-ours", path, str(Path(tmp) / "ours.npy")])
+        runs["synthloom"] = (ours, np.load(Path(tmp) / "ours.npy"))
+        theirs = child([str(DATASKETCH), str(HERE / "peers" / "datasketch_dedup.py"), path,
+                        str(Path(tmp) / "datasketch.npy"), str(THRESHOLD), str(NUM_PERM)])
+        runs["datasketch"] = (theirs, np.load(Path(tmp) / "datasketch.npy"))
+    results = {}
+    for name, (timing, pairs) in runs.items():
+        results[name] = {**timing, **score(texts, pairs, truth, known)}
+        r = results[name]
+        print(f"{name:11s} {r['seconds']:8.1f} s  peak {r['peak_gib']:.2f} GiB  pairs {r['pairs']:,}  "
+              f"precision {r['precision']:.4f}  recall {r['recall']:.4f}  F1 {r['f1']:.4f}")
+    ours, peer = results["synthloom"], results["datasketch"]
+    print(f"RESULT dedup_vs_peers docs={len(texts)} ours_s={ours['seconds']:.1f} datasketch_s={peer['seconds']:.1f} "
+          f"speedup={peer['seconds'] / ours['seconds']:.1f} ours_peak_gib={ours['peak_gib']:.2f} "
+          f"datasketch_peak_gib={peer['peak_gib']:.2f} ours_f1={ours['f1']:.4f} datasketch_f1={peer['f1']:.4f} "
+          f"ours_precision={ours['precision']:.4f} ours_recall={ours['recall']:.4f}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT / "src"))
+    main()
