@@ -12,7 +12,7 @@ from rich.console import Console
 
 from synthloom.cli.errors import INCOMPLETE, err_console, friendly_errors
 from synthloom.cli.render import print_summary, rows_table
-from synthloom.cli import evaluate_cmd
+from synthloom.cli import curate_cmd, evaluate_cmd
 from synthloom.cli.tabular_cmd import app as tabular_app
 from synthloom.config import Recipe, load_recipe
 from synthloom.config.errors import SynthloomError
@@ -31,6 +31,7 @@ recipes_app = typer.Typer(help="Built-in recipes: list, show, copy for editing."
 app.add_typer(recipes_app, name="recipes")
 app.add_typer(tabular_app, name="tabular")
 app.command("evaluate")(friendly_errors(evaluate_cmd.evaluate))
+app.command("curate")(friendly_errors(curate_cmd.curate))
 
 SetOption = Annotated[
     Optional[list[str]],
@@ -264,8 +265,15 @@ def demo(
     )
     console.print(f"[bold]synthloom demo[/]: {rows} knowledge QA rows from {tax} on the embedded model")
     _run(recipe, resume=False, overwrite=fresh, quiet=False)
+    from synthloom.curate.run_curation import curate_run
     from synthloom.data.export import export_run
     from synthloom.generate import run_dir_of
+
+    curated, _ = curate_run(run_dir_of(recipe), None)
+    steps = ", ".join(f"{s.name} -{s.removed}" + (f" ({s.rewritten} redacted)" if s.rewritten else "")
+                      for s in curated.steps)
+    console.print(f"[bold green]curated[/]: kept {len(curated.kept)} of "
+                  f"{len(curated.kept) + len(curated.removed)} rows ({steps})")
 
     from synthloom.evaluate.report import write_report
     from synthloom.evaluate.text_run import evaluate_run

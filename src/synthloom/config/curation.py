@@ -99,7 +99,7 @@ class Quality(_Step):
     min_words: int | None = Field(3, ge=0)
     max_words: int | None = Field(None, ge=1)
     max_repeated_ngram_fraction: float | None = Field(
-        0.3, ge=0, le=1, description="Share of word n-grams that are repeats; catches degenerate loops.")
+        0.5, ge=0, le=1, description="Share of word n-grams that are repeats; catches degenerate loops.")
     repetition_ngram: int = Field(3, ge=1, le=16)
     refusals: bool = Field(True, description="Drop refusals and assistant boilerplate.")
     min_scores: dict[str, float] = Field(

@@ -59,6 +59,10 @@ def render_card(recipe: Recipe, store: RunStore, *, files: list[str], formats: l
     committed = store.db.committed_batches()
     accepted = sum(a for a, *_ in committed.values())
     label, coverage = _coverage(store)
+    curation_path = store.root / "curation" / "curation.json"
+    curation = json.loads(curation_path.read_text()) if curation_path.exists() else None
+    if curation:
+        accepted = curation["kept"]
     from synthloom.config.endpoints import embedded_default
 
     models = {alias: _model_label(m) for alias, m in recipe.models.items()}
@@ -75,6 +79,7 @@ def render_card(recipe: Recipe, store: RunStore, *, files: list[str], formats: l
         size_category=_size_category(accepted),
         export_format=recipe.export.format if recipe.export else None,
         dpo_style=dpo_style,
+        curation=curation,
         files=files,
         formats=formats,
         columns=[{"name": c.name, "kind": c.kind, "model": getattr(c, "model", None), "drop": c.drop}

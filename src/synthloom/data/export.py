@@ -37,14 +37,24 @@ def run_recipe(store: RunStore) -> Recipe:
 
 
 @contextmanager
-def opened_run(run_dir: str | Path, purpose: str) -> Iterator[tuple[RunStore, Recipe, list[dict[str, Any]]]]:
-    """A run's store, resolved recipe and accepted rows; one sentence when there are none."""
+def opened_run(run_dir: str | Path, purpose: str,
+               curated: bool = True) -> Iterator[tuple[RunStore, Recipe, list[dict[str, Any]]]]:
+    """A run's store, resolved recipe and accepted rows (the rows curation kept, once the run is
+    curated); one sentence when there are none."""
     store = open_existing(Path(run_dir))
     try:
         recipe = run_recipe(store)
         rows = store.read_accepted().to_pylist()
         if not rows:
             raise SynthloomError(f"run {store.root} has no accepted rows to {purpose}")
+        if curated and (info := curation_info(store.root)) is not None:
+            if info.get("accepted_rows") != len(rows):
+                raise SynthloomError(
+                    f"run {store.root} has {len(rows)} accepted rows but was curated when it had "
+                    f"{info.get('accepted_rows')}; run `synthloom curate {store.root}` again")
+            rows = read_jsonl(store.root / "curation" / "kept.jsonl")
+            if not rows:
+                raise SynthloomError(f"curation removed every row of run {store.root}; nothing is left to {purpose}")
         yield store, recipe, rows
     finally:
         store.close()
@@ -69,6 +79,16 @@ def run_records(run_dir: str | Path, dpo_style: str = "standard") -> list[dict[s
         if recipe.export is None:
             raise SynthloomError(f"run {store.root}: its recipe has no `export` block, so it has no training records")
         return _records(recipe, rows, recipe.export.format, dpo_style)
+
+
+def curation_info(run_root: Path) -> dict[str, Any] | None:
+    path = run_root / "curation" / "curation.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
 
 
 def write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:

@@ -101,7 +101,7 @@ def find_names(text: str) -> list[tuple[int, int]]:
             if a in NOT_FIRST:
                 continue
             by_gazetteer = (known_first(a) or (a in first and b in last and b not in AMBIGUOUS)
-                            or (b in last and b not in AMBIGUOUS and a not in AMBIGUOUS and len(b) > 2))
+                            or (b in last and b not in first and b not in AMBIGUOUS and a not in AMBIGUOUS and len(b) > 2))
             by_context = i == 0 and len(tokens) <= 3 and _PERSON_VERB.match(text, m.end()) is not None
             if by_gazetteer or by_context:
                 add(tokens[i][0], m.end())

@@ -19,6 +19,10 @@ READERS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "js
 
 def read_table(path: str | Path) -> pa.Table:
     path = Path(path)
+    if path.is_dir() and sorted(path.glob("*.arrow")):  # a Hugging Face `save_to_disk` directory
+        import pyarrow.ipc as ipc
+
+        return pa.concat_tables(ipc.open_stream(pa.memory_map(str(f))).read_all() for f in sorted(path.glob("*.arrow")))
     fmt = READERS.get(path.suffix.lower())
     if fmt is None:
         raise SynthloomError(

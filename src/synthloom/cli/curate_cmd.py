@@ -1,0 +1,45 @@
+"""`synthloom curate`: a run or a dataset through its curation steps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from rich.console import Console
+
+console = Console()
+
+
+def curate(
+    source: Annotated[Path, typer.Argument(help="A run directory, or a CSV / Parquet / JSONL file or HF dataset dir.")],
+    config: Annotated[
+        Optional[Path], typer.Option("--config", "-c", help="Curation YAML (or a recipe with a `curation:` block).")
+    ] = None,
+    output: Annotated[
+        Optional[Path], typer.Option("-o", "--output", help="Folder for a dataset's results (default: curated).")
+    ] = None,
+) -> None:
+    """Remove duplicates, benchmark contamination, PII and low-quality rows; every removed row is
+    kept with its reason, and the counts per step go to curation.json (and a run's dataset card)."""
+    from synthloom.config.errors import SynthloomError
+    from synthloom.config.loader import load_curation
+    from synthloom.curate.run_curation import curate_dataset, curate_run, is_run
+
+    spec = load_curation(config) if config else None
+    if is_run(source):
+        result, path = curate_run(source, spec)
+    else:
+        if spec is None:
+            raise SynthloomError("a dataset needs --config FILE with the curation steps")
+        result, path = curate_dataset(source, spec, output or Path("curated"))
+    table = Table(title=f"curation of {source}")
+    for col in ("step", "kind", "rows in", "removed", "rewritten", "seconds"):
+        table.add_column(col, justify="left" if col in ("step", "kind") else "right")
+    for s in result.steps:
+        table.add_row(s.name, s.kind, f"{s.rows_in:,}", f"{s.removed:,}", f"{s.rewritten:,}", f"{s.seconds:.2f}")
+    console.print(table)
+    console.print(f"kept {len(result.kept):,} of {len(result.kept) + len(result.removed):,} rows; "
+                  f"results in {path.parent} (kept.jsonl, removed.jsonl with reasons, curation.json)")

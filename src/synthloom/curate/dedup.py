@@ -1,0 +1,100 @@
+"""Dedup steps: exact (normalised hash), near (MinHash-LSH with exact Jaccard verification) and
+semantic (embedding cosine). Matching rows form groups (connected components); in each group
+one row stays by the step's `keep` rule, and every row that matches a reference dataset goes."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from synthloom.config.curation import ExactDedup, NearDedup, SemanticDedup
+from synthloom.curate.fields import value_at
+from synthloom.curate.minhash import near_pairs
+from synthloom.data.similarity import words
+from synthloom.models.embeddings import embedder
+
+Removed = dict[int, tuple[str, str | None]]  # position -> (reason, what it matched)
+
+
+def _groups(n: int, pairs: np.ndarray) -> np.ndarray:
+    if not len(pairs):
+        return np.arange(n)
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def _survivor(members: list[int], step: Any, texts: list[str], rows: list[dict[str, Any]]) -> int:
+    if step.keep == "longest":
+        return max(members, key=lambda i: (len(texts[i]), -i))
+    if step.keep == "highest":
+        def score(i: int) -> float:
+            v = value_at(rows[i], step.score)
+            return float(v) if isinstance(v, (int, float)) else float("-inf")
+        return max(members, key=lambda i: (score(i), -i))
+    return min(members)
+
+
+def resolve(pairs: np.ndarray, sims: np.ndarray, texts: list[str], rows: list[dict[str, Any]],
+            n_refs: int, step: Any, what: str) -> Removed:
+    """Positions 0..n_refs-1 are reference rows (never removed); the rest are the dataset's."""
+    n = len(texts)
+    label = _groups(n, pairs)
+    best: dict[int, float] = {}
+    for (i, j), s in zip(pairs.tolist(), sims.tolist()):
+        best[i], best[j] = max(best.get(i, 0), s), max(best.get(j, 0), s)
+    removed: Removed = {}
+    members: dict[int, list[int]] = {}
+    for i in range(n):
+        members.setdefault(int(label[i]), []).append(i)
+    for group in members.values():
+        if len(group) < 2:
+            continue
+        refs = [i for i in group if i < n_refs]
+        own = [i - n_refs for i in group if i >= n_refs]
+        if refs:
+            for i in own:
+                removed[i] = (f"{what} of a reference row ({best.get(i + n_refs, 1):.2f})", f"reference #{refs[0]}")
+            continue
+        stay = _survivor(own, step, texts[n_refs:], rows)
+        for i in own:
+            if i != stay:
+                removed[i] = (f"{what} of row {stay} ({best.get(i + n_refs, 1):.2f})", f"row {stay}")
+    return removed
+
+
+def exact_dedup(step: ExactDedup, texts: list[str], rows: list[dict[str, Any]], refs: list[str]) -> Removed:
+    keys = [hashlib.blake2b(" ".join(words(t)).encode(), digest_size=16).digest() for t in refs + texts]
+    first: dict[bytes, int] = {}
+    pairs = []
+    for i, k in enumerate(keys):
+        if k in first:
+            pairs.append((first[k], i))
+        else:
+            first[k] = i
+    arr = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    return resolve(arr, np.ones(len(arr)), refs + texts, rows, len(refs), step, "exact copy")
+
+
+def near_dedup(step: NearDedup, texts: list[str], rows: list[dict[str, Any]], refs: list[str]) -> Removed:
+    found = near_pairs(refs + texts, step.threshold, step.num_perm, step.shingle, step.ngram, step.bands, step.rows)
+    return resolve(found.pairs, found.similarity, refs + texts, rows, len(refs), step, "near duplicate")
+
+
+def semantic_dedup(step: SemanticDedup, texts: list[str], rows: list[dict[str, Any]], refs: list[str]) -> Removed:
+    corpus = refs + texts
+    z = embedder(step.embedding, corpus).encode(corpus)
+    pairs, sims = [], []
+    for s in range(0, len(z), 2048):  # cosine against every later row, by blocks
+        block = z[s:s + 2048] @ z.T
+        i, j = np.nonzero(block >= step.threshold)
+        i = i + s
+        later = j > i
+        pairs.append(np.stack([i[later], j[later]], axis=1))
+        sims.append(block[i[later] - s, j[later]])
+    arr = np.concatenate(pairs) if pairs else np.zeros((0, 2), dtype=np.int64)
+    return resolve(arr, np.concatenate(sims) if sims else np.zeros(0), corpus, rows, len(refs), step,
+                   "paraphrase")

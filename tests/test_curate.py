@@ -1,0 +1,140 @@
+"""Curation: each step removes what it should with a reason, near-dup search finds planted pairs
+at known Jaccard, a run is curated before export and its card counts each step, and bad input
+gets one sentence."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+
+from synthloom.config.curation import CurationSpec
+from synthloom.curate.minhash import near_pairs
+from synthloom.curate.pipeline import curate
+
+from .conftest import run_cli
+from .test_builtin_recipes import run_builtin
+
+BENCH = ("Which planet is the largest in the solar system and how many moons does it have according to "
+         "the latest count by astronomers")
+
+
+def _spec(steps: list[dict], text: list[str] | None = None) -> CurationSpec:
+    return CurationSpec.model_validate({"text": text, "steps": steps})
+
+
+def _varied(n: int, seed: int = 0) -> list[str]:
+    rng = random.Random(seed)
+    vocab = [f"w{i}" for i in range(5000)]
+    return [" ".join(rng.choice(vocab) for _ in range(60)) for _ in range(n)]
+
+
+def test_near_pairs_find_every_planted_pair_above_the_threshold():
+    rng = random.Random(1)
+    docs = _varied(3000)
+    truth = set()
+    for k in range(60):  # variants with 0..11 words replaced: Jaccard from 1 down to ~0.3
+        base = docs[k].split()
+        for pos in rng.sample(range(len(base)), k % 12):
+            base[pos] = f"x{rng.randint(0, 10**6)}"
+        docs.append(" ".join(base))
+        a, b = docs[k].split(), base
+        sa = {tuple(a[i:i + 5]) for i in range(len(a) - 4)}
+        sb = {tuple(b[i:i + 5]) for i in range(len(b) - 4)}
+        if len(sa & sb) / len(sa | sb) >= 0.8:
+            truth.add((k, len(docs) - 1))
+    found = near_pairs(docs, 0.8)
+    got = {tuple(p) for p in found.pairs.tolist()}
+    assert truth and got == truth
+    assert (found.similarity >= 0.8).all() and found.candidates >= len(got)
+    chars = near_pairs(["The same sentence, almost.", "the SAME sentence almost", "Something else."], 0.6,
+                       unit="char", n=4)
+    assert {tuple(p) for p in chars.pairs.tolist()} == {(0, 1)}
+
+
+def test_each_step_removes_with_a_reason():
+    rows = [
+        {"q": "Capital of France?", "a": "Paris is the capital city of France."},
+        {"q": "capital of france", "a": "paris is the capital city of france!"},  # exact after normalising
+        {"q": "Capital of France?", "a": "Paris is the capital city of France, of course."},
+        {"q": BENCH, "a": "Jupiter."},  # a benchmark copy
+        {"q": "Tides?", "a": "I'm sorry, but I cannot help with that request today."},
+        {"q": "Loop", "a": "the cat sat the cat sat the cat sat the cat sat the cat sat"},
+        {"q": "Rated", "a": "A fine and useful answer with enough words.", "judge": {"helpfulness": 1}},
+        {"q": "Who to mail?", "a": "Write to Anna Schmidt at anna@example.org about the forms."},
+    ]
+    for r in rows:
+        r.setdefault("judge", {"helpfulness": 4})
+    spec = _spec([
+        {"kind": "exact_dedup"},
+        {"kind": "near_dedup", "threshold": 0.5, "ngram": 2, "keep": "longest"},
+        {"kind": "quality", "min_scores": {"judge.helpfulness": 3}},
+        {"kind": "pii"},
+    ], text=["q", "a"])
+    result = curate(rows, spec)
+    by_step = {s.name: s for s in result.steps}
+    assert by_step["exact_dedup"].removed == 1 and by_step["near_dedup"].removed == 1
+    assert "near duplicate of row 2" in json.dumps(result.removed)  # the reason names the survivor
+    kept_a = [r["a"] for r in result.kept]
+    assert "Paris is the capital city of France, of course." in kept_a  # keep: longest
+    assert "Paris is the capital city of France." not in kept_a
+    reasons = {r["q"]: r["_curation"]["reason"] for r in result.removed}
+    assert "refusal" in reasons["Tides?"] and "loop" in reasons["Loop"] and "below 3" in reasons["Rated"]
+    mailed = next(r for r in result.kept if r["q"] == "Who to mail?")
+    assert mailed["a"] == "Write to [PERSON] at [EMAIL] about the forms." and by_step["pii"].rewritten == 1
+    assert len(result.kept) + len(result.removed) == len(rows)
+
+
+def test_decontamination_removes_copies_and_near_copies(tmp_path):
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text(json.dumps({"question": BENCH}) + "\n" + json.dumps({"question": "An unrelated item."}) + "\n")
+    near = BENCH.replace("latest count", "most recent count")  # shares 10-grams, high match ratio
+    rows = [{"text": f"Q: {BENCH}"}, {"text": near}, {"text": "Jupiter has many moons and a great red spot."}]
+    rows += [{"text": t} for t in _varied(200)]
+    spec = CurationSpec.model_validate({"steps": [{"kind": "decontaminate", "benchmarks": [
+        {"path": str(bench), "text": ["question"]}]}]})
+    result = curate(rows, spec)
+    assert [r["text"] for r in result.removed] == [f"Q: {BENCH}", near]
+    assert all(r["_curation"]["matched"] == "bench.jsonl#0" for r in result.removed)
+
+
+def test_curate_cli_and_bad_input(tmp_path):
+    data = tmp_path / "data.jsonl"
+    data.write_text("\n".join(json.dumps({"text": t}) for t in ["same text here ok", "same text here ok", "other one"]))
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("steps:\n  - kind: exact_dedup\n")
+    ok = run_cli("curate", str(data), "-c", str(cfg), "-o", str(tmp_path / "out"))
+    assert ok.returncode == 0, ok.stderr
+    info = json.loads((tmp_path / "out" / "curation.json").read_text())
+    assert info["kept"] == 2 and info["steps"][0]["removed"] == 1
+    assert len((tmp_path / "out" / "removed.jsonl").read_text().splitlines()) == 1
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    bad_cfg = tmp_path / "bad.yaml"
+    bad_cfg.write_text("steps:\n  - kind: near_dedup\n    threshold: 1.5\n")
+    missing = tmp_path / "missing.yaml"
+    missing.write_text("text: [body]\nsteps:\n  - kind: exact_dedup\n")
+    for args, says in [((str(empty), "-c", str(cfg)), "is empty"),
+                       ((str(data), "-c", str(bad_cfg)), "threshold"),
+                       ((str(data), "-c", str(missing)), "text field 'body' is not in")]:
+        out = run_cli("curate", *args, "-o", str(tmp_path / "o2"))
+        assert out.returncode == 2 and says in out.stderr and "Traceback" not in out.stderr, out.stderr
+
+
+def test_a_curated_run_exports_the_kept_rows_and_the_card_counts_steps(tmp_path, taxonomy_dir, scripted_server):
+    server = scripted_server(enum_choice="max")
+    summary, _, rows = run_builtin("lab_freeform_skills", tmp_path, server,
+                                   [f"columns.seed.taxonomy={taxonomy_dir}", "target_rows=4"])
+    cfg = tmp_path / "curation.yaml"
+    cfg.write_text("steps:\n  - kind: exact_dedup\n  - kind: quality\n    min_words: 1000\n    name: too short\n")
+    out = run_cli("curate", str(summary.run_dir), "-c", str(cfg))
+    assert out.returncode == 0, out.stderr
+    assert run_cli("export", str(summary.run_dir), "--format", "sft").returncode == 2  # nothing left to export
+    cfg.write_text("steps:\n  - kind: exact_dedup\n  - kind: pii\n")
+    assert run_cli("curate", str(summary.run_dir), "-c", str(cfg)).returncode == 0
+    exported = run_cli("export", str(summary.run_dir), "--format", "sft")
+    assert exported.returncode == 0, exported.stderr
+    card = next(summary.run_dir.rglob("README.md")).read_text()
+    assert "## Curation" in card and "| exact_dedup | exact_dedup |" in card
+    assert np.isfinite(len(rows))
