@@ -7,8 +7,9 @@ import json
 import pytest
 
 from synthloom.evaluate.text import (
-    bleu4, compression_ratio, distinct_n, longest_shared_span, pii, text_report, vendi,
+    bleu4, compression_ratio, distinct_n, longest_shared_span, text_report, vendi,
 )
+from synthloom.data.pii import pii_counts as pii
 from synthloom.data.similarity import words
 
 from .conftest import run_cli

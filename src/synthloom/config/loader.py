@@ -16,14 +16,18 @@ from synthloom.config.overrides import apply_overrides
 from synthloom.config.recipe import Recipe
 
 
+def _read(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecipeError(f"{what} file {path} does not exist; check the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecipeError(f"{what} file {path} cannot be read ({exc}); it must be a UTF-8 YAML file") from None
+
+
 def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RecipeError(f"recipe file {path} does not exist; check the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RecipeError(f"recipe file {path} cannot be read ({exc}); it must be a UTF-8 YAML file") from None
+    text = _read(path, "recipe")
     return parse_recipe(text, source=str(path), base_dir=path.resolve().parent, overrides=overrides)
 
 
@@ -35,20 +39,14 @@ def parse_recipe(
 
 def load_mix(path: str | Path) -> Mix:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RecipeError(f"mix file {path} does not exist; check the path") from None
+    text = _read(path, "mix")
     return parse_yaml_model(Mix, text, source=str(path), base_dir=path.resolve().parent)
 
 
 def load_curation(path: str | Path) -> CurationSpec:
     """A standalone curation file, or the `curation:` block of a recipe."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RecipeError(f"curation file {path} does not exist; check the path") from None
+    text = _read(path, "curation")
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError:

@@ -28,9 +28,7 @@ class NgramIndex:
                 self.first.setdefault(g, k)
 
     def _grams(self, toks: list[str]) -> set[int]:
-        n = self.n
-        if len(toks) < n:
-            return {hash(tuple(toks))} if toks and len(toks) == n else set()
+        n = self.n  # a text shorter than n words has no n-gram, so cannot match by this rule
         return {hash(tuple(toks[i:i + n])) for i in range(len(toks) - n + 1)}
 
     def match(self, toks: list[str]) -> int | None:

@@ -43,12 +43,13 @@ def resolve(pairs: np.ndarray, sims: np.ndarray, texts: list[str], rows: list[di
     """Positions 0..n_refs-1 are reference rows (never removed); the rest are the dataset's."""
     n = len(texts)
     label = _groups(n, pairs)
+    paired = np.unique(pairs).tolist()  # rows in no pair are alone in their group
     best: dict[int, float] = {}
     for (i, j), s in zip(pairs.tolist(), sims.tolist()):
         best[i], best[j] = max(best.get(i, 0), s), max(best.get(j, 0), s)
     removed: Removed = {}
     members: dict[int, list[int]] = {}
-    for i in range(n):
+    for i in paired:
         members.setdefault(int(label[i]), []).append(i)
     for group in members.values():
         if len(group) < 2:

@@ -20,6 +20,9 @@ from synthloom.data.export import write_jsonl
 from synthloom.data.tables import read_table
 
 
+DEDUP = {"exact_dedup": dedup.exact_dedup, "near_dedup": dedup.near_dedup, "semantic_dedup": dedup.semantic_dedup}
+
+
 @dataclass
 class StepCount:
     name: str
@@ -64,9 +67,9 @@ def curate(rows: list[dict[str, Any]], spec: CurationSpec, *, where: str = "the 
         these = [current[i] for i in live]
         texts = [text_of(r, fields) for r in these]
         rewritten: dict[int, dict] = {}
-        if step.kind in ("exact_dedup", "near_dedup", "semantic_dedup"):
+        if step.kind in DEDUP:
             refs = [t for ref in step.against for t in reference_texts(ref, spec)]
-            gone = getattr(dedup, step.kind)(step, texts, these, refs)
+            gone = DEDUP[step.kind](step, texts, these, refs)
         elif step.kind == "decontaminate":
             items, names = [], []
             for ref in step.benchmarks:

@@ -112,10 +112,6 @@ def _norm(text: str) -> str:
     return " ".join(words(text))
 
 
-def pii(texts: list[str]) -> dict[str, int]:
-    return pii_counts(texts)
-
-
 def text_report(texts: list[str], reference: list[str] | None = None, *, seed: int = 0,
                 leaves: list[str] | None = None, all_leaves: list[str] | None = None,
                 embedding: EmbeddingKind = "auto") -> dict[str, Any]:
@@ -148,7 +144,7 @@ def text_report(texts: list[str], reference: list[str] | None = None, *, seed: i
         out["fidelity"] = _fidelity(texts, tokens, reference, sample, rng, model)
         out["privacy"] = _privacy(texts, reference)
     else:
-        out["privacy"] = {"pii": pii(texts)}
+        out["privacy"] = {"pii": pii_counts(texts)}
     return out
 
 
@@ -201,7 +197,7 @@ def _privacy(texts: list[str], reference: list[str]) -> dict[str, Any]:
         "near_copy_share": near / len(texts) if texts else float("nan"),
         "longest_shared_span_max": int(max(spans, default=0)),
         "longest_shared_span_median": float(np.median(spans)) if spans else 0.0,
-        "pii": pii(texts),
+        "pii": pii_counts(texts),
     }
 
 
