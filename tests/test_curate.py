@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import random
 
-import numpy as np
 
 from synthloom.config.curation import CurationSpec
 from synthloom.curate.minhash import near_pairs
 from synthloom.curate.pipeline import curate
+from synthloom.data.export import read_jsonl
+from synthloom.data.run_store import open_existing
 
 from .conftest import run_cli
 from .test_builtin_recipes import run_builtin
@@ -124,17 +125,50 @@ def test_curate_cli_and_bad_input(tmp_path):
 
 def test_a_curated_run_exports_the_kept_rows_and_the_card_counts_steps(tmp_path, taxonomy_dir, scripted_server):
     server = scripted_server(enum_choice="max")
-    summary, _, rows = run_builtin("lab_freeform_skills", tmp_path, server,
-                                   [f"columns.seed.taxonomy={taxonomy_dir}", "target_rows=4"])
+    summary, store, rows = run_builtin("lab_freeform_skills", tmp_path, server,
+                                       [f"columns.seed.taxonomy={taxonomy_dir}", "target_rows=4"])
+    store.close()
     cfg = tmp_path / "curation.yaml"
     cfg.write_text("steps:\n  - kind: exact_dedup\n  - kind: quality\n    min_words: 1000\n    name: too short\n")
     out = run_cli("curate", str(summary.run_dir), "-c", str(cfg))
     assert out.returncode == 0, out.stderr
     assert run_cli("export", str(summary.run_dir), "--format", "sft").returncode == 2  # nothing left to export
+    # the run's lineage holds the counts per step and each row's fate
+    db = open_existing(summary.run_dir).db
+    assert [(s["step"], s["rows_in"], s["removed"]) for s in db.curation_steps()] == [
+        ("exact_dedup", len(rows), 0), ("too short", len(rows), len(rows))]
+    fate = db.lineage_of(rows[0]["_row_id"])["curation"]
+    assert fate[0]["step"] == "too short" and fate[0]["action"] == "removed" and "words" in fate[0]["reason"]
+    assert db.lineage_of(rows[0]["_row_id"])["seed"]  # how it was made is still there
+    db.close()
     cfg.write_text("steps:\n  - kind: exact_dedup\n  - kind: pii\n")
     assert run_cli("curate", str(summary.run_dir), "-c", str(cfg)).returncode == 0
+    db = open_existing(summary.run_dir).db
+    assert [s["step"] for s in db.curation_steps()] == ["exact_dedup", "pii"]  # curated again: the latest only
+    assert "curation" not in db.lineage_of(rows[0]["_row_id"])
+    db.close()
     exported = run_cli("export", str(summary.run_dir), "--format", "sft")
     assert exported.returncode == 0, exported.stderr
     card = next(summary.run_dir.rglob("README.md")).read_text()
     assert "## Curation" in card and "| exact_dedup | exact_dedup |" in card
-    assert np.isfinite(len(rows))
+    assert len(read_jsonl(summary.run_dir / "export" / "sft.jsonl")) == len(rows)
+
+
+def test_a_runs_own_curation_block_finds_references_beside_the_recipe(tmp_path, taxonomy_dir, scripted_server):
+    """Reference paths in the recipe's `curation:` block start at the recipe's folder, also
+    when the run is curated later from another directory."""
+    server = scripted_server(enum_choice="max")
+    block = "{text: [prompt], steps: [{kind: exact_dedup, against: [{path: real/old.jsonl, text: [prompt]}]}]}"
+    summary, store, rows = run_builtin("lab_freeform_skills", tmp_path, server,
+                                       [f"columns.seed.taxonomy={taxonomy_dir}", "target_rows=4",
+                                        f"curation={block}"])
+    store.close()
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "old.jsonl").write_text(json.dumps({"prompt": rows[1]["prompt"]}) + "\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = run_cli("curate", str(summary.run_dir), cwd=elsewhere)
+    assert out.returncode == 0, out.stderr
+    removed = read_jsonl(summary.run_dir / "curation" / "removed.jsonl")
+    assert [r["_row_id"] for r in removed] == [rows[1]["_row_id"]]
+    assert "old.jsonl" in removed[0]["_curation"]["reason"] + str(removed[0]["_curation"]["matched"])

@@ -39,9 +39,9 @@ def _survivor(members: list[int], step: Any, texts: list[str], rows: list[dict[s
 
 
 def resolve(pairs: np.ndarray, sims: np.ndarray, texts: list[str], rows: list[dict[str, Any]],
-            n_refs: int, step: Any, what: str) -> Removed:
-    """Positions 0..n_refs-1 are reference rows (never removed); the rest are the dataset's."""
-    n = len(texts)
+            ref_names: list[str], step: Any, what: str) -> Removed:
+    """The first len(ref_names) positions are reference rows (never removed); the rest are the dataset's."""
+    n, n_refs = len(texts), len(ref_names)
     label = _groups(n, pairs)
     paired = np.unique(pairs).tolist()  # rows in no pair are alone in their group
     best: dict[int, float] = {}
@@ -58,7 +58,7 @@ def resolve(pairs: np.ndarray, sims: np.ndarray, texts: list[str], rows: list[di
         own = [i - n_refs for i in group if i >= n_refs]
         if refs:
             for i in own:
-                removed[i] = (f"{what} of a reference row ({best.get(i + n_refs, 1):.2f})", f"reference #{refs[0]}")
+                removed[i] = (f"{what} of a reference row ({best.get(i + n_refs, 1):.2f})", ref_names[refs[0]])
             continue
         stay = _survivor(own, step, texts[n_refs:], rows)
         for i in own:
@@ -67,7 +67,8 @@ def resolve(pairs: np.ndarray, sims: np.ndarray, texts: list[str], rows: list[di
     return removed
 
 
-def exact_dedup(step: ExactDedup, texts: list[str], rows: list[dict[str, Any]], refs: list[str]) -> Removed:
+def exact_dedup(step: ExactDedup, texts: list[str], rows: list[dict[str, Any]], refs: list[str],
+                ref_names: list[str]) -> Removed:
     keys = [hashlib.blake2b(" ".join(words(t)).encode(), digest_size=16).digest() for t in refs + texts]
     first: dict[bytes, int] = {}
     pairs = []
@@ -77,15 +78,17 @@ def exact_dedup(step: ExactDedup, texts: list[str], rows: list[dict[str, Any]], 
         else:
             first[k] = i
     arr = np.array(pairs, dtype=np.int64).reshape(-1, 2)
-    return resolve(arr, np.ones(len(arr)), refs + texts, rows, len(refs), step, "exact copy")
+    return resolve(arr, np.ones(len(arr)), refs + texts, rows, ref_names, step, "exact copy")
 
 
-def near_dedup(step: NearDedup, texts: list[str], rows: list[dict[str, Any]], refs: list[str]) -> Removed:
+def near_dedup(step: NearDedup, texts: list[str], rows: list[dict[str, Any]], refs: list[str],
+                ref_names: list[str]) -> Removed:
     found = near_pairs(refs + texts, step.threshold, step.num_perm, step.shingle, step.ngram, step.bands, step.rows)
-    return resolve(found.pairs, found.similarity, refs + texts, rows, len(refs), step, "near duplicate")
+    return resolve(found.pairs, found.similarity, refs + texts, rows, ref_names, step, "near duplicate")
 
 
-def semantic_dedup(step: SemanticDedup, texts: list[str], rows: list[dict[str, Any]], refs: list[str]) -> Removed:
+def semantic_dedup(step: SemanticDedup, texts: list[str], rows: list[dict[str, Any]], refs: list[str],
+                ref_names: list[str]) -> Removed:
     corpus = refs + texts
     z = embedder(step.embedding, corpus).encode(corpus)
     pairs, sims = [], []
@@ -97,5 +100,5 @@ def semantic_dedup(step: SemanticDedup, texts: list[str], rows: list[dict[str, A
         pairs.append(np.stack([i[later], j[later]], axis=1))
         sims.append(block[i[later] - s, j[later]])
     arr = np.concatenate(pairs) if pairs else np.zeros((0, 2), dtype=np.int64)
-    return resolve(arr, np.concatenate(sims) if sims else np.zeros(0), corpus, rows, len(refs), step,
+    return resolve(arr, np.concatenate(sims) if sims else np.zeros(0), corpus, rows, ref_names, step,
                    "paraphrase")

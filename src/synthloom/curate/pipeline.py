@@ -38,19 +38,25 @@ class CurationResult:
     kept: list[dict[str, Any]]
     removed: list[dict[str, Any]]  # each row with `_curation`: {step, reason, matched}
     steps: list[StepCount] = field(default_factory=list)
+    rewrites: list[tuple[int, str]] = field(default_factory=list)  # (input position, step) of rewritten rows
 
     def summary(self) -> dict[str, Any]:
         return {"rows_in": len(self.kept) + len(self.removed), "kept": len(self.kept),
                 "removed": len(self.removed), "steps": [asdict(s) for s in self.steps]}
 
 
-def reference_texts(ref: Reference, spec: CurationSpec) -> list[str]:
-    path = spec.resolve_path(ref.path)
-    if not path.exists():
-        raise SynthloomError(f"reference dataset {path} does not exist; check `path` in the curation")
-    rows = read_table(path).to_pylist()
-    check_fields(rows, ref.text, f"reference dataset {path}")
-    return [text_of(r, ref.text) for r in rows]
+def reference_texts(refs: list[Reference], spec: CurationSpec) -> tuple[list[str], list[str]]:
+    """The texts of reference datasets, and a name for each (file#row) to report matches by."""
+    texts, names = [], []
+    for ref in refs:
+        path = spec.resolve_path(ref.path)
+        if not path.exists():
+            raise SynthloomError(f"reference dataset {path} does not exist; check `path` in the curation")
+        rows = read_table(path).to_pylist()
+        check_fields(rows, ref.text, f"reference dataset {path}")
+        texts += [text_of(r, ref.text) for r in rows]
+        names += [f"{path.name}#{k}" for k in range(len(rows))]
+    return texts, names
 
 
 def curate(rows: list[dict[str, Any]], spec: CurationSpec, *, where: str = "the dataset") -> CurationResult:
@@ -61,6 +67,7 @@ def curate(rows: list[dict[str, Any]], spec: CurationSpec, *, where: str = "the 
     current = [dict(r) for r in rows]
     removed: list[dict[str, Any]] = []
     counts: list[StepCount] = []
+    rewrites: list[tuple[int, str]] = []
     for step in spec.steps:
         t0 = time.perf_counter()
         fields = step.text or spec.text
@@ -68,21 +75,16 @@ def curate(rows: list[dict[str, Any]], spec: CurationSpec, *, where: str = "the 
         texts = [text_of(r, fields) for r in these]
         rewritten: dict[int, dict] = {}
         if step.kind in DEDUP:
-            refs = [t for ref in step.against for t in reference_texts(ref, spec)]
-            gone = DEDUP[step.kind](step, texts, these, refs)
+            gone = DEDUP[step.kind](step, texts, these, *reference_texts(step.against, spec))
         elif step.kind == "decontaminate":
-            items, names = [], []
-            for ref in step.benchmarks:
-                found = reference_texts(ref, spec)
-                items += found
-                names += [f"{Path(ref.path).name}#{k}" for k in range(len(found))]
-            gone = decontaminate(step, texts, items, names)
+            gone = decontaminate(step, texts, *reference_texts(step.benchmarks, spec))
         elif step.kind == "quality":
             gone = filters.quality(step, texts, these)
         else:
             gone, rewritten = filters.pii(step, texts, these, fields or [])
         for pos, row in rewritten.items():
             current[live[pos]] = row
+            rewrites.append((live[pos], step.label))
         for pos, (reason, matched) in sorted(gone.items()):
             if matched and matched.startswith("row "):  # positions within this step -> original row numbers
                 original = f"row {live[int(matched[4:])]}"
@@ -92,7 +94,7 @@ def curate(rows: list[dict[str, Any]], spec: CurationSpec, *, where: str = "the 
         counts.append(StepCount(step.label, step.kind, len(live), len(gone), len(rewritten),
                                 round(time.perf_counter() - t0, 3)))
         live = [i for k, i in enumerate(live) if k not in gone]
-    return CurationResult([current[i] for i in live], removed, counts)
+    return CurationResult([current[i] for i in live], removed, counts, rewrites)
 
 
 def write_curation(result: CurationResult, out_dir: Path, extra: dict[str, Any] | None = None) -> Path:

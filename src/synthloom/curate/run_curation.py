@@ -4,11 +4,13 @@ dataset card reports) or any dataset file or Hugging Face directory (into -o DIR
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from synthloom.config.curation import CurationSpec
 from synthloom.config.errors import SynthloomError
 from synthloom.curate.pipeline import CurationResult, curate, write_curation
 from synthloom.data.export import opened_run
+from synthloom.data.run_db import RunDB
 from synthloom.data.tables import read_table
 
 
@@ -17,13 +19,24 @@ def is_run(path: Path) -> bool:
 
 
 def curate_run(run_dir: Path, spec: CurationSpec | None) -> tuple[CurationResult, Path]:
-    with opened_run(run_dir, "curate", curated=False) as (_, recipe, rows):
+    with opened_run(run_dir, "curate", curated=False) as (store, recipe, rows):
         spec = spec or recipe.curation
         if spec is None:
             raise SynthloomError(f"recipe '{recipe.name}' has no `curation:` block; add one or pass --config FILE")
         result = curate(rows, spec, where=f"run {run_dir}")
-    # accepted_rows lets export notice a run that grew after it was curated
-    return result, write_curation(result, run_dir / "curation", {"accepted_rows": len(rows)})
+        # accepted_rows lets export notice a run that grew after it was curated
+        path = write_curation(result, run_dir / "curation", {"accepted_rows": len(rows)})
+        record_in_lineage(store.db, result, rows)
+    return result, path
+
+
+def record_in_lineage(db: RunDB, result: CurationResult, rows: list[dict[str, Any]]) -> None:
+    """Counts per step and each row's fate go into run.sqlite beside how the row was made."""
+    steps = [(s.name, s.kind, s.rows_in, s.removed, s.rewritten, s.seconds) for s in result.steps]
+    events = [(rows[pos]["_row_id"], step, "rewritten", None, None) for pos, step in result.rewrites]
+    events += [(r["_row_id"], r["_curation"]["step"], "removed", r["_curation"]["reason"], r["_curation"]["matched"])
+               for r in result.removed]
+    db.record_curation(steps, events)
 
 
 def curate_dataset(path: Path, spec: CurationSpec, out_dir: Path) -> tuple[CurationResult, Path]:

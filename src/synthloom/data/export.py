@@ -33,7 +33,9 @@ def run_recipe(store: RunStore) -> Recipe:
     path = store.root / "recipe.yaml"
     if not path.exists():
         raise SynthloomError(f"{store.root} has no recipe.yaml; it is not a complete synthloom run")
-    return parse_recipe(path.read_text(encoding="utf-8"), source=str(path))
+    recipe_dir = store.db.get_meta("recipe_dir")  # relative paths start where the recipe file was
+    return parse_recipe(path.read_text(encoding="utf-8"), source=str(path),
+                        base_dir=Path(recipe_dir) if recipe_dir else None)
 
 
 @contextmanager

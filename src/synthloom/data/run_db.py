@@ -31,6 +31,12 @@ CREATE TABLE IF NOT EXISTS rejections (
   PRIMARY KEY (batch, column_name, reason));
 CREATE TABLE IF NOT EXISTS lineage (
   row_id TEXT PRIMARY KEY, batch INTEGER NOT NULL, status TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS curation_steps (
+  position INTEGER PRIMARY KEY, step TEXT NOT NULL, kind TEXT NOT NULL, rows_in INTEGER NOT NULL,
+  removed INTEGER NOT NULL, rewritten INTEGER NOT NULL, seconds REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS curation_rows (
+  row_id TEXT NOT NULL, step TEXT NOT NULL, action TEXT NOT NULL, reason TEXT, matched TEXT,
+  PRIMARY KEY (row_id, step));
 """
 
 
@@ -129,7 +135,7 @@ class RunDB:
         """Forget generated rows but keep the response cache (a rerun reuses it)."""
         with self.conn:
             self.conn.execute("BEGIN")
-            for table in ("batches", "usage", "rejections", "lineage"):
+            for table in ("batches", "usage", "rejections", "lineage", "curation_steps", "curation_rows"):
                 self.conn.execute(f"DELETE FROM {table}")
 
     # ---- summaries ----
@@ -152,5 +158,31 @@ class RunDB:
         return [json.loads(r[0]) for r in rows]
 
     def lineage_of(self, row_id: str) -> dict[str, Any] | None:
+        """How a row was made and, once the run is curated, what curation did to it."""
         row = self.conn.execute("SELECT data FROM lineage WHERE row_id=?", (row_id,)).fetchone()
-        return json.loads(row[0]) if row else None
+        if row is None:
+            return None
+        data = json.loads(row[0])
+        events = self.conn.execute(
+            "SELECT step, action, reason, matched FROM curation_rows WHERE row_id=? ORDER BY rowid", (row_id,))
+        curation = [{"step": s, "action": a, "reason": r, "matched": m} for s, a, r, m in events]
+        return {**data, "curation": curation} if curation else data
+
+    # ---- curation ----
+    def record_curation(self, steps: list[tuple[str, str, int, int, int, float]],
+                        rows: list[tuple[str, str, str, str | None, str | None]]) -> None:
+        """Replace the run's curation record: counts per step, and each removed or rewritten row
+        (row_id, step, action, reason, matched). A run curated again keeps only the latest."""
+        with self.conn:
+            self.conn.execute("BEGIN")
+            self.conn.execute("DELETE FROM curation_steps")
+            self.conn.execute("DELETE FROM curation_rows")
+            self.conn.executemany("INSERT INTO curation_steps VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                  [(k, *s) for k, s in enumerate(steps)])
+            self.conn.executemany("INSERT INTO curation_rows VALUES (?, ?, ?, ?, ?)", rows)
+
+    def curation_steps(self) -> list[dict[str, Any]]:
+        cur = self.conn.execute(
+            "SELECT step, kind, rows_in, removed, rewritten, seconds FROM curation_steps ORDER BY position")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur]

@@ -29,7 +29,10 @@ class RunStore:
 
     # ---- lifecycle ----
     @classmethod
-    def open(cls, root: Path, fingerprint: str, recipe_yaml: str, *, resume: bool, overwrite: bool) -> "RunStore":
+    def open(cls, root: Path, fingerprint: str, recipe_yaml: str, *, resume: bool, overwrite: bool,
+             recipe_dir: Path | None = None) -> "RunStore":
+        """recipe_dir: the recipe file's folder, where its relative paths (reference sets of a
+        `curation:` block, seed files) keep resolving when the run is curated or exported later."""
         store = cls(root)
         existed = store.db_path.exists()
         if existed and not (resume or overwrite):
@@ -52,6 +55,8 @@ class RunStore:
                 "resume only with the same recipe, or pass --overwrite to regenerate with the cache"
             )
         db.set_meta("fingerprint", fingerprint)
+        if recipe_dir is not None:
+            db.set_meta("recipe_dir", str(Path(recipe_dir).resolve()))
         write_text_atomic(store.root / "recipe.yaml", f"# fingerprint: {fingerprint}\n{recipe_yaml}")
         store.remove_orphans()
         return store

@@ -72,7 +72,8 @@ async def generate_run(
     reporter = reporter or _Silent()
     started = time.perf_counter()
     recipe_yaml = yaml.safe_dump(recipe.model_dump(mode="json", by_alias=True, exclude_none=True), sort_keys=False)
-    store = RunStore.open(run_dir_of(recipe), recipe.fingerprint(), recipe_yaml, resume=resume, overwrite=overwrite)
+    store = RunStore.open(run_dir_of(recipe), recipe.fingerprint(), recipe_yaml, resume=resume, overwrite=overwrite,
+                           recipe_dir=recipe.resolve_path("."))
     try:
         async with open_runner(recipe, store.db) as runner:
             driver = Driver(recipe, store, runner, reporter)
