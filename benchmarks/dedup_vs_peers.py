@@ -1,5 +1,5 @@
 """Near-duplicate detection at scale: synthloom's MinHash-LSH against datasketch's MinHashLSH
-(and text-dedup's MinHash when its venv exists), same corpus, same run, same 2 cores.
+and text-dedup's MinHash (when its venv exists), same corpus, same run, same 2 cores.
 
 Corpus: --docs synthetic documents of 80-120 words drawn from a 50,000-word Zipfian
 vocabulary (seed 0). Planted near-duplicates: --planted base documents each get a variant with
@@ -8,18 +8,29 @@ so the pair's Jaccard on word 5-gram shingles spreads from ~0.2 to 1. The true J
 planted pair is computed exactly; the truth is every planted pair with Jaccard >= 0.8 (random
 documents share no 5-gram). A reported pair counts as right when its exact Jaccard is >= 0.8.
 
-Both tools: word 5-gram shingles of lower-cased \\w+ tokens, 128 permutations, threshold 0.8.
-Each runs in its own process reading the corpus from Parquet, timed from the list of texts in
-memory to the list of pairs; peak memory is the process's peak RSS (corpus included).
+All tools: word 5-gram shingles of lower-cased words, 128 permutations, threshold 0.8 (synthloom
+and datasketch split \\w+ tokens, text-dedup splits on every \\W character, which gives the same
+tokens on this corpus: see peers/textdedup_dedup.py). Each runs in its own process reading the
+corpus from Parquet, timed from the texts in memory (text-dedup: its dataset saved with
+save_to_disk, which it memory-maps) to the result; peak memory is the process's peak RSS (corpus
+included; for text-dedup, which forks 2 workers, the largest of it and its children).
 synthloom reports pairs it has verified with the exact Jaccard; datasketch reports the LSH
-candidates, as its API returns them.
+candidates, as its API returns them; text-dedup reports clusters (union-find over LSH band
+collisions, one document kept per cluster), which it hands over as (smallest index, member) pairs.
+
+Pair level (first table): each tool's pairs as reported; text-dedup's clusters are scored as
+every pair within a cluster, the level it reports at. Cluster level (second table, when
+text-dedup ran): every tool's pairs are closed into connected components and every pair within
+a component is scored, so a chain a~b~c counts (a, c) for all three tools alike.
 
     .venv/bin/python benchmarks/dedup_vs_peers.py [--docs 1000000] [--planted 20000]
 
-datasketch's venv (git-ignored), made once:
+The peers' venvs (git-ignored), made once (text-dedup brings datasets and pyarrow with it):
 
     python3.11 -m venv benchmarks/.venv-datasketch
     benchmarks/.venv-datasketch/bin/pip install -c constraints.txt datasketch pyarrow
+    python3.11 -m venv benchmarks/.venv-textdedup
+    benchmarks/.venv-textdedup/bin/pip install -c constraints.txt text-dedup==0.4.0
 """
 
 from __future__ import annotations
@@ -41,6 +52,7 @@ import pyarrow.parquet as pq
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DATASKETCH = HERE / ".venv-datasketch" / "bin" / "python"
+TEXTDEDUP = HERE / ".venv-textdedup" / "bin" / "python"
 THRESHOLD, NUM_PERM, N = 0.8, 128, 5
 WORD = re.compile(r"\w+")
 
@@ -85,7 +97,38 @@ def exact_jaccard(texts: list[str], pairs: np.ndarray) -> np.ndarray:
     return out
 
 
-def score(texts: list[str], found: np.ndarray, truth: set[tuple[int, int]], known: dict) -> dict:
+def within_clusters(pairs: np.ndarray, limit: int = 20_000_000) -> np.ndarray:
+    """Every pair (i < j) inside the connected components of `pairs` (the clusters they imply)."""
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while x != root:
+            parent[x], x = root, parent.get(x, x)
+        return root
+
+    for i, j in pairs.tolist():
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+    members: dict[int, list[int]] = {}
+    for x in {x for p in pairs.tolist() for x in p}:
+        members.setdefault(find(x), []).append(x)
+    size = sum(len(m) * (len(m) - 1) // 2 for m in members.values())
+    if size > limit:
+        raise SystemExit(f"clusters imply {size:,} pairs (largest cluster {max(map(len, members.values())):,})")
+    out = [(a, b) for m in map(sorted, members.values()) for k, a in enumerate(m) for b in m[k + 1:]]
+    return np.array(out, dtype=np.int64).reshape(-1, 2)
+
+
+def score(texts: list[str], found: np.ndarray, truth: set[tuple[int, int]], known: dict,
+          clusters: bool = False) -> dict:
+    """Precision, recall, F1 of `found` pairs; with clusters=True, of every pair within the
+    connected components of `found` (the level a clustering tool reports at)."""
+    if clusters:
+        found = within_clusters(found)
     found_set = {(int(i), int(j)) for i, j in found}
     unknown = np.array([p for p in found_set if p not in known], dtype=np.int64).reshape(-1, 2)
     extra = dict(zip(map(tuple, unknown.tolist()), exact_jaccard(texts, unknown)))
@@ -146,17 +189,41 @@ def main() -> None:
         theirs = child([str(DATASKETCH), str(HERE / "peers" / "datasketch_dedup.py"), path,
                         str(Path(tmp) / "datasketch.npy"), str(THRESHOLD), str(NUM_PERM)])
         runs["datasketch"] = (theirs, np.load(Path(tmp) / "datasketch.npy"))
-    results = {}
+        if TEXTDEDUP.exists():
+            td = child([str(TEXTDEDUP), str(HERE / "peers" / "textdedup_dedup.py"), path,
+                        str(Path(tmp) / "textdedup.npy"), str(THRESHOLD), str(NUM_PERM)])
+            runs["text-dedup"] = (td, np.load(Path(tmp) / "textdedup.npy"))
+        else:
+            print(f"text-dedup skipped: no {TEXTDEDUP.relative_to(ROOT)} (see this script's docstring)")
+    results, clustered = {}, {}
     for name, (timing, pairs) in runs.items():
-        results[name] = {**timing, **score(texts, pairs, truth, known)}
+        results[name] = {**timing, **score(texts, pairs, truth, known, clusters=name == "text-dedup")}
         r = results[name]
+        note = ""
+        if name == "text-dedup":
+            phases = ", ".join(f"{k} {v:.1f}" for k, v in r["phases"].items() if k != "Total")
+            note = (f"\n{'':11s} {r['clusters']:,} clusters, bands x rows {r['bands']} x {r['rows']}, tree PSS peak "
+                    f"{r['tree_pss_peak_gib']:.2f} GiB; its phases (s): {phases}")
         print(f"{name:11s} {r['seconds']:8.1f} s  peak {r['peak_gib']:.2f} GiB  pairs {r['pairs']:,}  "
-              f"precision {r['precision']:.4f}  recall {r['recall']:.4f}  F1 {r['f1']:.4f}")
+              f"precision {r['precision']:.4f}  recall {r['recall']:.4f}  F1 {r['f1']:.4f}{note}")
+    if "text-dedup" in runs:
+        print("cluster level (each tool's pairs -> connected components -> every pair within one):")
+        for name, (_, pairs) in runs.items():
+            clustered[name] = c = score(texts, pairs, truth, known, clusters=True)
+            print(f"{name:11s} pairs {c['pairs']:,}  precision {c['precision']:.4f}  recall {c['recall']:.4f}  "
+                  f"F1 {c['f1']:.4f}")
     ours, peer = results["synthloom"], results["datasketch"]
-    print(f"RESULT dedup_vs_peers docs={len(texts)} ours_s={ours['seconds']:.1f} datasketch_s={peer['seconds']:.1f} "
-          f"speedup={peer['seconds'] / ours['seconds']:.1f} ours_peak_gib={ours['peak_gib']:.2f} "
-          f"datasketch_peak_gib={peer['peak_gib']:.2f} ours_f1={ours['f1']:.4f} datasketch_f1={peer['f1']:.4f} "
-          f"ours_precision={ours['precision']:.4f} ours_recall={ours['recall']:.4f}")
+    line = (f"RESULT dedup_vs_peers docs={len(texts)} ours_s={ours['seconds']:.1f} datasketch_s={peer['seconds']:.1f} "
+            f"speedup={peer['seconds'] / ours['seconds']:.1f} ours_peak_gib={ours['peak_gib']:.2f} "
+            f"datasketch_peak_gib={peer['peak_gib']:.2f} ours_f1={ours['f1']:.4f} datasketch_f1={peer['f1']:.4f} "
+            f"ours_precision={ours['precision']:.4f} ours_recall={ours['recall']:.4f}")
+    if "text-dedup" in results:
+        td = results["text-dedup"]
+        line += (f" textdedup_s={td['seconds']:.1f} speedup_vs_textdedup={td['seconds'] / ours['seconds']:.1f} "
+                 f"textdedup_f1={td['f1']:.4f} textdedup_peak_gib={td['peak_gib']:.2f} "
+                 f"ours_cluster_f1={clustered['synthloom']['f1']:.4f} "
+                 f"datasketch_cluster_f1={clustered['datasketch']['f1']:.4f}")
+    print(line)
 
 
 if __name__ == "__main__":

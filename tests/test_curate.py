@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import random
 
+import numpy as np
+
 
 from synthloom.config.curation import CurationSpec
 from synthloom.curate.minhash import near_pairs
@@ -89,15 +91,33 @@ def test_each_step_removes_with_a_reason():
 
 def test_decontamination_removes_copies_and_near_copies(tmp_path):
     bench = tmp_path / "bench.jsonl"
-    bench.write_text(json.dumps({"question": BENCH}) + "\n" + json.dumps({"question": "An unrelated item."}) + "\n")
+    bench.write_text(json.dumps({"question": BENCH}) + "\n" + json.dumps({"question": "What is two plus two?"}) + "\n")
     near = BENCH.replace("latest count", "most recent count")  # shares 10-grams, high match ratio
-    rows = [{"text": f"Q: {BENCH}"}, {"text": near}, {"text": "Jupiter has many moons and a great red spot."}]
+    rows = [{"text": f"Q: {BENCH}"}, {"text": near}, {"text": "Jupiter has many moons and a great red spot."},
+            {"text": "what is TWO plus two"}, {"text": "Tell me: what is two plus two, and why?"}]
     rows += [{"text": t} for t in _varied(200)]
     spec = CurationSpec.model_validate({"steps": [{"kind": "decontaminate", "benchmarks": [
         {"path": str(bench), "text": ["question"]}]}]})
     result = curate(rows, spec)
-    assert [r["text"] for r in result.removed] == [f"Q: {BENCH}", near]
-    assert all(r["_curation"]["matched"] == "bench.jsonl#0" for r in result.removed)
+    # a short item is matched by its whole words only (inside a longer text it is too common to mean a leak)
+    assert [r["text"] for r in result.removed] == [f"Q: {BENCH}", near, "what is TWO plus two"]
+    assert [r["_curation"]["matched"] for r in result.removed] == ["bench.jsonl#0", "bench.jsonl#0", "bench.jsonl#1"]
+    assert "short benchmark item" in result.removed[2]["_curation"]["reason"]
+
+
+def test_decontamination_finds_each_planted_copy_across_chunks(monkeypatch):
+    """The n-gram stage works a chunk of documents at a time; a match's row number must survive."""
+    from synthloom.curate import decontaminate as dc
+
+    monkeypatch.setattr(dc, "CHUNK", 64)
+    items = _varied(30, seed=5)
+    rows = [{"text": t} for t in _varied(500, seed=6)]
+    planted = {37: 3, 64: 4, 130: 29, 499: 0}  # row -> item copied into it, mid-text
+    for r, k in planted.items():
+        rows[r]["text"] = rows[r]["text"][:40] + " " + " ".join(items[k].split()[10:25]) + " end"
+    step = CurationSpec.model_validate({"steps": [{"kind": "decontaminate", "benchmarks": [{"path": "x"}]}]}).steps[0]
+    found = dc.ngram_matches(step, [r["text"] for r in rows], items)
+    assert {i: k for i, (_, k) in found.items()} == planted
 
 
 def test_curate_cli_and_bad_input(tmp_path):
@@ -172,3 +192,19 @@ def test_a_runs_own_curation_block_finds_references_beside_the_recipe(tmp_path, 
     removed = read_jsonl(summary.run_dir / "curation" / "removed.jsonl")
     assert [r["_row_id"] for r in removed] == [rows[1]["_row_id"]]
     assert "old.jsonl" in removed[0]["_curation"]["reason"] + str(removed[0]["_curation"]["matched"])
+
+
+def test_word_hashes_match_the_words_of_each_text_across_parts():
+    """Texts are hashed in one polars part per thread; the flat hashes must still line up with
+    each text's \\w+ words, also for empty, missing and punctuation-only texts."""
+    import polars as pl
+
+    from synthloom.curate.shingles import word_hashes
+    from synthloom.data.similarity import words
+
+    texts = ["Grüße aus Köln, 2024!", "", None, " ,;- ", "naïve café_au_lait x"] + _varied(12_000, seed=3)
+    flat, lengths = word_hashes(texts)
+    expected = [words(t or "") for t in texts]
+    assert lengths.tolist() == [len(w) for w in expected]
+    everything = pl.Series([w for ws in expected for w in ws], dtype=pl.String).hash(seed=7).to_numpy()
+    assert np.array_equal(flat, everything)

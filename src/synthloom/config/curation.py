@@ -88,10 +88,26 @@ class Decontaminate(_Step):
     embedding: Literal["auto", "minilm", "tfidf"] = "auto"
 
 
+class Presidio(BaseModel):
+    """Microsoft Presidio's analyzer with a spaCy NER model, for users who have one installed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(description="spaCy model package name or folder, e.g. en_core_web_lg.")
+    language: str = "en"
+    entities: list[str] = Field(default_factory=lambda: ["PERSON"], min_length=1,
+                                description="Presidio entity types to detect (PERSON, LOCATION, ...).")
+    min_score: float = Field(0.5, ge=0, le=1)
+
+
 class PIIStep(_Step):
     kind: Literal["pii"]
     action: Literal["flag", "redact", "drop"] = "redact"
     kinds: list[Literal[PII_KINDS]] = Field(default_factory=lambda: list(PII_KINDS))  # type: ignore[valid-type]
+    detectors: list[str] = Field(
+        default_factory=list, description="More detectors, as 'module:function' taking a text and returning "
+        "(kind, start, end) spans; they run after the structured patterns and before the name gazetteer.")
+    presidio: Presidio | None = Field(None, description="Also detect with Presidio and a spaCy NER model.")
 
 
 class Quality(_Step):

@@ -1,63 +1,86 @@
 """Decontamination against benchmark sets: a row goes when it shares an n-gram of `ngram` words
 (13 by default) with a benchmark item, or a shorter `ratio_ngram`-gram plus a difflib match ratio
 of at least `ratio` over the whole texts, or (optionally) when its embedding is this close to an
-item's (paraphrases). Each removed row names the benchmark item it matched."""
+item's (paraphrases). A text shorter than n words matches only a benchmark text of the same words.
+Each removed row names the benchmark item it matched.
+
+The n-gram stage runs on hashes in numpy (shingles.py), a chunk of documents at a time; only
+the few rows that share a `ratio_ngram`-gram are compared word by word in Python."""
 
 from __future__ import annotations
 
 from difflib import SequenceMatcher
-from typing import Any
 
 import numpy as np
 
 from synthloom.config.curation import Decontaminate
+from synthloom.curate.shingles import Shingled, word_ngrams_of_sizes
 from synthloom.data.similarity import words
 from synthloom.models.embeddings import embedder
 
 Removed = dict[int, tuple[str, str | None]]
+CHUNK = 100_000  # documents shingled at once: bounds memory on large sets
 
 
 class NgramIndex:
-    """n-gram (as a hash of the word tuple) -> the first benchmark item containing it."""
+    """The benchmark's n-gram hashes, sorted, each with the first item that contains it. A bit
+    table on the hashes' top bits (at most 1 in 64 set) turns away almost every document n-gram
+    with one memory read, so the binary search runs only on the few that might match."""
 
-    def __init__(self, items: list[list[str]], n: int):
-        self.n = n
-        self.first: dict[int, int] = {}
-        for k, toks in enumerate(items):
-            for g in self._grams(toks):
-                self.first.setdefault(g, k)
+    def __init__(self, items: Shingled):
+        item_of = np.repeat(np.arange(len(items.offsets) - 1), items.counts())
+        self.hashes, first = np.unique(items.hashes, return_index=True)  # first occurrence = lowest item
+        self.items = item_of[first]
+        bits = int(np.clip(np.ceil(np.log2(max(len(self.hashes), 1) * 64)), 16, 30))
+        self.shift = np.uint64(64 - bits)
+        self.table = np.zeros(1 << bits, dtype=bool)
+        self.table[self.hashes >> self.shift] = True
 
-    def _grams(self, toks: list[str]) -> set[int]:
-        n = self.n  # a text shorter than n words has no n-gram, so cannot match by this rule
-        return {hash(tuple(toks[i:i + n])) for i in range(len(toks) - n + 1)}
+    def first_match(self, docs: Shingled) -> np.ndarray:
+        """For each document, the benchmark item its first matching n-gram belongs to, or -1."""
+        n_docs = len(docs.offsets) - 1
+        out = np.full(n_docs, -1, dtype=np.int64)
+        if not len(self.hashes) or not len(docs.hashes):
+            return out
+        maybe = np.flatnonzero(self.table[docs.hashes >> self.shift])
+        pos = np.searchsorted(self.hashes, docs.hashes[maybe]).clip(max=len(self.hashes) - 1)
+        found = self.hashes[pos] == docs.hashes[maybe]
+        hit, pos = maybe[found], pos[found]
+        doc = np.searchsorted(docs.offsets, hit, side="right") - 1
+        out[doc[::-1]] = self.items[pos][::-1]  # written in reverse so each doc's first hit wins
+        return out
 
-    def match(self, toks: list[str]) -> int | None:
-        for g in self._grams(toks):
-            k = self.first.get(g)
-            if k is not None:
-                return k
-        return None
 
-
-def decontaminate(step: Decontaminate, texts: list[str], items: list[str], item_names: list[str],
-                  rows: list[dict[str, Any]] | None = None) -> Removed:
-    bench = [words(t) for t in items]
-    long_index = NgramIndex(bench, step.ngram)
-    short_index = NgramIndex(bench, step.ratio_ngram) if step.ratio_ngram else None
-    removed: Removed = {}
-    for i, t in enumerate(texts):
-        toks = words(t)
-        k = long_index.match(toks)
-        if k is not None:
-            removed[i] = (f"shares a {step.ngram}-gram with a benchmark item", item_names[k])
+def ngram_matches(step: Decontaminate, texts: list[str], items: list[str]) -> Removed:
+    """The n-gram rules, by position in `texts` -> (reason, index of the benchmark item)."""
+    sizes = [step.ngram] + ([step.ratio_ngram] if step.ratio_ngram else [])
+    bench, _ = word_ngrams_of_sizes(items, sizes)
+    long_index = NgramIndex(bench[step.ngram])
+    short_index = NgramIndex(bench[step.ratio_ngram]) if step.ratio_ngram else None
+    found: dict[int, tuple[str, int]] = {}
+    bench_words: dict[int, list[str]] = {}
+    for start in range(0, len(texts), CHUNK):
+        chunk = texts[start:start + CHUNK]
+        grams, lengths = word_ngrams_of_sizes(chunk, sizes)
+        long_hit = long_index.first_match(grams[step.ngram])
+        for i in np.flatnonzero(long_hit >= 0).tolist():
+            found[start + i] = (f"shares a {step.ngram}-gram with a benchmark item" if lengths[i] >= step.ngram
+                                else "has the same words as a short benchmark item", int(long_hit[i]))
+        if short_index is None:
             continue
-        if short_index is not None:
-            k = short_index.match(toks)
-            if k is not None:
-                ratio = SequenceMatcher(None, toks, bench[k], autojunk=False).ratio()
-                if ratio >= step.ratio:
-                    removed[i] = (f"shares a {step.ratio_ngram}-gram and {ratio:.2f} of its words in order with a "
-                                  "benchmark item", item_names[k])
+        short_hit = short_index.first_match(grams[step.ratio_ngram])
+        for i in np.flatnonzero((short_hit >= 0) & (long_hit < 0)).tolist():
+            k = int(short_hit[i])
+            target = bench_words.setdefault(k, words(items[k]))
+            ratio = SequenceMatcher(None, words(chunk[i]), target, autojunk=False).ratio()
+            if ratio >= step.ratio:
+                found[start + i] = (f"shares a {step.ratio_ngram}-gram and {ratio:.2f} of its words in order "
+                                    "with a benchmark item", k)
+    return found
+
+
+def decontaminate(step: Decontaminate, texts: list[str], items: list[str], item_names: list[str]) -> Removed:
+    removed: Removed = {i: (reason, item_names[k]) for i, (reason, k) in ngram_matches(step, texts, items).items()}
     if step.embedding_threshold is not None and items:
         model = embedder(step.embedding, texts + items)
         zb = model.encode(items)

@@ -15,6 +15,7 @@ from synthloom.config.errors import SynthloomError
 from synthloom.curate import dedup, filters
 from synthloom.curate.decontaminate import decontaminate
 from synthloom.curate.fields import check_fields, text_of
+from synthloom.curate.pii_detectors import extra_detectors
 from synthloom.data.atomic import write_text_atomic
 from synthloom.data.export import write_jsonl
 from synthloom.data.tables import read_table
@@ -81,7 +82,7 @@ def curate(rows: list[dict[str, Any]], spec: CurationSpec, *, where: str = "the 
         elif step.kind == "quality":
             gone = filters.quality(step, texts, these)
         else:
-            gone, rewritten = filters.pii(step, texts, these, fields or [])
+            gone, rewritten = filters.pii(step, texts, these, fields or [], extra_detectors(step, spec.resolve_path))
         for pos, row in rewritten.items():
             current[live[pos]] = row
             rewrites.append((live[pos], step.label))

@@ -42,18 +42,20 @@ def mix(x: np.ndarray) -> np.ndarray:
 def word_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Hashes of the lower-cased words (runs of \\w) of every text, flat, and each text's word
     count. Splitting on one space after turning every run of non-word characters into one space is
-    twice as fast in polars as extracting the words with a regex."""
+    twice as fast in polars as extracting the words with a regex. polars runs string kernels on
+    one thread, so the texts go in one part per polars thread, collected together."""
     import polars as pl
 
-    norm = (pl.Series("t", texts, dtype=pl.String).fill_null("").str.to_lowercase()
-            .str.replace_all(r"\W+", " ").str.strip_chars())
-    empty = (norm.str.len_bytes() == 0).to_numpy()
-    tokens = norm.str.split(" ")
-    lengths = np.where(empty, 0, tokens.list.len().to_numpy()).astype(np.int64)
-    flat = tokens.explode()
-    if empty.any():  # an empty text splits into one empty word
-        flat = flat.filter(flat.str.len_bytes() > 0)
-    return flat.hash(seed=7).to_numpy().astype(np.uint64, copy=False), lengths
+    words = (pl.col("t").fill_null("").str.to_lowercase().str.replace_all(r"\W+", " ").str.split(" ")
+             .list.eval(pl.element().filter(pl.element().str.len_bytes() > 0).hash(seed=7)))
+    parts = max(1, min(pl.thread_pool_size(), len(texts) // 5000))
+    size = -(-len(texts) // parts) or 1
+    frames = [pl.LazyFrame({"t": pl.Series(texts[s:s + size], dtype=pl.String)}).select(words.alias("h"))
+              for s in range(0, max(len(texts), 1), size)]
+    hashes = pl.concat(pl.collect_all(frames))["h"]
+    lengths = hashes.list.len().to_numpy().astype(np.int64)
+    flat = hashes.explode().drop_nulls()  # an empty list explodes into one null
+    return flat.to_numpy().astype(np.uint64, copy=False), lengths
 
 
 def _ngrams(units: np.ndarray, lengths: np.ndarray, n: int) -> Shingled:
@@ -87,6 +89,14 @@ def _ngrams(units: np.ndarray, lengths: np.ndarray, n: int) -> Shingled:
 def word_shingles(texts: list[str], n: int = 5) -> Shingled:
     units, lengths = word_hashes(texts)
     return _ngrams(mix(units), lengths, n)
+
+
+def word_ngrams_of_sizes(texts: list[str], sizes: list[int]) -> tuple[dict[int, Shingled], np.ndarray]:
+    """Word n-grams of several sizes from one pass of splitting and hashing the words, and each
+    text's word count."""
+    units, lengths = word_hashes(texts)
+    units = mix(units)
+    return {n: _ngrams(units, lengths, n) for n in dict.fromkeys(sizes)}, lengths
 
 
 def char_shingles(texts: list[str], n: int = 5) -> Shingled:

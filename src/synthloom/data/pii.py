@@ -136,11 +136,18 @@ DETECTORS: dict[str, Callable[[str], Iterable[Span]]] = {
 }
 
 
-def find_pii(text: str, kinds: Iterable[str] | None = None) -> list[Span]:
+Detector = Callable[[str], Iterable[Span]]
+
+
+def find_pii(text: str, kinds: Iterable[str] | None = None, extra: Iterable[Detector] = ()) -> list[Span]:
+    """Spans of the wanted kinds; `extra` detectors (a user's own, or an NER model's) come after
+    the structured patterns and before the name gazetteer."""
     wanted = list(DETECTORS) if kinds is None else [k for k in DETECTORS if k in set(kinds)]
+    order = [DETECTORS[k] for k in wanted if k != "person"] + list(extra)
+    order += [DETECTORS["person"]] if "person" in wanted else []
     taken: list[Span] = []
-    for kind in wanted:
-        for span in DETECTORS[kind](text):
+    for detect in order:
+        for span in detect(text):
             if all(span.end <= t.start or span.start >= t.end for t in taken):
                 taken.append(span)
     return sorted(taken, key=lambda s: s.start)
