@@ -52,10 +52,10 @@ def _ner_pipeline(folder):
 
 def test_presidio_with_a_spacy_ner_pipeline_finds_what_the_gazetteer_cannot(tmp_path):
     _ner_pipeline(tmp_path / "ner")
-    rows = [{"text": f"Please ask {NAME} about the invoice."}]
+    rows = [{"text": f"The invoice lists {NAME} as the buyer."}]
     assert curate(rows, _pii()).kept == rows  # the gazetteer alone does not know the name
     spec = _pii(presidio={"model": "ner"}).with_base_dir(tmp_path)  # a folder beside the curation file
-    assert curate(rows, spec).kept[0]["text"] == "Please ask [PERSON] about the invoice."
+    assert curate(rows, spec).kept[0]["text"] == "The invoice lists [PERSON] as the buyer."
 
 
 def test_presidio_with_a_model_that_is_not_installed_says_so_without_downloading(tmp_path):

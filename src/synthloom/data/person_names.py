@@ -1,17 +1,19 @@
-"""Person names without an NER model: first and last names from the person providers of Faker's
-locales (shipped with the faker package), matched on capitalised words, plus context rules
-(titles, "my name is", greetings) that catch names the gazetteer lacks. Words that are names
-and also common words ("Will", "May", "Grant") count only next to a last name or in context."""
+"""Person names without an NER model: first and last names from the person providers of every
+Faker locale (shipped with the faker package; Cyrillic and Greek transliterated, accents folded),
+matched on capitalised words, plus context rules (titles, "my name is", greetings, sign-offs,
+chat speakers, "reviewed by") that catch names the gazetteer lacks, and an East Asian rule
+(a common surname, then a romanised given name). Words that are names and also common words
+("Will", "May", "Grant") count only next to a last name or in context; runs that end in an
+organisation or place word ("... Airport", "... County") and well-known brands and characters
+named like people ("Earl Grey", "Harry Potter") are not persons."""
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import re
+import unicodedata
 from functools import lru_cache
-
-LOCALES = ("en_US", "en_GB", "en_IN", "de_DE", "fr_FR", "es_ES", "es_MX", "it_IT", "pt_BR", "pt_PT", "nl_NL",
-           "pl_PL", "sv_SE", "da_DK", "no_NO", "fi_FI", "tr_TR", "cs_CZ", "hu_HU", "ro_RO", "ja_JP", "zh_CN",
-           "ko_KR", "ar_AA", "id_ID", "vi_VN", "ga_IE")
 # Names that are also everyday words, places or brands: accepted only with a surname or context.
 AMBIGUOUS = set("""will may june april august mark bill grant rose summer hope faith joy chase art dean drew
 gene jack ray sky river miles page reed hunter king long young white black brown green wood stone hill park
@@ -20,37 +22,105 @@ ford apple amazon tesla dallas austin houston phoenix sydney adelaide florence c
 case price cash gold silver pearl ruby amber jade crystal holly ivy daisy lily iris violet hazel basil sage
 rich frank earnest honest sunny dawn eve christian guy sue pat max bob rob nick sally carol penny
 constance prudence patience clement felix major colt cliff glen dale forest heath moss marsh brook
-cole rock shade storm winter autumn spring day night star moon sun rain snow bay field banks""".split())
+cole rock shade storm winter autumn spring day night star moon sun rain snow bay field banks
+do go so no to be me we he on in an at as is it or if us up am my by of ok all one man men son sea
+ever even love lucky happy kind hero angel sonny duke earl baron prince princess queen""".split())
 # Capitalised words that start place and organisation names, never a person's.
 NOT_FIRST = set("""the a an in on at of for and or but if when this that these those los las san santa
 new old north south east west great saint st mount lake port fort golden royal national united university
 hotel hospital bank street river bridge park college school church city county state republic kingdom
-meeting please dear hi hello thanks monday tuesday wednesday thursday friday saturday sunday""".split())
+meeting please dear hi hello thanks monday tuesday wednesday thursday friday saturday sunday
+january february march april june july september october november december general grand upper lower
+central""".split())
+# A run of names followed by (or ending in) one of these names a place or an organisation.
+ORG_WORDS = set("""airport county university school college station street avenue road boulevard hospital
+clinic bank hotel institute foundation group inc ltd llc plc corp corporation company co gmbh ag sa
+partners associates bridge square center centre museum library church cathedral stadium arena hall
+tower building river lake mountain mount island valley beach bay airlines airways motors trust fund prize
+award syndrome disease law effect theorem equation principle scale test method algorithm prison castle
+palace garden gardens avenue lane district province region state city town village elementary academy
+restaurant cafe bar pub foods brewery records studios press times post journal plan act doctrine treaty
+accord agreement report index cup trophy medal lecture memorial fellowship scholarship""".split())
+# Brands, firms and characters with the shape of a person's name (a short list of famous ones).
+NOT_PERSON = set("""morgan stanley|goldman sachs|wells fargo|charles schwab|dow jones|merrill lynch|
+lehman brothers|warner bros|walt disney|procter gamble|johnson johnson|harley davidson|rolls royce|
+louis vuitton|calvin klein|ralph lauren|tommy hilfiger|hugo boss|estee lauder|dolce gabbana|john deere|
+jack daniels|johnnie walker|jim beam|earl grey|granny smith|mercedes benz|marks spencer|ben jerry|
+harry potter|sherlock holmes|don quixote|madame bovary|forrest gump|james bond|santa claus|peter pan|
+robin hood|mickey mouse|jane eyre|anna karenina|oliver twist|tom sawyer|huckleberry finn|bovary|
+quixote|frankenstein|dracula|winnie the pooh|alice in wonderland""".replace("\n", "").split("|"))
+# Common romanised Korean and Vietnamese surnames (Faker has these in Hangul, or only ten).
+EAST_ASIAN_SURNAMES = frozenset("""kim lee yi park choi jung jeong kang cho jo yoon yun jang lim im han oh
+seo shin kwon hwang ahn song yoo ryu hong jeon ko moon yang son bae baek heo nam noh ha kwak sung cha joo
+woo min nguyen tran le pham hoang huynh phan vu vo dang bui do ho ngo duong ly dinh truong mai cao lam trinh
+luong""".split())
 TITLES = (r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sir|Dame|Lady|Lord|Herr|Frau|Sr|Sra|Srta|Señor|Señora|Don|"
           r"Doña|M|Mme|Mlle|Monsieur|Madame|Signor|Signora|Sig|Dott|Pan|Pani|Dhr|Mevr|Bay|Bayan")
 _UP, _LOW = "A-ZÀ-ÖØ-ÞĀ-Ž", "a-zß-öø-ÿā-ž"
-_WORD = rf"[{_UP}][{_LOW}]*(?:['’-][{_UP}]?[{_LOW}]+)*"
-_PARTICLE = r"(?:de|da|di|del|della|van|von|der|den|du|le|la|al|bin|ibn|dos|das)"
-_NAME = rf"{_WORD}(?:\s+(?:{_PARTICLE}\s+)?{_WORD}){{0,2}}"
+_WORD = rf"(?:Mc|Mac)?[{_UP}][{_LOW}]*(?:['’-][{_UP}]?[{_LOW}]+)*"  # MacLeod, O'Brien, Al-Sayed
+_PARTICLE = r"(?:de|da|di|del|della|van|von|der|den|du|le|la|al|bin|ibn|dos|das|ter|ten)"
+_NAME = rf"{_WORD}(?:\s+(?:{_PARTICLE}\s+){{0,2}}{_WORD}){{0,2}}"
+_LATIN = re.compile(r"[a-z][a-z'’ -]*")
 _TITLE_NAME = re.compile(rf"\b(?:{TITLES})\.?\s+({_NAME})")
+# Where any capitalised words are a name: after "my name is", a sign-off line, a timestamped chat speaker.
 _STRONG = re.compile(
-    r"(?i:my name is|my name's|i am called|i'm called|named|signed|sincerely,?|regards,?|"
+    r"(?i:\b(?:my name is|my name's|i am called|i'm called|named|signed|sincerely,?|regards,?|"
     r"je m'appelle|ich heiße|ich heisse|mein name ist|me llamo|mi nombre es|mi chiamo|"
-    r"meu nome é|chamo-me|mijn naam is|ik heet|nazywam się|jag heter|adım)[\s,:]+"
+    r"meu nome é|chamo-me|mijn naam is|ik heet|nazywam się|jag heter|adım))[\s,:]+"
     rf"({_NAME})")
-_WEAK = re.compile(r"(?i:dear|hi|hello|hey|thanks|thank you|cc|contact|ask for|patient|according to|attn)[\s,:]+"
-                   rf"({_NAME})")
+_SIGN_OFF = re.compile(
+    r"(?im)^[ \t]*(?:cheers|best|best wishes|all the best|(?:best |kind |warm |warmest )?regards|thanks|many thanks|"
+    r"thank you|sincerely|yours(?: truly| sincerely)?|love|take care|cordialement|bien à vous|amitiés|"
+    r"(?:viele |liebe |beste )?grüße|mit freundlichen grüßen|lg|vg|saludos|un saludo|atentamente|"
+    r"(?:cordiali )?saluti|un saluto|abraços|atenciosamente|(?:met vriendelijke )?groet(?:en)?|pozdrawiam|"
+    r"hälsningar|mvh|hilsen)[ \t]*[,!.]?[ \t]*\r?\n[ \t]*"
+    rf"({_NAME})[ \t]*$")
+_CHAT = re.compile(rf"(?m)^[ \t]*(?:\[\d{{1,2}}:\d{{2}}(?::\d{{2}})?\]|\d{{1,2}}:\d{{2}}(?: [AP]M)?|<)[ \t]*({_NAME})>?:")
+# Where one known first name, or two capitalised words, are a name.
+_WEAK = re.compile(
+    r"(?i:\b(?:dear|hi|hello|hey|thanks|thank you(?: so much)?|many thanks|cheers|cc|cc'?ing|contact|ask|ask for|"
+    r"ping|patient|according to|attn|merci(?: beaucoup)?|gracias|danke(?: schön)?|grazie(?: mille)?|"
+    r"obrigad[oa]|shout-?out to|kudos to|congrat(?:ulation)?s(?: to)?|welcome|goes to|assigned to|"
+    r"forwarded to|from:|to:|author:|owner:|assignee:|reviewer:|passenger:?|witness(?:es)?:?|attendees?:|"
+    r"(?:taken|reviewed|approved|prepared|written|authored|reported|submitted|signed|sent|requested|created|"
+    r"opened|closed|translated|presented|edited|led|hosted|organi[sz]ed|chaired|filed|raised) by))[\s,:]+"
+    rf"({_NAME})")
+_MENTION = re.compile(rf"(?<![\w.])@({_WORD})")
 _RUN = re.compile(rf"\b{_NAME}\b")
-_PERSON_VERB = re.compile(r"\s+(?:called|said|says|wrote|writes|will|reported|asked|told|emailed|phoned|"
-                          r"signed|visited|joined|left|presented)\b")
+_PERSON_AFTER = re.compile(
+    r"(?:\s+(?:called|said|says|wrote|writes|will|would|reported|asked|told|emailed|phoned|signed|visited|joined|"
+    r"left|presented|mentioned|replied|answered|thinks|thought|knows|knew|wants|wanted|agreed|here)\b|['’]s\b)")
+_EAST_GIVEN = re.compile(r"(?:[bcdfghjklmnpqrstvwxyz]{0,3}[aeiouy]{1,3}(?:ng|n|m|r|k|p|t|l)?-?)+")
+
+
+_TRANSLIT = str.maketrans({
+    **dict(zip("абвгдезийклмнопрстуфыэіґ", "abvgdeziyklmnoprstufyeig")),
+    "ё": "yo", "ж": "zh", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ь": "", "ю": "yu",
+    "я": "ya", "ї": "yi", "є": "ye",
+    **dict(zip("αβγδεζηικλμνξοπρστυφω", "avgdezikklmnxoprstyfo")), "θ": "th", "χ": "ch", "ψ": "ps", "ς": "s"})
+_TRANSLIT[ord("ι")] = "i"
+
+
+def fold(word: str) -> str:
+    """Lower case without accents, Cyrillic and Greek in Latin letters: the gazetteer's key."""
+    word = unicodedata.normalize("NFD", word.lower().replace("ου", "ou").replace("ού", "ou"))
+    word = "".join(c for c in word if not unicodedata.combining(c)).translate(_TRANSLIT)
+    return word.replace("ß", "ss").replace("ł", "l").replace("đ", "d").replace("ø", "o").replace("ı", "i")
+
+
+def _locales() -> list[str]:
+    import faker.providers.person as person
+
+    return [m.name for m in pkgutil.iter_modules(person.__path__)]
 
 
 @lru_cache(maxsize=1)
 def gazetteer() -> tuple[frozenset[str], frozenset[str]]:
-    """(first names, last names), lower-cased, from every locale above that Faker has."""
+    """(first names, last names), folded, from every Faker locale whose names are in Latin,
+    Cyrillic or Greek letters."""
     first: set[str] = set()
     last: set[str] = set()
-    for loc in LOCALES:
+    for loc in _locales():
         try:
             provider = importlib.import_module(f"faker.providers.person.{loc}").Provider
         except (ImportError, AttributeError):
@@ -60,49 +130,93 @@ def gazetteer() -> tuple[frozenset[str], frozenset[str]]:
                            ("first_names_nonbinary", first), ("last_names", last), ("last_romanized_names", last),
                            ("last_names_female", last), ("last_names_male", last), ("male_last_names", last),
                            ("female_last_names", last), ("unisex_last_names", last)):
-            for name in getattr(provider, attr, ()) or ():
+            names = getattr(provider, attr, ())
+            for name in names if isinstance(names, (list, tuple, dict, set, frozenset)) else ():
                 if isinstance(name, str) and name[:1].isalpha():
-                    into.add(name.lower())
-    return frozenset(first), frozenset(last)
+                    key = fold(name)
+                    if _LATIN.fullmatch(key):
+                        into.add(key)
+    return frozenset(first), frozenset(last | EAST_ASIAN_SURNAMES)
+
+
+@lru_cache(maxsize=1)
+def _east_asian_surnames() -> frozenset[str]:
+    """Chinese and Japanese romanised surnames from Faker, and the Korean and Vietnamese above."""
+    found = set(EAST_ASIAN_SURNAMES)
+    for loc in ("zh_CN", "zh_TW", "ja_JP", "vi_VN"):
+        provider = importlib.import_module(f"faker.providers.person.{loc}").Provider
+        found |= {fold(n) for n in getattr(provider, "last_romanized_names", ()) or getattr(provider, "last_names", ())}
+    return frozenset(n for n in found if _LATIN.fullmatch(n))
 
 
 def _words(span: str) -> list[str]:  # the words of a name without its particles
     return [w for w in span.split() if not re.fullmatch(_PARTICLE, w)]
 
 
+def _bare(word: str) -> str:
+    return fold(re.sub(r"['’]s$", "", word))
+
+
+def _not_person(text: str, start: int, end: int) -> bool:
+    """An organisation, place, brand or character rather than a person."""
+    words = [_bare(w) for w in re.findall(r"[\w'’-]+", text[start:end])]
+    after = re.match(r"\s+([\w'’-]+)", text[end:])
+    before = [w for w in re.findall(r"[\w'’-]+", text[max(0, start - 30):start]) if w.lower() != "and"]
+    names = " ".join(w for w in words if w not in ("and", "&"))
+    return (bool(words) and words[-1] in ORG_WORDS
+            or (after is not None and _bare(after.group(1)) in ORG_WORDS)
+            or names in NOT_PERSON or (bool(before) and f"{_bare(before[-1])} {names}" in NOT_PERSON))
+
+
 def find_names(text: str) -> list[tuple[int, int]]:
     """Character spans of person names."""
     first, last = gazetteer()
+    east = _east_asian_surnames()
     spans: list[tuple[int, int]] = []
 
     def add(start: int, end: int) -> None:
-        if all(end <= s or start >= e for s, e in spans):
+        if not _not_person(text, start, end) and all(end <= s or start >= e for s, e in spans):
             spans.append((start, end))
 
     def known_first(w: str) -> bool:
-        return w.lower() in first and w.lower() not in AMBIGUOUS
+        return _bare(w) in first and _bare(w) not in AMBIGUOUS
 
-    for m in _TITLE_NAME.finditer(text):
-        add(m.start(1), m.end(1))
-    for m in _STRONG.finditer(text):  # "my name is X Y": whatever is capitalised
-        add(m.start(1), m.end(1))
-    for m in _WEAK.finditer(text):  # "Dear X Y": two names, or one known first name
-        words = _words(m.group(1))
-        if len(words) >= 2 and words[0].lower() not in NOT_FIRST:
-            add(m.start(1), m.end(1))
+    def weak(start: int, name: str) -> None:  # two names, or one known first name
+        words = _words(name)
+        if len(words) >= 2 and fold(words[0]) not in NOT_FIRST:
+            add(start, start + len(name))
         elif known_first(words[0]):
-            add(m.start(1), m.start(1) + len(words[0]))
+            add(start, start + len(words[0]))
+
+    for rule in (_TITLE_NAME, _STRONG, _SIGN_OFF, _CHAT):  # whatever is capitalised there
+        for m in rule.finditer(text):
+            add(m.start(1), m.end(1))
+    for rule in (_WEAK, _MENTION):
+        for m in rule.finditer(text):
+            weak(m.start(1), m.group(1))
     for m in _RUN.finditer(text):  # a capitalised run may start with a non-name ("Mail Anna Smith")
         tokens = [(w.start() + m.start(), w.end() + m.start()) for w in re.finditer(r"\S+", m.group())
                   if not re.fullmatch(_PARTICLE, w.group())]
+        if len(tokens) == 1:  # one known first name, followed by what people do ("Soraya said", "Ana's")
+            possessive = re.search(r"['’]s$", m.group())
+            if known_first(m.group()) and (possessive or _PERSON_AFTER.match(text, m.end())):
+                add(m.start(), m.start() + possessive.start() if possessive else m.end())
+            continue
+        raw = m.group().split()
+        if (fold(raw[0]) in east and (fold(raw[0]) not in AMBIGUOUS or "-" in raw[1])
+                and _EAST_GIVEN.fullmatch(fold(raw[1])) and fold(raw[1]) not in ORG_WORDS):
+            add(m.start(), m.end())  # Chen Jiahui, Nguyen Van An, Park Ji-sung: surname first
+            continue
+        if "-" in raw[0] and _EAST_GIVEN.fullmatch(fold(raw[0])) and fold(raw[1]) in east:
+            add(m.start(), m.end())  # Seo-yeon Park: given name first
+            continue
         for i in range(len(tokens) - 1):
-            a = text[tokens[i][0]:tokens[i][1]].lower()
-            b = text[tokens[i + 1][0]:tokens[i + 1][1]].lower().rstrip("'’s")
+            a, b = (_bare(text[s:e]) for s, e in tokens[i:i + 2])
             if a in NOT_FIRST:
                 continue
             by_gazetteer = (known_first(a) or (a in first and b in last and b not in AMBIGUOUS)
                             or (b in last and b not in first and b not in AMBIGUOUS and a not in AMBIGUOUS and len(b) > 2))
-            by_context = i == 0 and len(tokens) <= 3 and _PERSON_VERB.match(text, m.end()) is not None
+            by_context = i == 0 and len(tokens) <= 3 and _PERSON_AFTER.match(text, m.end()) is not None
             if by_gazetteer or by_context:
                 add(tokens[i][0], m.end())
                 break

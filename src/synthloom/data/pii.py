@@ -38,18 +38,22 @@ def iban_ok(iban: str) -> bool:
     return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
 
 
-_CARD_PREFIX = re.compile(r"^(4|5[1-5]|2[2-7]|3[47]|6011|65|35|3[068])")
+_CARD_PREFIX = re.compile(r"^(4|5[1-5]|2[2-7]|3[47]|6011|64[4-9]|65|62|35|3[068])")
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 _URL_CREDENTIALS = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]+:[^\s/@]+@[^\s/]+")
 _CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
-_SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
-_SSN_CONTEXT = re.compile(r"(?i)\b(?:ssn|social security(?: number| no\.?)?)\s*(?:#|:|is)?\s*(\d{3}[ ]?\d{2}[ ]?\d{4})\b")
+_SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\d-])")
+_SSN_CONTEXT = re.compile(r"(?i)\b(?:ssn|social security(?: number| no\.?)?)\)?\s*(?:#|:|is)?\s*"
+                          r"((?!000|666|9\d\d)\d{3}[ ]?(?!00)\d{2}[ ]?(?!0000)\d{4})\b")
 _IPV4 = re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.]\d)")
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
-_VERSION_BEFORE = re.compile(r"(?i)\b(?:v|version|ver\.?|release|build)\s*$")
+# dotted numbers after these words are versions or section numbers, not addresses
+_VERSION_BEFORE = re.compile(r"(?i)(?:\b(?:v|version|ver\.?|release|build|clause|section|sec\.|chapter|ch\.|article|art\.|"
+                             r"rule|step|figure|fig\.|table|paragraph|para\.|item|no\.)|§)\s*$")
 _PHONE = re.compile(r"(?<![\w+])\+\d{1,3}(?:[\s.-]?\(?\d{1,8}\)?){1,6}(?![\w-])|"
-                    r"(?<![\w+])(?:\(\d{1,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]\d{2,4}){1,4}(?![\w-])")
+                    r"(?<![\w+])(?:\(\d{1,4}\)[\s.-]?)?\d{2,5}(?:[\s.-]\d{2,8}){1,4}(?![\w-])")
+_SSN_SHAPE = re.compile(r"^\d{3}([- ])\d{2}\1\d{4}$")  # never a phone grouping, valid SSN or not
 _DATE_LIKE = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
 _STREET_TYPES = (r"Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
                  r"Terrace|Square|Sq|Highway|Hwy|Parkway|Pkwy|Circle|Close|Crescent")
@@ -64,7 +68,8 @@ _STREET = re.compile(
 
 def _emails(text: str) -> Iterable[Span]:
     for m in _EMAIL.finditer(text):
-        yield Span("email", m.start(), m.end(), m.group())
+        if not text.startswith(":", m.end()):  # git@host:repo is an SSH remote, not a mailbox
+            yield Span("email", m.start(), m.end(), m.group())
 
 
 def _url_credentials(text: str) -> Iterable[Span]:
@@ -88,7 +93,7 @@ def _ibans(text: str) -> Iterable[Span]:
 
 def _ssns(text: str) -> Iterable[Span]:
     for m in _SSN.finditer(text):
-        yield Span("us_ssn", m.start(), m.end(), m.group())
+        yield Span("us_ssn", m.start(), m.end(), m.group())  # 3-2-4 digits, one separator throughout
     for m in _SSN_CONTEXT.finditer(text):
         yield Span("us_ssn", m.start(1), m.end(1), m.group(1))
 
@@ -110,12 +115,13 @@ def _phones(text: str) -> Iterable[Span]:
     for m in _PHONE.finditer(text):
         value = m.group()
         digits = re.sub(r"\D", "", value)
-        if _DATE_LIKE.match(value) or not 7 <= len(digits) <= 15:
+        if _DATE_LIKE.match(value) or _SSN_SHAPE.match(value) or not 7 <= len(digits) <= 15:
             continue
         international = value.startswith("+")
         us_shape = re.fullmatch(r"\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}", value) is not None
         trunk = digits.startswith("0") and 9 <= len(digits) <= 12 and re.search(r"[\s.-]", value) is not None
-        if (international and len(digits) >= 8) or us_shape or trunk:
+        area_code = re.fullmatch(r"\(\d{2,4}\)\s?\d{3,5}[\s.-]\d{4}", value) is not None  # (21) 99634-2207
+        if (international and len(digits) >= 8) or us_shape or trunk or area_code:
             yield Span("phone", m.start(), m.end(), value)
 
 
