@@ -60,6 +60,7 @@ _STREET_TYPES = (r"Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|
 _STREET = re.compile(
     rf"\b\d{{1,5}}[A-Za-z]?\s+(?:[A-Z][a-z]+\.?\s+){{1,3}}(?:{_STREET_TYPES})\b\.?"
     r"|\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm)\s+\d{1,4}[a-z]?\b"
+    r"|\b(?:Am|An der|Auf der|Im|In der|Zum|Zur|Unter den)\s+[A-ZÄÖÜ][a-zäöüß]+\s+\d{1,4}[a-z]?\b(?![.:,]\d)"
     r"|\b\d{1,4}(?:\s*(?:bis|ter))?,?\s+(?:rue|avenue|boulevard|bd|place|chemin|allée|impasse|quai)\s+"
     r"(?:(?:de la|de l'|du|des|de|d')\s*)?[A-ZÉ][\w'-]+(?:\s+[A-ZÉ][\w'-]+)*"
     r"|\b(?:Calle|C/|Avenida|Avda\.|Plaza|Paseo|Via|Viale|Piazza|Corso|Rua|Avenida)\s+(?:(?:de|del|de la|dos|das|da)\s+)?"
