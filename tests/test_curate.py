@@ -136,11 +136,15 @@ def test_curate_cli_and_bad_input(tmp_path):
     bad_cfg.write_text("steps:\n  - kind: near_dedup\n    threshold: 1.5\n")
     missing = tmp_path / "missing.yaml"
     missing.write_text("text: [body]\nsteps:\n  - kind: exact_dedup\n")
+    no_bench = tmp_path / "no_bench.yaml"  # a later step's bad setting stops the run before any step
+    no_bench.write_text("steps:\n  - kind: exact_dedup\n  - kind: decontaminate\n    benchmarks: [{path: gone.jsonl}]\n")
     for args, says in [((str(empty), "-c", str(cfg)), "is empty"),
                        ((str(data), "-c", str(bad_cfg)), "threshold"),
-                       ((str(data), "-c", str(missing)), "text field 'body' is not in")]:
+                       ((str(data), "-c", str(missing)), "text field 'body' is not in"),
+                       ((str(data), "-c", str(no_bench)), "gone.jsonl of step 'decontaminate' does not exist")]:
         out = run_cli("curate", *args, "-o", str(tmp_path / "o2"))
         assert out.returncode == 2 and says in out.stderr and "Traceback" not in out.stderr, out.stderr
+        assert not (tmp_path / "o2").exists()
 
 
 def test_a_curated_run_exports_the_kept_rows_and_the_card_counts_steps(tmp_path, taxonomy_dir, scripted_server):

@@ -51,8 +51,6 @@ def reference_texts(refs: list[Reference], spec: CurationSpec) -> tuple[list[str
     texts, names = [], []
     for ref in refs:
         path = spec.resolve_path(ref.path)
-        if not path.exists():
-            raise SynthloomError(f"reference dataset {path} does not exist; check `path` in the curation")
         rows = read_table(path).to_pylist()
         check_fields(rows, ref.text, f"reference dataset {path}")
         texts += [text_of(r, ref.text) for r in rows]
@@ -62,14 +60,21 @@ def reference_texts(refs: list[Reference], spec: CurationSpec) -> tuple[list[str
 
 def curate(rows: list[dict[str, Any]], spec: CurationSpec, *, where: str = "the dataset") -> CurationResult:
     check_fields(rows, spec.text, where)
-    for step in spec.steps:
+    detectors: dict[int, list] = {}
+    for k, step in enumerate(spec.steps):  # settings that can fail do so before any step runs
         check_fields(rows, step.text, where)
+        for ref in getattr(step, "against", []) + getattr(step, "benchmarks", []):
+            if not spec.resolve_path(ref.path).exists():
+                raise SynthloomError(f"reference dataset {spec.resolve_path(ref.path)} of step '{step.label}' "
+                                     "does not exist; check its `path` in the curation")
+        if step.kind == "pii":
+            detectors[k] = extra_detectors(step, spec.resolve_path)
     live = list(range(len(rows)))  # positions of rows still kept
     current = [dict(r) for r in rows]
     removed: list[dict[str, Any]] = []
     counts: list[StepCount] = []
     rewrites: list[tuple[int, str]] = []
-    for step in spec.steps:
+    for k, step in enumerate(spec.steps):
         t0 = time.perf_counter()
         fields = step.text or spec.text
         these = [current[i] for i in live]
@@ -82,7 +87,7 @@ def curate(rows: list[dict[str, Any]], spec: CurationSpec, *, where: str = "the 
         elif step.kind == "quality":
             gone = filters.quality(step, texts, these)
         else:
-            gone, rewritten = filters.pii(step, texts, these, fields or [], extra_detectors(step, spec.resolve_path))
+            gone, rewritten = filters.pii(step, texts, these, fields or [], detectors[k])
         for pos, row in rewritten.items():
             current[live[pos]] = row
             rewrites.append((live[pos], step.label))
