@@ -31,7 +31,7 @@ new old north south east west great saint st mount lake port fort golden royal n
 hotel hospital bank street river bridge park college school church city county state republic kingdom
 meeting please dear hi hello thanks monday tuesday wednesday thursday friday saturday sunday
 january february march april june july september october november december general grand upper lower
-central""".split())
+central sie ihr ihre ihnen bitte der die das dem des ein eine einen le la les un une el los del""".split())
 # A run of names followed by (or ending in) one of these names a place or an organisation.
 ORG_WORDS = set("""airport county university school college station street avenue road boulevard hospital
 clinic bank hotel institute foundation group inc ltd llc plc corp corporation company co gmbh ag sa
