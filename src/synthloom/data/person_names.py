@@ -40,7 +40,10 @@ tower building river lake mountain mount island valley beach bay airlines airway
 award syndrome disease law effect theorem equation principle scale test method algorithm prison castle
 palace garden gardens avenue lane district province region state city town village elementary academy
 restaurant cafe bar pub foods brewery records studios press times post journal plan act doctrine treaty
-accord agreement report index cup trophy medal lecture memorial fellowship scholarship""".split())
+accord agreement report index cup trophy medal lecture memorial fellowship scholarship team department
+support desk office staff crew squad committee board service services world house day manager engineer
+officer director head lead president assistant analyst designer developer consultant specialist coordinator
+administrator architect scientist researcher""".split())
 # Brands, firms and characters with the shape of a person's name (a short list of famous ones).
 NOT_PERSON = set("""morgan stanley|goldman sachs|wells fargo|charles schwab|dow jones|merrill lynch|
 lehman brothers|warner bros|walt disney|procter gamble|johnson johnson|harley davidson|rolls royce|
@@ -48,7 +51,7 @@ louis vuitton|calvin klein|ralph lauren|tommy hilfiger|hugo boss|estee lauder|do
 jack daniels|johnnie walker|jim beam|earl grey|granny smith|mercedes benz|marks spencer|ben jerry|
 harry potter|sherlock holmes|don quixote|madame bovary|forrest gump|james bond|santa claus|peter pan|
 robin hood|mickey mouse|jane eyre|anna karenina|oliver twist|tom sawyer|huckleberry finn|bovary|
-quixote|frankenstein|dracula|winnie the pooh|alice in wonderland""".replace("\n", "").split("|"))
+quixote|frankenstein|dracula|winnie the pooh|alice in wonderland|tim hortons""".replace("\n", "").split("|"))
 # Common romanised Korean and Vietnamese surnames (Faker has these in Hangul, or only ten).
 EAST_ASIAN_SURNAMES = frozenset("""kim lee yi park choi jung jeong kang cho jo yoon yun jang lim im han oh
 seo shin kwon hwang ahn song yoo ryu hong jeon ko moon yang son bae baek heo nam noh ha kwak sung cha joo
@@ -56,17 +59,18 @@ woo min nguyen tran le pham hoang huynh phan vu vo dang bui do ho ngo duong ly d
 luong""".split())
 TITLES = (r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sir|Dame|Lady|Lord|Herr|Frau|Sr|Sra|Srta|Señor|Señora|Don|"
           r"Doña|M|Mme|Mlle|Monsieur|Madame|Signor|Signora|Sig|Dott|Pan|Pani|Dhr|Mevr|Bay|Bayan")
-_UP, _LOW = "A-ZÀ-ÖØ-ÞĀ-Ž", "a-zß-öø-ÿā-ž"
+_UP, _LOW = "A-ZÀ-ÖØ-ÞĀ-ŽḀ-Ỿ", "a-zß-öø-ÿā-žḁ-ỿ"  # the last ranges hold both cases: see _capitalised
 _WORD = rf"(?:Mc|Mac)?[{_UP}][{_LOW}]*(?:['’-][{_UP}]?[{_LOW}]+)*"  # MacLeod, O'Brien, Al-Sayed
 _PARTICLE = r"(?:de|da|di|del|della|van|von|der|den|du|le|la|al|bin|ibn|dos|das|ter|ten)"
-_NAME = rf"{_WORD}(?:\s+(?:{_PARTICLE}\s+){{0,2}}{_WORD}){{0,2}}"
+_NAME = rf"{_WORD}(?:\s+(?:{_PARTICLE}\s+){{0,2}}(?:[A-Z]\.\s+)?{_WORD}){{0,2}}"  # Rupert J. Ellingham
 _LATIN = re.compile(r"[a-z][a-z'’ -]*")
 _TITLE_NAME = re.compile(rf"\b(?:{TITLES})\.?\s+({_NAME})")
 # Where any capitalised words are a name: after "my name is", a sign-off line, a timestamped chat speaker.
 _STRONG = re.compile(
     r"(?i:\b(?:my name is|my name's|i am called|i'm called|named|signed|sincerely,?|regards,?|"
     r"je m'appelle|ich heiße|ich heisse|mein name ist|me llamo|mi nombre es|mi chiamo|"
-    r"meu nome é|chamo-me|mijn naam is|ik heet|nazywam się|jag heter|adım))[\s,:]+"
+    r"meu nome é|chamo-me|mijn naam is|ik heet|nazywam się|jag heter|adım|je suis|ich bin|soy|sono|sou|"
+    r"ik ben|jestem|jag är))[\s,:]+"
     rf"({_NAME})")
 _SIGN_OFF = re.compile(
     r"(?im)^[ \t]*(?:cheers|best|best wishes|all the best|(?:best |kind |warm |warmest )?regards|thanks|many thanks|"
@@ -82,14 +86,28 @@ _WEAK = re.compile(
     r"ping|patient|according to|attn|merci(?: beaucoup)?|gracias|danke(?: schön)?|grazie(?: mille)?|"
     r"obrigad[oa]|shout-?out to|kudos to|congrat(?:ulation)?s(?: to)?|welcome|goes to|assigned to|"
     r"forwarded to|from:|to:|author:|owner:|assignee:|reviewer:|passenger:?|witness(?:es)?:?|attendees?:|"
+    r"speaker|presenter|host|moderator|interviewer|interviewee|candidate|applicant|(?:full )?name:|"
+    r"contact person|emergency contact|next of kin|guardian|employee|customer|client|tenant|landlord|"
+    r"sender|recipient|chair|secretary|ciao|salve|hallo|liebe|lieber|bonjour|salut|hola|olá|hej|moin|"
+    r"i'm|i am|this is|(?:my|our|your|his|her|their) (?:daughter|son|wife|husband|partner|mother|father|"
+    r"mum|mom|dad|brother|sister|friend|colleague|boss|manager|neighbou?r|cousin|aunt|uncle|grandmother|"
+    r"grandfather|grandson|granddaughter|doctor|nurse|teacher|student|client)|husband|wife|partner|"
+    r"thanked|met|invited|hired|interviewed|introduced|emailed|called|told|asked|"
     r"(?:taken|reviewed|approved|prepared|written|authored|reported|submitted|signed|sent|requested|created|"
-    r"opened|closed|translated|presented|edited|led|hosted|organi[sz]ed|chaired|filed|raised) by))[\s,:]+"
+    r"opened|closed|translated|presented|edited|led|hosted|organi[sz]ed|chaired|filed|raised) by))[\s,:*]+"
     rf"({_NAME})")
 _MENTION = re.compile(rf"(?<![\w.])@({_WORD})")
 _RUN = re.compile(rf"\b{_NAME}\b")
 _PERSON_AFTER = re.compile(
-    r"(?:\s+(?:called|said|says|wrote|writes|will|would|reported|asked|told|emailed|phoned|signed|visited|joined|"
-    r"left|presented|mentioned|replied|answered|thinks|thought|knows|knew|wants|wanted|agreed|here)\b|['’]s\b)")
+    r"(?:\*\*)?(?:\s+(?:called|said|says|wrote|writes|will|would|reported|asked|told|emailed|phoned|signed|visited|joined|"
+    r"left|presented|mentioned|replied|answered|thinks|thought|knows|knew|wants|wanted|agreed|here|commented|"
+    r"thanked|teaches|taught|finished|has been)\b|['’]s\b|\s*\((?:he|she|they)/(?:him|her|them)\))")
+# After one known first name at the start of a sentence: "Ignacio is ...", "Saoirse, could you ..."
+_SINGLE_AFTER = re.compile(r"\s+(?:is|was|has|had|hat|ist|war|a|est|ha|è|es)\b|,\s")
+# A line that is only a name (the head of a CV, a bold name in markdown, a table cell).
+_NAME_LINE = re.compile(rf"(?m)^[ \t>|*#]*(?:\*\*)?({_NAME})(?:\*\*)?[ \t|*]*$")
+_LINE_SPEAKER = re.compile(rf"(?m)^[ \t]*({_WORD}):[ \t]")  # "Aylin: are we still on?"
+_CAPS_RUN = re.compile(r"\b([A-ZÀ-Þ]{2,}(?:[ \t]+[A-ZÀ-Þ]{2,}){1,2})\b")
 _EAST_GIVEN = re.compile(r"(?:[bcdfghjklmnpqrstvwxyz]{0,3}[aeiouy]{1,3}(?:ng|n|m|r|k|p|t|l)?-?)+")
 
 
@@ -153,6 +171,19 @@ def _words(span: str) -> list[str]:  # the words of a name without its particles
     return [w for w in span.split() if not re.fullmatch(_PARTICLE, w)]
 
 
+def _capitalised_end(text: str, start: int, end: int) -> int:
+    """End of the leading words that really start with a capital (the Ā-Ž and Ḁ-Ỿ ranges mix
+    cases), particles and initials allowed inside."""
+    last = start
+    for w in re.finditer(r"\S+", text[start:end]):
+        word = w.group()
+        if word[0].isupper() and word[-1] != ".":
+            last = start + w.end()
+        elif not (re.fullmatch(_PARTICLE, word) or re.fullmatch(r"[A-Z]\.", word)):
+            break
+    return last
+
+
 def _bare(word: str) -> str:
     return fold(re.sub(r"['’]s$", "", word))
 
@@ -163,8 +194,9 @@ def _not_person(text: str, start: int, end: int) -> bool:
     after = re.match(r"\s+([\w'’-]+)", text[end:])
     before = [w for w in re.findall(r"[\w'’-]+", text[max(0, start - 30):start]) if w.lower() != "and"]
     names = " ".join(w for w in words if w not in ("and", "&"))
+    possessive = re.match(r"['’]s\b", text[end:]) is not None  # "Tehrani's clinic" is the person's clinic
     return (bool(words) and words[-1] in ORG_WORDS
-            or (after is not None and _bare(after.group(1)) in ORG_WORDS)
+            or (after is not None and not possessive and _bare(after.group(1)) in ORG_WORDS)
             or names in NOT_PERSON or (bool(before) and f"{_bare(before[-1])} {names}" in NOT_PERSON))
 
 
@@ -175,7 +207,12 @@ def find_names(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
 
     def add(start: int, end: int) -> None:
-        if not _not_person(text, start, end) and all(end <= s or start >= e for s, e in spans):
+        end = _capitalised_end(text, start, end)
+        if re.search(r"['’]s$", text[start:end]):  # Tehrani's clinic: the name without the possessive
+            end -= 2
+        if re.search(r"(?:^|\s)\w$", text[start:end]) and end - start > 1:  # Building C
+            return
+        if end > start and not _not_person(text, start, end) and all(end <= s or start >= e for s, e in spans):
             spans.append((start, end))
 
     def known_first(w: str) -> bool:
@@ -194,12 +231,25 @@ def find_names(text: str) -> list[tuple[int, int]]:
     for rule in (_WEAK, _MENTION):
         for m in rule.finditer(text):
             weak(m.start(1), m.group(1))
+    for m in _NAME_LINE.finditer(text):  # alone on its line: a name if the gazetteer knows part of it
+        words = [_bare(w) for w in _words(m.group(1))]
+        if 2 <= len(words) <= 4 and words[0] not in NOT_FIRST and (known_first(words[0]) or words[-1] in last):
+            add(m.start(1), m.end(1))
+    for m in _LINE_SPEAKER.finditer(text):
+        if known_first(m.group(1)):
+            add(m.start(1), m.end(1))
+    for m in _CAPS_RUN.finditer(text):  # IMOGEN FAIRCLOUGH: a known first name, then a known last name
+        words = [fold(w) for w in m.group(1).split()]
+        if known_first(words[0]) and len(words[1]) > 2 and words[1] not in ORG_WORDS | NOT_FIRST | AMBIGUOUS:
+            add(m.start(1), m.end(1))
     for m in _RUN.finditer(text):  # a capitalised run may start with a non-name ("Mail Anna Smith")
         tokens = [(w.start() + m.start(), w.end() + m.start()) for w in re.finditer(r"\S+", m.group())
                   if not re.fullmatch(_PARTICLE, w.group())]
         if len(tokens) == 1:  # one known first name, followed by what people do ("Soraya said", "Ana's")
             possessive = re.search(r"['’]s$", m.group())
-            if known_first(m.group()) and (possessive or _PERSON_AFTER.match(text, m.end())):
+            starts = re.search(r"(?:^|[.!?]\s+|\n\s*)$", text[:m.start()]) is not None
+            if known_first(m.group()) and (possessive or _PERSON_AFTER.match(text, m.end())
+                                           or (starts and _SINGLE_AFTER.match(text, m.end()))):
                 add(m.start(), m.start() + possessive.start() if possessive else m.end())
             continue
         raw = m.group().split()
@@ -215,6 +265,7 @@ def find_names(text: str) -> list[tuple[int, int]]:
             if a in NOT_FIRST:
                 continue
             by_gazetteer = (known_first(a) or (a in first and b in last and b not in AMBIGUOUS)
+                            or (a in last and a not in first and known_first(b))  # Kovács Eszter
                             or (b in last and b not in first and b not in AMBIGUOUS and a not in AMBIGUOUS and len(b) > 2))
             by_context = i == 0 and len(tokens) <= 3 and _PERSON_AFTER.match(text, m.end()) is not None
             if by_gazetteer or by_context:

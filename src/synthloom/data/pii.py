@@ -50,16 +50,19 @@ _IPV4 = re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 # dotted numbers after these words are versions or section numbers, not addresses
 _VERSION_BEFORE = re.compile(r"(?i)(?:\b(?:v|version|ver\.?|release|build|clause|section|sec\.|chapter|ch\.|article|art\.|"
-                             r"rule|step|figure|fig\.|table|paragraph|para\.|item|no\.)|§)\s*$")
+                             r"rule|step|figure|fig\.|table|paragraph|para\.|item|no\.|firmware|fw|bios|kernel|driver|patch|"
+                             r"android|ios|macos|windows|update|upgrade)|§)\s*$")
 _PHONE = re.compile(r"(?<![\w+])\+\d{1,3}(?:[\s.-]?\(?\d{1,8}\)?){1,6}(?![\w-])|"
-                    r"(?<![\w+])(?:\(\d{1,4}\)[\s.-]?)?\d{2,5}(?:[\s.-]\d{2,8}){1,4}(?![\w-])")
+                    r"(?<![\w+])(?:\(\d{1,5}\)[\s.-]?\d{3,8}(?:[\s.-]\d{2,8}){0,3}|\d{2,5}(?:[\s.-]\d{2,8}){1,4})(?![\w-])")
 _SSN_SHAPE = re.compile(r"^\d{3}([- ])\d{2}\1\d{4}$")  # never a phone grouping, valid SSN or not
 _DATE_LIKE = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
 _STREET_TYPES = (r"Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
-                 r"Terrace|Square|Sq|Highway|Hwy|Parkway|Pkwy|Circle|Close|Crescent")
+                 r"Terrace|Square|Sq|Highway|Hwy|Parkway|Pkwy|Circle|Close|Crescent|Grove|Rise|Row|Mews|Walk|Gardens|"
+                 r"Parade|Esplanade|Green|Vale|Gate|Wharf|Quay|Alley|Trail|Path")
 _STREET = re.compile(
     rf"\b\d{{1,5}}[A-Za-z]?\s+(?:[A-Z][a-z]+\.?\s+){{1,3}}(?:{_STREET_TYPES})\b\.?"
-    r"|\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm)\s+\d{1,4}[a-z]?\b"
+    r"|\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|gracht|straat|laan|plein|"
+    r"kade|singel|dijk|steeg)\s+\d{1,4}[a-z]?\b"
     r"|\b(?:Am|An der|Auf der|Im|In der|Zum|Zur|Unter den)\s+[A-ZÄÖÜ][a-zäöüß]+\s+\d{1,4}[a-z]?\b(?![.:,]\d)"
     r"|\b\d{1,4}(?:\s*(?:bis|ter))?,?\s+(?:rue|avenue|boulevard|bd|place|chemin|allée|impasse|quai)\s+"
     r"(?:(?:de la|de l'|du|des|de|d')\s*)?[A-ZÉ][\w'-]+(?:\s+[A-ZÉ][\w'-]+)*"
@@ -121,7 +124,10 @@ def _phones(text: str) -> Iterable[Span]:
         international = value.startswith("+")
         us_shape = re.fullmatch(r"\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}", value) is not None
         trunk = digits.startswith("0") and 9 <= len(digits) <= 12 and re.search(r"[\s.-]", value) is not None
-        area_code = re.fullmatch(r"\(\d{2,4}\)\s?\d{3,5}[\s.-]\d{4}", value) is not None  # (21) 99634-2207
+        area_code = re.fullmatch(r"\(\d{2,5}\)\s?\d{3,5}[\s.-]?\d{3,4}", value) is not None  # (21) 99634-2207
+        part_of_code = re.search(r"[A-Za-z]+\d+\s$|[A-Za-z]\d*-$", text[max(0, m.start() - 12):m.start()])
+        if digits.startswith("000") or part_of_code:  # JD0146 0000 6281 7301 is a tracking number
+            continue
         if (international and len(digits) >= 8) or us_shape or trunk or area_code:
             yield Span("phone", m.start(), m.end(), value)
 
