@@ -27,13 +27,13 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from dedup_vs_peers import child, corpus  # this script's folder is on the path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -41,8 +41,6 @@ LMEVAL = HERE / ".venv-lmeval" / "bin" / "python"
 
 
 def planted_corpus(docs: int, items: int, planted: int, seed: int = 0) -> tuple[list[str], list[str], dict]:
-    from dedup_vs_peers import corpus
-
     texts, _ = corpus(docs, 0, seed)
     rng = np.random.default_rng(seed + 1)
     bench = [" ".join(t.split()[: int(rng.integers(30, 61))]) for t in corpus(items, 0, seed + 2)[0]]
@@ -81,14 +79,6 @@ def run_ours(corpus_path: str, items_path: str, out: str) -> None:
         json.dump(timings, f)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(json.dumps({"peak_gib": peak, **{k: v["seconds"] for k, v in timings.items()}}))
-
-
-def child(cmd: list[str]) -> dict:
-    out = subprocess.run(cmd, capture_output=True, text=True)
-    if out.returncode:
-        sys.stderr.write(out.stderr)
-        raise SystemExit(f"{cmd[1]} failed (exit {out.returncode})")
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def score(found: set[int], truth: dict[str, set[int]]) -> dict:
