@@ -62,7 +62,7 @@ TITLES = (r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sir|Dame|Lady|Lord|Herr|Frau|Sr|
 _UP, _LOW = "A-ZÀ-ÖØ-ÞĀ-ŽḀ-Ỿ", "a-zß-öø-ÿā-žḁ-ỿ"  # the last ranges hold both cases: see _capitalised
 _WORD = rf"(?:Mc|Mac)?[{_UP}][{_LOW}]*(?:['’-][{_UP}]?[{_LOW}]+)*"  # MacLeod, O'Brien, Al-Sayed
 _PARTICLE = r"(?:de|da|di|del|della|van|von|der|den|du|le|la|al|bin|ibn|dos|das|ter|ten)"
-_NAME = rf"{_WORD}(?:\s+(?:{_PARTICLE}\s+){{0,2}}(?:[A-Z]\.\s+)?{_WORD}){{0,2}}"  # Rupert J. Ellingham
+_NAME = rf"{_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}(?:[A-Z]\.[ \t]+)?{_WORD}){{0,2}}\b"  # Rupert J. Ellingham
 _LATIN = re.compile(r"[a-z][a-z'’ -]*")
 _TITLE_NAME = re.compile(rf"\b(?:{TITLES})\.?\s+({_NAME})")
 # Where any capitalised words are a name: after "my name is", a sign-off line, a timestamped chat speaker.
@@ -77,7 +77,7 @@ _SIGN_OFF = re.compile(
     r"thank you|sincerely|yours(?: truly| sincerely)?|love|take care|cordialement|bien à vous|amitiés|"
     r"(?:viele |liebe |beste )?grüße|mit freundlichen grüßen|lg|vg|saludos|un saludo|atentamente|"
     r"(?:cordiali )?saluti|un saluto|abraços|atenciosamente|(?:met vriendelijke )?groet(?:en)?|pozdrawiam|"
-    r"hälsningar|mvh|hilsen)[ \t]*[,!.]?[ \t]*\r?\n[ \t]*"
+    r"hälsningar|mvh|hilsen|(?:warm(?:est)? |best )?wishes)[ \t]*[,!.]?[ \t]*\r?\n[ \t]*"
     rf"({_NAME})[ \t]*$")
 _CHAT = re.compile(rf"(?m)^[ \t]*(?:\[\d{{1,2}}:\d{{2}}(?::\d{{2}})?\]|\d{{1,2}}:\d{{2}}(?: [AP]M)?|<)[ \t]*({_NAME})>?:")
 # Where one known first name, or two capitalised words, are a name.
@@ -91,11 +91,15 @@ _WEAK = re.compile(
     r"sender|recipient|chair|secretary|ciao|salve|hallo|liebe|lieber|bonjour|salut|hola|olá|hej|moin|"
     r"i'm|i am|this is|(?:my|our|your|his|her|their) (?:daughter|son|wife|husband|partner|mother|father|"
     r"mum|mom|dad|brother|sister|friend|colleague|boss|manager|neighbou?r|cousin|aunt|uncle|grandmother|"
-    r"grandfather|grandson|granddaughter|doctor|nurse|teacher|student|client)|husband|wife|partner|"
+    r"grandfather|grandson|granddaughter|doctor|nurse|teacher|student|client)|husband|wife|partner|thanks again|"
     r"thanked|met|invited|hired|interviewed|introduced|emailed|called|told|asked|"
     r"(?:taken|reviewed|approved|prepared|written|authored|reported|submitted|signed|sent|requested|created|"
     r"opened|closed|translated|presented|edited|led|hosted|organi[sz]ed|chaired|filed|raised) by))[\s,:*]+"
     rf"({_NAME})")
+_RELATIVE = re.compile(
+    r"(?i:\b(?:my|our|your|his|her|their) (?:daughter|son|wife|husband|partner|mother|father|mum|mom|dad|brother|"
+    r"sister|friend|colleague|boss|manager|neighbou?r|cousin|aunt|uncle|grandmother|grandfather|grandson|"
+    rf"granddaughter))[ \t,]+({_WORD})\b")
 _MENTION = re.compile(rf"(?<![\w.])@({_WORD})")
 _RUN = re.compile(rf"\b{_NAME}\b")
 _PERSON_AFTER = re.compile(
@@ -103,7 +107,14 @@ _PERSON_AFTER = re.compile(
     r"left|presented|mentioned|replied|answered|thinks|thought|knows|knew|wants|wanted|agreed|here|commented|"
     r"thanked|teaches|taught|finished|has been)\b|['’]s\b|\s*\((?:he|she|they)/(?:him|her|them)\))")
 # After one known first name at the start of a sentence: "Ignacio is ...", "Saoirse, could you ..."
-_SINGLE_AFTER = re.compile(r"\s+(?:is|was|has|had|hat|ist|war|a|est|ha|è|es)\b|,\s")
+_SINGLE_AFTER = re.compile(r",\s")
+# Verbs that follow a name at the start of a sentence ("Goran fixed", "Marisol dijo", "Anouk zit").
+_VERB_AFTER = re.compile(r"[ \t]+(?:\*\*[ \t]*)?([a-zà-ÿ]+)\b")
+IRREGULAR = set("""is was has had got took sent made gave came went found told said wrote ran won led left met paid put
+set read brought bought caught taught thought kept held built spent sold stood began drove flew hit cut lost chose
+did does will would can could should must may might just also still never always often hat ist war wird kann
+a est va fait sont ha è sta es fue dijo hizo tiene está zit is heeft kwam gaat je jest ma był była ska är var har
+""".split())
 # A line that is only a name (the head of a CV, a bold name in markdown, a table cell).
 _NAME_LINE = re.compile(rf"(?m)^[ \t>|*#]*(?:\*\*)?({_NAME})(?:\*\*)?[ \t|*]*$")
 _LINE_SPEAKER = re.compile(rf"(?m)^[ \t]*({_WORD}):[ \t]")  # "Aylin: are we still on?"
@@ -158,6 +169,22 @@ def gazetteer() -> tuple[frozenset[str], frozenset[str]]:
 
 
 @lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Everyday words of several languages (Faker's lorem word lists), folded: a run made of
+    them ("People Operations", "Customer Service") is not a name."""
+    found: set[str] = set()
+    for loc in ("en_US", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "da_DK", "pl_PL"):
+        provider = importlib.import_module(f"faker.providers.lorem.{loc}").Provider
+        found |= {fold(w) for w in provider.word_list}
+    return frozenset(found)
+
+
+def _common(word: str, common: frozenset[str]) -> bool:
+    w = _bare(word)
+    return w in common or w.rstrip("s") in common or (w.endswith("es") and w[:-2] in common) or w in ORG_WORDS
+
+
+@lru_cache(maxsize=1)
 def _east_asian_surnames() -> frozenset[str]:
     """Chinese and Japanese romanised surnames from Faker, and the Korean and Vietnamese above."""
     found = set(EAST_ASIAN_SURNAMES)
@@ -204,19 +231,36 @@ def find_names(text: str) -> list[tuple[int, int]]:
     """Character spans of person names."""
     first, last = gazetteer()
     east = _east_asian_surnames()
+    common = common_words()
     spans: list[tuple[int, int]] = []
 
     def add(start: int, end: int) -> None:
         end = _capitalised_end(text, start, end)
         if re.search(r"['’]s$", text[start:end]):  # Tehrani's clinic: the name without the possessive
             end -= 2
-        if re.search(r"(?:^|\s)\w$", text[start:end]) and end - start > 1:  # Building C
-            return
+        span = text[start:end]
+        if len(span) < 2 or re.search(r"(?:^|\s)\w$", span) or re.fullmatch(rf"(?:{TITLES})\.?", span):
+            return  # "Building C", "I", "Dr"
+        words = _words(span)
+        if not any(known_first(w) or _bare(w) in last for w in words) and any(_common(w, common) for w in words):
+            return  # "People Operations", "Customer:", "IT Service Desk"
         if end > start and not _not_person(text, start, end) and all(end <= s or start >= e for s, e in spans):
             spans.append((start, end))
 
     def known_first(w: str) -> bool:
         return _bare(w) in first and _bare(w) not in AMBIGUOUS
+
+    def starts_sentence(start: int) -> bool:
+        return re.search(r"(?:^|[.!?:;]\s+|\n\s*|[\"“(]\s*)$", text[:start]) is not None
+
+    def verb_next(end: int) -> bool:
+        """A lower-case word that reads as a verb follows: a past tense, or a known auxiliary."""
+        v = _VERB_AFTER.match(text, end)
+        if v is None:
+            return False
+        w = v.group(1)
+        return w in IRREGULAR or (w.endswith("ed") and len(w) > 3) or (
+            w.endswith("s") and len(w) > 3 and (w[:-1] in common or w[:-2] in common))
 
     def weak(start: int, name: str) -> None:  # two names, or one known first name
         words = _words(name)
@@ -231,6 +275,8 @@ def find_names(text: str) -> list[tuple[int, int]]:
     for rule in (_WEAK, _MENTION):
         for m in rule.finditer(text):
             weak(m.start(1), m.group(1))
+    for m in _RELATIVE.finditer(text):  # "my brother Arash"
+        add(m.start(1), m.end(1))
     for m in _NAME_LINE.finditer(text):  # alone on its line: a name if the gazetteer knows part of it
         words = [_bare(w) for w in _words(m.group(1))]
         if 2 <= len(words) <= 4 and words[0] not in NOT_FIRST and (known_first(words[0]) or words[-1] in last):
@@ -247,9 +293,9 @@ def find_names(text: str) -> list[tuple[int, int]]:
                   if not re.fullmatch(_PARTICLE, w.group())]
         if len(tokens) == 1:  # one known first name, followed by what people do ("Soraya said", "Ana's")
             possessive = re.search(r"['’]s$", m.group())
-            starts = re.search(r"(?:^|[.!?]\s+|\n\s*)$", text[:m.start()]) is not None
+            starts = starts_sentence(m.start())
             if known_first(m.group()) and (possessive or _PERSON_AFTER.match(text, m.end())
-                                           or (starts and _SINGLE_AFTER.match(text, m.end()))):
+                                           or (starts and (_SINGLE_AFTER.match(text, m.end()) or verb_next(m.end())))):
                 add(m.start(), m.start() + possessive.start() if possessive else m.end())
             continue
         raw = m.group().split()
@@ -267,7 +313,11 @@ def find_names(text: str) -> list[tuple[int, int]]:
             by_gazetteer = (known_first(a) or (a in first and b in last and b not in AMBIGUOUS)
                             or (a in last and a not in first and known_first(b))  # Kovács Eszter
                             or (b in last and b not in first and b not in AMBIGUOUS and a not in AMBIGUOUS and len(b) > 2))
-            by_context = i == 0 and len(tokens) <= 3 and _PERSON_AFTER.match(text, m.end()) is not None
+            by_context = i == 0 and len(tokens) <= 3 and (
+                _PERSON_AFTER.match(text, m.end()) is not None
+                or (starts_sentence(m.start()) and verb_next(m.end())
+                    and not any(_common(text[s:e], common) or _bare(text[s:e]) in AMBIGUOUS | NOT_FIRST
+                                for s, e in tokens)))
             if by_gazetteer or by_context:
                 add(tokens[i][0], m.end())
                 break

@@ -54,19 +54,26 @@ _VERSION_BEFORE = re.compile(r"(?i)(?:\b(?:v|version|ver\.?|release|build|clause
                              r"android|ios|macos|windows|update|upgrade)|§)\s*$")
 _PHONE = re.compile(r"(?<![\w+])\+\d{1,3}(?:[\s.-]?\(?\d{1,8}\)?){1,6}(?![\w-])|"
                     r"(?<![\w+])(?:\(\d{1,5}\)[\s.-]?\d{3,8}(?:[\s.-]\d{2,8}){0,3}|\d{2,5}(?:[\s.-]\d{2,8}){1,4})(?![\w-])")
+# Words that say a phone number follows, in the languages the set covers.
+_PHONE_CONTEXT = re.compile(
+    r"(?i)\b(?:tel|tel\.|phone|telephone|call|ring|fax|mobile|cell|handy|telefon|tél|téléphone|appelez|portable|"
+    r"teléfono|llámenos|llame|móvil|celular|telefone|ligue|telefono|chiamare|cellulare|bel|mobiel|telefoon|"
+    r"zadzwoń|komórka|ring)\b\.?[^\d\n]{0,12}$")
 _SSN_SHAPE = re.compile(r"^\d{3}([- ])\d{2}\1\d{4}$")  # never a phone grouping, valid SSN or not
 _DATE_LIKE = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
 _STREET_TYPES = (r"Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
                  r"Terrace|Square|Sq|Highway|Hwy|Parkway|Pkwy|Circle|Close|Crescent|Grove|Rise|Row|Mews|Walk|Gardens|"
                  r"Parade|Esplanade|Green|Vale|Gate|Wharf|Quay|Alley|Trail|Path")
 _STREET = re.compile(
-    rf"\b\d{{1,5}}[A-Za-z]?\s+(?:[A-Z][a-z]+\.?\s+){{1,3}}(?:{_STREET_TYPES})\b\.?"
+    rf"\b\d{{1,5}}[A-Za-z]?\s+(?:[NSEW]\.?\s+)?(?:[A-Z][a-z]+\.?\s+){{1,3}}(?:{_STREET_TYPES})\b\.?"
     r"|\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|gracht|straat|laan|plein|"
     r"kade|singel|dijk|steeg)\s+\d{1,4}[a-z]?\b"
+    r"|\b[A-ZÄÖÜ][a-zäöüß]+\s+(?:Straße|Strasse|Str\.|Weg|Gasse|Platz|Allee|Ring|Damm)\s+\d{1,4}[a-z]?\b"
     r"|\b(?:Am|An der|Auf der|Im|In der|Zum|Zur|Unter den)\s+[A-ZÄÖÜ][a-zäöüß]+\s+\d{1,4}[a-z]?\b(?![.:,]\d)"
     r"|\b\d{1,4}(?:\s*(?:bis|ter))?,?\s+(?:rue|avenue|boulevard|bd|place|chemin|allée|impasse|quai)\s+"
     r"(?:(?:de la|de l'|du|des|de|d')\s*)?[A-ZÉ][\w'-]+(?:\s+[A-ZÉ][\w'-]+)*"
-    r"|\b(?:Calle|C/|Avenida|Avda\.|Plaza|Paseo|Via|Viale|Piazza|Corso|Rua|Avenida)\s+(?:(?:de|del|de la|dos|das|da)\s+)?"
+    r"|\b(?:Calle|C/|Avenida|Avda\.|Av\.|Avenue|Plaza|Paseo|Passeig|Carrer|Rambla|Via|Viale|Piazza|Corso|Largo|"
+    r"Rua|Praça|Travessa|Laan|Chaussée|Boulevard|Rue)\s+(?:(?:de|del|de la|dels|van|dos|das|da|di)\s+)?"
     r"[A-ZÁÉÍÓÚ][\w'-]+(?:\s+[A-ZÁÉÍÓÚ][\w'-]+)*,?\s+(?:n[º°o]\.?\s*)?\d{1,4}\b")
 
 
@@ -76,9 +83,14 @@ def _emails(text: str) -> Iterable[Span]:
             yield Span("email", m.start(), m.end(), m.group())
 
 
+_PLACEHOLDER = re.compile(r"\$\{|\{\{|<[A-Za-z_]+>|%\(|%s|\*{3}|x{3}", re.I)
+
+
 def _url_credentials(text: str) -> Iterable[Span]:
     for m in _URL_CREDENTIALS.finditer(text):
-        yield Span("url_credentials", m.start(), m.end(), m.group())
+        secret = m.group().split("://", 1)[1].rsplit("@", 1)[0]
+        if not _PLACEHOLDER.search(secret):  # ${DB_PASSWORD}, <password>, ***: a template, no secret
+            yield Span("url_credentials", m.start(), m.end(), m.group())
 
 
 def _cards(text: str) -> Iterable[Span]:
@@ -125,10 +137,14 @@ def _phones(text: str) -> Iterable[Span]:
         us_shape = re.fullmatch(r"\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}", value) is not None
         trunk = digits.startswith("0") and 9 <= len(digits) <= 12 and re.search(r"[\s.-]", value) is not None
         area_code = re.fullmatch(r"\(\d{2,5}\)\s?\d{3,5}[\s.-]?\d{3,4}", value) is not None  # (21) 99634-2207
-        part_of_code = re.search(r"[A-Za-z]+\d+\s$|[A-Za-z]\d*-$", text[max(0, m.start() - 12):m.start()])
-        if digits.startswith("000") or part_of_code:  # JD0146 0000 6281 7301 is a tracking number
+        before = text[max(0, m.start() - 24):m.start()]
+        part_of_code = re.search(r"[A-Za-z]+\d+\s$|[A-Za-z]\d*-$", before)
+        labelled = _PHONE_CONTEXT.search(before) is not None
+        an_id = re.search(r"(?i)\b(?:id|nr|no|number|ref|meter|account|acct|order|invoice|tracking|serial|"
+                          r"batch|lot|ticket|case|policy|member|customer)\.?\s*(?:#|:)?\s*$", before)
+        if digits.startswith("000") or part_of_code or (an_id and not labelled and not value.startswith("+")):
             continue
-        if (international and len(digits) >= 8) or us_shape or trunk or area_code:
+        if (international and len(digits) >= 8) or us_shape or trunk or area_code or (labelled and len(digits) >= 8):
             yield Span("phone", m.start(), m.end(), value)
 
 
