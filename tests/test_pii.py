@@ -1,9 +1,21 @@
-"""PII detection scored on labelled sets in tests/data: recall on structured identifiers and on
-person names, and the share of PII-free texts with any finding. pii_labelled.jsonl
-(build_pii_set.py) is the set the rules were developed on; pii_heldout.jsonl
-(build_pii_heldout.py) was built without looking at the detector, and its misses then guided
-general fixes; pii_final.jsonl (build_pii_final.py) was built the same way afterwards and the
-rules were not changed for it."""
+"""PII detection scored on five labelled sets in tests/data: recall on structured identifiers
+and on person names, the share of PII-free texts with any finding, and precision over every span.
+
+Each set after the first was built by someone who had not seen the detector; it was scored once
+as it came ("first look"), and its misses then guided general fixes. So only the first look of
+each is an honest estimate on unseen text; the floors below guard the fixes against regressions.
+
+    set            items  first look: names  structured  false positives   now: names  structured  FP
+    pii_labelled    367   (rules developed on it)                                1.00      1.00     1/75
+    pii_heldout     272          0.71          0.94          12/92                0.99      1.00     1/92
+    pii_final       344          0.76          0.96          13/121               0.94      1.00     6/121
+    pii_untouched   341          0.71          0.92          16/112               0.86      0.98    10/112
+    pii_blind       310          0.83          0.95          20/102               0.83      1.00    17/102
+
+Most false positives left are people's names used for something else: fictional characters,
+brands, places and eponyms ("Marie Curie nurses", "Albert Heijn", "Atticus Finch"), which a
+gazetteer cannot tell apart; an NER model plugged in through the `presidio:` option can.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +35,16 @@ def _found(label: dict, spans) -> bool:
                and len(s.text) >= 0.5 * len(label["value"]) for s in spans)
 
 
-@pytest.mark.parametrize("name", ["pii_labelled", "pii_heldout"])
+FLOORS = {  # set: (structured recall, name recall, false-positive rate at most, precision)
+    "pii_labelled": (0.99, 0.85, 0.02, 0.95),
+    "pii_heldout": (0.99, 0.85, 0.02, 0.95),
+    "pii_final": (0.99, 0.85, 0.06, 0.95),
+    "pii_untouched": (0.98, 0.85, 0.10, 0.93),
+    "pii_blind": (0.99, 0.80, 0.17, 0.90),
+}
+
+
+@pytest.mark.parametrize("name", list(FLOORS))
 def test_labelled_set_recall_and_false_positive_rate(name):
     items = [json.loads(line) for line in (DATA / f"{name}.jsonl").open(encoding="utf-8")]
     assert len(items) >= 250
@@ -41,10 +62,11 @@ def test_labelled_set_recall_and_false_positive_rate(name):
             total[group] += 1
             hit[group] += _found(label, spans)
     assert total["person"] >= 100 and total["structured"] >= 90 and negatives >= 60
-    assert hit["structured"] / total["structured"] >= 0.99
-    assert hit["person"] / total["person"] >= 0.85
-    assert flagged / negatives <= 0.02
-    assert right / found >= 0.95  # precision over every span found
+    structured, names, false_positives, precision = FLOORS[name]
+    assert hit["structured"] / total["structured"] >= structured
+    assert hit["person"] / total["person"] >= names
+    assert flagged / negatives <= false_positives
+    assert right / found >= precision
 
 
 def test_checksums_and_redaction():

@@ -38,10 +38,11 @@ def iban_ok(iban: str) -> bool:
     return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
 
 
-_CARD_PREFIX = re.compile(r"^(4|5[1-5]|2[2-7]|3[47]|6011|64[4-9]|65|62|35|3[068])")
-_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+# Visa, Mastercard, Amex, Discover, UnionPay, JCB, Diners, Maestro, Mir
+_CARD_PREFIX = re.compile(r"^(4|5[1-5]|2[2-7]|3[47]|6011|64[4-9]|65|62|35|3[068]|50|5[6-9]|6[3-9]|220[0-4])")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 _URL_CREDENTIALS = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]+:[^\s/@]+@[^\s/]+")
-_CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+_CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\d-])")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
 _SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\d-])")
 _SSN_CONTEXT = re.compile(r"(?i)\b(?:ssn|social security(?: number| no\.?)?)\)?\s*(?:#|:|is)?\s*"
@@ -49,11 +50,11 @@ _SSN_CONTEXT = re.compile(r"(?i)\b(?:ssn|social security(?: number| no\.?)?)\)?\
 _IPV4 = re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.]\d)")
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 # dotted numbers after these words are versions or section numbers, not addresses
-_VERSION_BEFORE = re.compile(r"(?i)(?:\b(?:v|version|ver\.?|release|build|clause|section|sec\.|chapter|ch\.|article|art\.|"
+_VERSION_BEFORE = re.compile(r"(?i)(?:\b(?:v|version|versión|versão|versione|wersja|ver\.?|release|build|clause|section|sec\.|chapter|ch\.|article|art\.|"
                              r"rule|step|figure|fig\.|table|paragraph|para\.|item|no\.|firmware|fw|bios|kernel|driver|patch|"
                              r"android|ios|macos|windows|update|upgrade)|§)\s*$")
 _PHONE = re.compile(r"(?<![\w+])\+\d{1,3}(?:[\s.-]?\(?\d{1,8}\)?){1,6}(?![\w-])|"
-                    r"(?<![\w+])(?:\(\d{1,5}\)[\s.-]?\d{3,8}(?:[\s.-]\d{2,8}){0,3}|\d{2,5}(?:[\s.-]\d{2,8}){1,4})(?![\w-])")
+                    r"(?<![\w+])(?:\(\d{1,5}\)[\s.-]?\d{3,8}(?:[\s.-]\d{2,8}){0,3}|\d{2,5}(?:(?:[\s.-]| ?/ ?)\d{2,8}){1,4})(?![\w-])")
 # Words that say a phone number follows, in the languages the set covers.
 _PHONE_CONTEXT = re.compile(
     r"(?i)\b(?:tel|tel\.|phone|telephone|call|ring|fax|mobile|cell|handy|telefon|tél|téléphone|appelez|portable|"
@@ -73,17 +74,18 @@ _STREET = re.compile(
     r"|\b\d{1,4}(?:\s*(?:bis|ter))?,?\s+(?:rue|avenue|boulevard|bd|place|chemin|allée|impasse|quai)\s+"
     r"(?:(?:de la|de l'|du|des|de|d')\s*)?[A-ZÉ][\w'-]+(?:\s+[A-ZÉ][\w'-]+)*"
     r"|\b(?:Calle|C/|Avenida|Avda\.|Av\.|Avenue|Plaza|Paseo|Passeig|Carrer|Rambla|Via|Viale|Piazza|Corso|Largo|"
-    r"Rua|Praça|Travessa|Laan|Chaussée|Boulevard|Rue)\s+(?:(?:de|del|de la|dels|van|dos|das|da|di)\s+)?"
-    r"[A-ZÁÉÍÓÚ][\w'-]+(?:\s+[A-ZÁÉÍÓÚ][\w'-]+)*,?\s+(?:n[º°o]\.?\s*)?\d{1,4}\b")
+    r"Rua|Praça|Travessa|Laan|Chaussée|Boulevard|Rue|ul\.|ulica|al\.|pl\.)\s+"
+    r"(?:(?:de|del|de la|dels|van|dos|das|da|di|dei|degli|delle|du|des|de l')\s*)?"
+    r"[A-ZÁÉÍÓÚŁŚŻŹ][\w'-]+(?:\s+[A-ZÁÉÍÓÚŁŚŻŹ][\w'-]+)*,?\s+(?:n[º°o]\.?\s*)?\d{1,4}(?:/[A-Z0-9]{1,3})?\b")
 
 
 def _emails(text: str) -> Iterable[Span]:
     for m in _EMAIL.finditer(text):
-        if not text.startswith(":", m.end()):  # git@host:repo is an SSH remote, not a mailbox
+        if not re.match(r":[\w~/]", text[m.end():]):  # git@host:repo is an SSH remote, not a mailbox
             yield Span("email", m.start(), m.end(), m.group())
 
 
-_PLACEHOLDER = re.compile(r"\$\{|\{\{|<[A-Za-z_]+>|%\(|%s|\*{3}|x{3}", re.I)
+_PLACEHOLDER = re.compile(r"[${<]|%\(|%s|\*{3}|[xX]{3}|^[A-Z_]+:[A-Z_]+$")  # ${PASS}, {user}, USERNAME:PASSWORD
 
 
 def _url_credentials(text: str) -> Iterable[Span]:
