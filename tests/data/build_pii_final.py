@@ -38,18 +38,22 @@ Regenerate (standard library only, fixed seed): python tests/data/build_pii_fina
 
 from __future__ import annotations
 
-import json
 import random
 import re
-import unicodedata
+import sys
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # tests/data is not a package; the shared helpers live beside this file
+from pii_set_kit import (  # noqa: E402
+    card_number, check_name_lists, check_no_overlap, check_rows, draw_without_card, format_card, make_iban,
+    make_ssn, negative_rows, person_rows, random_digits, row, slot_row, write_set,
+)
+
 OTHER_BUILDERS = [HERE / "build_pii_set.py", HERE / "build_pii_heldout.py"]
 rng = random.Random(11)
-
-KINDS = {"email", "phone", "credit_card", "iban", "us_ssn", "ip_address", "url_credentials",
-         "street_address", "person"}
+digits = partial(random_digits, rng)
 
 # --------------------------------------------------------------------------- person names
 
@@ -90,6 +94,8 @@ FULL_NAMES = {
 GIVEN_NAMES = ["Saoirse", "Anneliese", "Ignacio", "Hiroshi", "Priyanka", "Kwabena", "Dagny", "Thandiwe", "Mehdi",
                "Lorenzo", "Chiamaka", "Femi", "Joaquim", "Eliška", "Ulrike", "Mireille", "Nikolaj", "Meera", "Yusuf",
                "Aylin", "Bao"]
+# Written forms that differ from the list above: ALL CAPS.
+WRITTEN_FORMS = {"IMOGEN FAIRCLOUGH": "Imogen Fairclough"}
 
 # (text, [person names]) -- every name is labelled as written, titles and possessives left out.
 PERSON_ITEMS = [
@@ -228,44 +234,6 @@ PERSON_ITEMS = [
     ("Patient's husband, Bao, will pick her up after discharge.", ["Bao"]),
 ]
 
-# --------------------------------------------------------------------------- checksums
-
-
-def luhn_ok(number: str) -> bool:
-    digits = [int(c) for c in number if c.isdigit()]
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return bool(digits) and total % 10 == 0
-
-
-def iban_numeric(s: str) -> int:
-    return int("".join(str(int(c, 36)) for c in s))
-
-
-def iban_ok(iban: str) -> bool:
-    raw = iban.replace(" ", "")
-    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]+", raw):
-        return False
-    return iban_numeric(raw[4:] + raw[:4]) % 97 == 1
-
-
-def ssn_ok(ssn: str) -> bool:
-    m = re.fullmatch(r"(\d{3})-(\d{2})-(\d{4})", ssn)
-    if not m:
-        return False
-    area, group, serial = m.groups()
-    return area not in ("000", "666") and not area.startswith("9") and group != "00" and serial != "0000"
-
-
-def digits(n: int) -> str:
-    return "".join(rng.choice("0123456789") for _ in range(n))
-
-
 # --------------------------------------------------------------------------- phones
 
 def _pairs(n: int) -> str:
@@ -334,27 +302,6 @@ BAD_CARD_CONTEXTS = [  # the same shapes with a wrong check digit: not PII, what
 ]
 
 
-def card_number(prefix: str, length: int, valid: bool) -> str:
-    body = prefix + digits(length - len(prefix) - 1)
-    check = next(str(d) for d in range(10) if luhn_ok(body + str(d)))
-    if not valid:
-        check = str((int(check) + rng.randint(1, 9)) % 10)
-    return body + check
-
-
-def format_card(number: str, style: str) -> str:
-    if style == "none":
-        return number
-    sep = " " if style == "space" else "-"
-    if len(number) == 15:  # Amex 4-6-5
-        parts = [number[:4], number[4:10], number[10:]]
-    elif len(number) == 14:  # Diners 4-6-4
-        parts = [number[:4], number[4:10], number[10:]]
-    else:
-        parts = [number[i:i + 4] for i in range(0, len(number), 4)]
-    return sep.join(parts)
-
-
 # --------------------------------------------------------------------------- IBANs
 
 # (country, BBAN pattern: n digit, a capital letter; lengths are the official IBAN lengths), context
@@ -387,16 +334,6 @@ BAD_IBAN_CONTEXTS = [
 ]
 
 
-def make_iban(country: str, pattern: str, valid: bool, grouped: bool) -> str:
-    bban = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") if p == "a" else rng.choice("0123456789")
-                   for p in pattern)
-    check = 98 - iban_numeric(bban + country + "00") % 97
-    if not valid:  # any other value in 2..98 gives a remainder other than 1
-        check = rng.choice([c for c in range(2, 99) if c != check])
-    raw = f"{country}{check:02d}{bban}"
-    return " ".join(raw[i:i + 4] for i in range(0, len(raw), 4)) if grouped else raw
-
-
 # --------------------------------------------------------------------------- SSNs
 
 SSN_CONTEXTS = [
@@ -418,12 +355,6 @@ BAD_SSN_ITEMS = [  # never issued: area 000, 666, 9xx; group 00; serial 0000
     "ITIN 912-78-3301 was issued to the non-resident contractor.",
     "SSN 999-99-9999 is a placeholder in the demo data.",
 ]
-
-
-def make_ssn() -> str:
-    # areas 001-772 were all issued before 2011 (the later 773-899 are valid too, but left out here)
-    area = rng.choice([a for a in range(1, 773) if a != 666])
-    return f"{area:03d}-{rng.randint(1, 99):02d}-{rng.randint(1, 9999):04d}"
 
 
 # --------------------------------------------------------------------------- hand-written structured PII
@@ -619,153 +550,45 @@ NEGATIVES = [
 # --------------------------------------------------------------------------- assembly
 
 
-def row(text: str, labels: list[tuple[str, str]]) -> dict:
-    return {"text": text, "pii": [{"kind": k, "value": v} for k, v in labels]}
-
-
-def person_items() -> list[dict]:
-    return [row(text, [("person", n) for n in names]) for text, names in PERSON_ITEMS]
-
-
 def structured_items() -> list[dict]:
-    out = []
-    for _, make, context in PHONE_SPECS:
-        v = make()
-        out.append(row(context.format(v=v), [("phone", v)]))
+    out = [slot_row(context, "phone", make()) for _, make, context in PHONE_SPECS]
     styles = ["space", "dash", "none"]
     for i, ((_, prefix, length), context) in enumerate(zip(CARD_SPECS, CARD_CONTEXTS)):
-        number = card_number(prefix, length, valid=True)
-        assert luhn_ok(number), number
-        v = format_card(number, styles[i % 3])
-        out.append(row(context.format(v=v), [("credit_card", v)]))
+        out.append(slot_row(context, "credit_card", format_card(card_number(rng, prefix, length), styles[i % 3])))
     for i, (country, pattern, context) in enumerate(IBAN_SPECS):
-        v = make_iban(country, pattern, valid=True, grouped=i % 3 != 1)
-        assert iban_ok(v), v
-        out.append(row(context.format(v=v), [("iban", v)]))
-    for context in SSN_CONTEXTS:
-        v = make_ssn()
-        assert ssn_ok(v), v
-        out.append(row(context.format(v=v), [("us_ssn", v)]))
-    out += [row(text, labels) for text, labels in HAND_STRUCTURED]
-    return out
-
-
-def luhn_run(text: str) -> bool:
-    """True if a run of 13 to 19 digits (spaces and dashes allowed) in text passes Luhn."""
-    for run in re.findall(r"\d[\d -]{11,}\d", text):
-        d = re.sub(r"\D", "", run)
-        if 13 <= len(d) <= 19 and luhn_ok(d):
-            return True
-    return False
+        out.append(slot_row(context, "iban", make_iban(rng, country, pattern, grouped=i % 3 != 1)))
+    out += [slot_row(context, "us_ssn", make_ssn(rng)) for context in SSN_CONTEXTS]
+    return out + [row(text, labels) for text, labels in HAND_STRUCTURED]
 
 
 def negative_items() -> list[dict]:
     out = []
     for i, context in enumerate(BAD_CARD_CONTEXTS):
         _, prefix, length = CARD_SPECS[i]
-        number = card_number(prefix, length, valid=False)
-        assert not luhn_ok(number), number
+        number = card_number(rng, prefix, length, valid=False)
         out.append(row(context.format(v=format_card(number, ["dash", "none", "space"][i % 3])), []))
     for i, context in enumerate(BAD_IBAN_CONTEXTS):
         country, pattern, _ = IBAN_SPECS[(i * 2) % len(IBAN_SPECS)]
-        v = make_iban(country, pattern, valid=False, grouped=i % 2 == 1)
-        while luhn_run(v):  # redraw if some digit run would pass as a card by accident
-            v = make_iban(country, pattern, valid=False, grouped=i % 2 == 1)
-        assert not iban_ok(v), v
+        v = draw_without_card(make_iban, rng, country, pattern, grouped=i % 2 == 1, corrupt="check")
         out.append(row(context.format(v=v), []))
-    for text in BAD_SSN_ITEMS:
-        ssn = re.search(r"\d{3}-\d{2}-\d{4}", text).group()
-        assert not ssn_ok(ssn), ssn
-        out.append(row(text, []))
-    out += [row(text, []) for text in NEGATIVES]
-    return out
+    return out + negative_rows(BAD_SSN_ITEMS, NEGATIVES)
 
 
 # --------------------------------------------------------------------------- checks
 
 
-def name_tokens(s: str) -> set[str]:
-    """Lower-cased letter runs of at least two letters, diacritics stripped (Ø, Þ, Đ kept as they are)."""
-    plain = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
-    return {t.casefold() for t in re.findall(r"[^\W\d_]{2,}", plain)}
-
-
-def check_no_overlap(rows: list[dict]) -> None:
-    """No name token, sentence or hand-written value of this set appears in the other two builders.
-
-    The other builders are read as plain text (nothing is imported or run). A name token must not
-    occur anywhere in their source as a word, which covers their name lists, their given names and
-    the names inside their e-mail addresses. Their randomly drawn values (cards, IBANs, SSNs) are
-    not in their source; they and ours come from different seeds over 10^9 to 10^20 values.
-    """
-    other_text = "\n".join(p.read_text(encoding="utf-8") for p in OTHER_BUILDERS)
-    other_tokens = name_tokens(other_text)
-    ours = set()
-    for r in rows:
-        ours |= {lab["value"] for lab in r["pii"] if lab["kind"] == "person"}
-    shared = {t for name in ours for t in name_tokens(name)} & other_tokens
-    assert not shared, f"name tokens shared with the other sets: {sorted(shared)}"
-    for r in rows:
-        assert r["text"] not in other_text, r["text"]
-        for lab in r["pii"]:
-            assert lab["value"] not in other_text, lab
-
-
 def check(rows: list[dict]) -> None:
-    texts = [r["text"] for r in rows]
-    assert len(texts) == len(set(texts)), [t for t in texts if texts.count(t) > 1]
-    known = {n for names in FULL_NAMES.values() for n in names} | set(GIVEN_NAMES)
+    """The shared checks (look-alikes only in the negatives: digit runs inside a labelled IBAN may pass Luhn),
+    every SSN written with dashes, and no overlap with the two earlier sets."""
+    known = check_name_lists(rows, FULL_NAMES, GIVEN_NAMES, WRITTEN_FORMS)
+    check_rows(rows, known, lookalikes_in_labelled=False)
     for r in rows:
-        text = r["text"]
         for lab in r["pii"]:
-            kind, value = lab["kind"], lab["value"]
-            assert kind in KINDS, lab
-            assert value and value in text, (lab, text)
-            assert value == value.strip(), lab
-            if kind == "credit_card":
-                assert luhn_ok(value) and 13 <= len(re.sub(r"\D", "", value)) <= 19, lab
-            if kind == "iban":
-                assert iban_ok(value), lab
-            if kind == "us_ssn":
-                assert ssn_ok(value), lab
-            if kind == "person":
-                assert value in known or value.upper() in {n.upper() for n in known}, lab
-                assert not re.match(r"(Dr|Mr|Mrs|Ms|Prof|Herr|Frau|Mme|Sr|Dott)\.?\s", value), lab
-                assert not value.endswith(("'s", "’s", "-san")), lab
-                assert not any(value.lower() in e["value"].lower() for e in r["pii"] if e["kind"] == "email"), lab
-            if kind == "url_credentials":
-                assert re.fullmatch(r"[a-z][a-z0-9+.-]*://[^:/@\s]+:[^@/\s]+@[^/:\s]+(:\d+)?", value), lab
-            if kind == "ip_address":
-                assert re.fullmatch(r"(\d{1,3}\.){3}\d{1,3}", value) or ":" in value, lab
-                if "." in value:
-                    assert all(0 <= int(p) <= 255 for p in value.split(".")), lab
-        if not r["pii"]:  # a negative must not hold a valid card, IBAN, SSN or e-mail by accident
-            assert not luhn_run(text), text
-            for cand in re.findall(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b", text):
-                assert not iban_ok(cand), text
-            for cand in re.findall(r"\b\d{3}-\d{2}-\d{4}\b", text):
-                assert not ssn_ok(cand), text
-            assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.-]+", text), text
-    used = {lab["value"] for r in rows for lab in r["pii"] if lab["kind"] == "person"}
-    assert {n for names in FULL_NAMES.values() for n in names} <= used | {"Rupert Ellingham"}, \
-        sorted({n for names in FULL_NAMES.values() for n in names} - used)
-    assert set(GIVEN_NAMES) <= used, sorted(set(GIVEN_NAMES) - used)
-    check_no_overlap(rows)
-
-
-def items() -> list[dict]:
-    rows = person_items() + structured_items() + negative_items()
-    check(rows)
-    return rows
+            assert lab["kind"] != "us_ssn" or re.fullmatch(r"\d{3}-\d{2}-\d{4}", lab["value"]), lab
+    check_no_overlap(rows, OTHER_BUILDERS, known)
 
 
 if __name__ == "__main__":
-    rows = items()
-    with open(HERE / "pii_final.jsonl", "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    counts: dict[str, int] = {}
-    for r in rows:
-        for lab in r["pii"]:
-            counts[lab["kind"]] = counts.get(lab["kind"], 0) + 1
-    print(f"{len(rows)} items, {sum(not r['pii'] for r in rows)} without PII; labels: {counts}")
+    rows = person_rows(PERSON_ITEMS) + structured_items() + negative_items()
+    check(rows)
+    write_set(rows, HERE / "pii_final.jsonl")

@@ -31,12 +31,16 @@ Regenerate (standard library only, fixed seed): python tests/data/build_pii_held
 
 from __future__ import annotations
 
-import json
 import random
-import re
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # tests/data is not a package; the shared helpers live beside this file
+from pii_set_kit import (  # noqa: E402
+    card_number, check_rows, format_card, make_iban, make_ssn, negative_rows, row, slot_row, write_set,
+)
+
 rng = random.Random(7)
 
 # --------------------------------------------------------------------------- person names
@@ -148,44 +152,6 @@ GIVEN_NAME_ITEMS = [
     ("honestly just ping dariusz about it, he set up the cron", "dariusz"),
 ]
 
-# --------------------------------------------------------------------------- checksums
-
-
-def luhn_ok(number: str) -> bool:
-    digits = [int(c) for c in number if c.isdigit()]
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 1:
-            d = d * 2 - 9 if d * 2 > 9 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def luhn_check_digit(body: str) -> str:
-    return next(str(d) for d in range(10) if luhn_ok(body + str(d)))
-
-
-def iban_ok(iban: str) -> bool:
-    raw = iban.replace(" ", "").upper()
-    moved = raw[4:] + raw[:4]
-    return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
-
-
-def iban_check_digits(country: str, bban: str) -> int:
-    moved = bban + country + "00"
-    return 98 - int("".join(str(int(c, 36)) for c in moved)) % 97
-
-
-def ssn_ok(ssn: str) -> bool:
-    digits = re.sub(r"\D", "", ssn)
-    area, group, serial = digits[:3], digits[3:5], digits[5:]
-    return len(digits) == 9 and area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
-
-
-def random_digits(n: int) -> str:
-    return "".join(rng.choice("0123456789") for _ in range(n))
-
-
 # --------------------------------------------------------------------------- cards
 
 # (issuer prefix, length); Amex is 15 digits.
@@ -195,24 +161,6 @@ CARD_PREFIXES = [
     ("34", 15), ("37", 15), ("37", 15),         # Amex
     ("6011", 16), ("65", 16), ("644", 16),      # Discover
 ]
-
-
-def card_digits(prefix: str, length: int, valid: bool) -> str:
-    body = prefix + random_digits(length - len(prefix) - 1)
-    check = luhn_check_digit(body)
-    if not valid:
-        check = str((int(check) + rng.randint(1, 9)) % 10)
-    return body + check
-
-
-def format_card(digits: str, style: str) -> str:
-    if style == "none":
-        return digits
-    sep = " " if style == "space" else "-"
-    if len(digits) == 15:  # Amex groups 4-6-5
-        return sep.join([digits[:4], digits[4:10], digits[10:]])
-    return sep.join(digits[i:i + 4] for i in range(0, 16, 4))
-
 
 CARD_CONTEXTS = [
     "Card number: {v}",
@@ -273,20 +221,6 @@ BAD_IBAN_CONTEXTS = [
 ]
 
 
-def make_bban(pattern: str) -> str:
-    return "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") if p == "a" else rng.choice("0123456789")
-                   for p in pattern)
-
-
-def make_iban(country: str, pattern: str, valid: bool, grouped: bool) -> str:
-    bban = make_bban(pattern)
-    check = iban_check_digits(country, bban)
-    if not valid:  # any other value in 2..98 leaves a remainder other than 1
-        check = rng.choice([c for c in range(2, 99) if c != check])
-    raw = f"{country}{check:02d}{bban}"
-    return " ".join(raw[i:i + 4] for i in range(0, len(raw), 4)) if grouped else raw
-
-
 # --------------------------------------------------------------------------- SSNs
 
 SSN_CONTEXTS = [
@@ -299,12 +233,6 @@ SSN_CONTEXTS = [
     "taxpayer id (SSN) {v}",
     "SSN {v} on file for the lease application",
 ]
-
-
-def make_ssn(style: str) -> str:
-    area = rng.choice([a for a in range(1, 900) if a != 666])
-    parts = f"{area:03d}", f"{rng.randint(1, 99):02d}", f"{rng.randint(1, 9999):04d}"
-    return {"dash": "-", "space": " ", "none": ""}[style].join(parts)
 
 
 # Never issued: area 000, 666 or 9xx, group 00, serial 0000.
@@ -491,10 +419,6 @@ NEGATIVES = [
 # --------------------------------------------------------------------------- assembly
 
 
-def row(text: str, labels: list[tuple[str, str]]) -> dict:
-    return {"text": text, "pii": [{"kind": k, "value": v} for k, v in labels]}
-
-
 def person_items() -> list[dict]:
     pool: list[str] = []
 
@@ -525,18 +449,12 @@ def structured_items() -> list[dict]:
     out = [row(text, labels) for text, labels in HAND_STRUCTURED]
     styles = ["space", "dash", "none"]
     for (prefix, length), context in zip(CARD_PREFIXES, rng.sample(CARD_CONTEXTS, len(CARD_CONTEXTS))):
-        digits = card_digits(prefix, length, valid=True)
-        assert luhn_ok(digits), digits
-        v = format_card(digits, rng.choice(styles))
-        out.append(row(context.format(v=v), [("credit_card", v)]))
+        digits = card_number(rng, prefix, length)
+        out.append(slot_row(context, "credit_card", format_card(digits, rng.choice(styles))))
     for i, (country, pattern, context) in enumerate(IBAN_SPECS):
-        v = make_iban(country, pattern, valid=True, grouped=i % 3 != 2)
-        assert iban_ok(v), v
-        out.append(row(context.format(v=v), [("iban", v)]))
-    for i, context in enumerate(SSN_CONTEXTS):
-        v = make_ssn(["dash", "dash", "dash", "space", "dash", "dash", "none", "dash"][i])
-        assert ssn_ok(v), v
-        out.append(row(context.format(v=v), [("us_ssn", v)]))
+        out.append(slot_row(context, "iban", make_iban(rng, country, pattern, grouped=i % 3 != 2)))
+    for sep, context in zip(["-", "-", "-", " ", "-", "-", "", "-"], SSN_CONTEXTS):
+        out.append(slot_row(context, "us_ssn", make_ssn(rng, sep, max_area=899)))
     return out
 
 
@@ -544,59 +462,24 @@ def negative_items() -> list[dict]:
     out = []
     for i, context in enumerate(BAD_CARD_CONTEXTS):
         prefix, _ = CARD_PREFIXES[[0, 3, 9, 4, 10, 1, 5, 11, 2, 0][i]]
-        digits = card_digits(prefix, 16, valid=False)
-        assert not luhn_ok(digits), digits
+        digits = card_number(rng, prefix, 16, valid=False)
         out.append(row(context.format(v=format_card(digits, ["space", "dash", "none"][i % 3])), []))
     for i, context in enumerate(BAD_IBAN_CONTEXTS):
         country, pattern, _ = IBAN_SPECS[i]
-        v = make_iban(country, pattern, valid=False, grouped=i % 2 == 0)
-        assert not iban_ok(v), v
+        v = make_iban(rng, country, pattern, grouped=i % 2 == 0, corrupt="check")
         out.append(row(context.format(v=v), []))
-    for text in BAD_SSN_ITEMS:
-        ssn = re.search(r"\d{3}-\d{2}-\d{4}", text).group()
-        assert not ssn_ok(ssn), ssn
-        out.append(row(text, []))
-    out += [row(text, []) for text in NEGATIVES]
-    return out
+    return out + negative_rows(BAD_SSN_ITEMS, NEGATIVES)
 
 
 def check(rows: list[dict]) -> None:
-    kinds = {"email", "phone", "credit_card", "iban", "us_ssn", "ip_address", "url_credentials",
-             "street_address", "person"}
-    texts = [r["text"] for r in rows]
-    assert len(texts) == len(set(texts)), "duplicate texts"
+    """The shared checks; only card and IBAN look-alikes, only in the negatives (a part number here is SSN-shaped,
+    a git remote looks like an e-mail, and IBAN digit runs can pass Luhn)."""
     assert len(FULL_NAMES) == len(set(FULL_NAMES))
-    for r in rows:
-        for label in r["pii"]:
-            assert label["kind"] in kinds, label
-            assert label["value"] and label["value"] in r["text"], (label, r["text"])
-            if label["kind"] == "credit_card":
-                assert luhn_ok(label["value"]), label
-            if label["kind"] == "iban":
-                assert iban_ok(label["value"]), label
-            if label["kind"] == "us_ssn":
-                assert ssn_ok(label["value"]), label
-        if not r["pii"]:  # no digit run in a negative may pass as a card or an IBAN by accident
-            for run in re.findall(r"\d[\d -]{11,}\d", r["text"]):
-                digits = re.sub(r"\D", "", run)
-                assert not (13 <= len(digits) <= 19 and luhn_ok(digits)), r["text"]
-            for cand in re.findall(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b", r["text"]):
-                assert not iban_ok(cand), r["text"]
-
-
-def items() -> list[dict]:
-    rows = person_items() + structured_items() + negative_items()
-    check(rows)
-    return rows
+    known = set(FULL_NAMES) | {name for _, name in GIVEN_NAME_ITEMS}
+    check_rows(rows, known, lookalikes={"credit_card", "iban"}, lookalikes_in_labelled=False)
 
 
 if __name__ == "__main__":
-    rows = items()
-    with open(HERE / "pii_heldout.jsonl", "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    counts: dict[str, int] = {}
-    for r in rows:
-        for label in r["pii"]:
-            counts[label["kind"]] = counts.get(label["kind"], 0) + 1
-    print(f"{len(rows)} items, {sum(not r['pii'] for r in rows)} without PII; labels: {counts}")
+    rows = person_items() + structured_items() + negative_items()
+    check(rows)
+    write_set(rows, HERE / "pii_heldout.jsonl")

@@ -9,11 +9,16 @@ versions, order numbers, prices, ISBNs). Run it again after editing: python test
 
 from __future__ import annotations
 
-import json
 import random
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # tests/data is not a package; the shared helpers live beside this file
+from pii_set_kit import (  # noqa: E402
+    card_number, check_rows, group_by_four, iban_check_digits, random_digits, row, write_set,
+)
+
 rng = random.Random(20261121)
 
 NAMES = [
@@ -57,38 +62,20 @@ NEGATIVES = [
 ]
 
 
-def luhn_digit(body: str) -> str:
-    total = 0
-    for i, c in enumerate(reversed(body)):
-        d = int(c)
-        if i % 2 == 0:
-            d = d * 2 - 9 if d * 2 > 9 else d * 2
-        total += d
-    return str((10 - total % 10) % 10)
-
-
 def card(valid: bool) -> str:
     prefix = rng.choice(["4", "51", "55", "37", "6011"])
-    length = 15 if prefix == "37" else 16
-    body = prefix + "".join(rng.choice("0123456789") for _ in range(length - len(prefix) - 1))
-    check = luhn_digit(body)
-    if not valid:
-        check = str((int(check) + rng.randint(1, 9)) % 10)
-    digits = body + check
-    return " ".join(digits[i:i + 4] for i in range(0, len(digits), 4))
+    return group_by_four(card_number(rng, prefix, 15 if prefix == "37" else 16, valid))
 
 
 def iban(valid: bool) -> str:
     country, length = rng.choice([("DE", 22), ("GB", 22), ("FR", 27), ("ES", 24), ("NL", 18), ("IT", 27)])
-    bban = "".join(rng.choice("0123456789") for _ in range(length - 4))
+    bban = random_digits(rng, length - 4)
     if country in ("GB", "NL"):
         bban = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(4)) + bban[4:]
-    moved = bban + country + "00"
-    check = 98 - int("".join(str(int(c, 36)) for c in moved)) % 97
+    check = iban_check_digits(country, bban)
     if not valid:
         check = (check + rng.randint(1, 50)) % 97 + 2
-    raw = f"{country}{check:02d}{bban}"
-    return " ".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+    return group_by_four(f"{country}{check:02d}{bban}")
 
 
 def ssn() -> str:
@@ -138,7 +125,7 @@ def items() -> list[dict]:
     out = []
     for name in NAMES:  # every name in two templates
         for t in rng.sample(NAME_TEMPLATES, 2):
-            out.append({"text": t.format(n=name), "pii": [{"kind": "person", "value": name}]})
+            out.append(row(t.format(n=name), [("person", name)]))
     structured = [
         ("email", lambda: email(rng.choice(NAMES)), "Write to {v} for details."),
         ("phone", phone, "You can reach the office on {v} after 9am."),
@@ -152,17 +139,15 @@ def items() -> list[dict]:
     for kind, make, template in structured:
         for _ in range(20):
             v = make()
-            out.append({"text": template.format(v=v), "pii": [{"kind": kind, "value": v}]})
+            out.append(row(template.format(v=v), [(kind, v)]))
     for _ in range(12):  # look-alikes with broken checksums: not PII
-        out.append({"text": f"Test card {card(False)} must be rejected.", "pii": []})
-        out.append({"text": f"The sample IBAN {iban(False)} fails validation.", "pii": []})
-    out += [{"text": t, "pii": []} for t in NEGATIVES]
+        out.append(row(f"Test card {card(False)} must be rejected.", []))
+        out.append(row(f"The sample IBAN {iban(False)} fails validation.", []))
+    out += [row(t, []) for t in NEGATIVES]
+    # credentials URLs are drawn from few parts, so one text comes out twice: texts are not unique here
+    check_rows(out, set(NAMES), unique_texts=False)
     return out
 
 
 if __name__ == "__main__":
-    rows = items()
-    with open(HERE / "pii_labelled.jsonl", "w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(f"{len(rows)} items")
+    write_set(items(), HERE / "pii_labelled.jsonl")

@@ -20,9 +20,8 @@ markdown. Three parts:
     form, an inverted "Surname, Given" form and an airline SURNAME/GIVEN form; ALL-CAPS names;
     middle initials), about twenty given names alone in clear context, and texts with two names;
   * structured PII: phones of over twenty countries (landlines with the area code in parentheses,
-    mobiles, international and national forms), cards of seven issuers (Luhn digit computed by
-    build_pii_set.luhn_digit), IBANs of fourteen countries (check digits computed by
-    build_pii_heldout.iban_check_digits), SSNs, IPv4/IPv6, e-mails, URLs with user:password,
+    mobiles, international and national forms), cards of seven issuers (valid Luhn digit), IBANs of
+    fourteen countries (mod-97 check digits), SSNs, IPv4/IPv6, e-mails, URLs with user:password,
     street addresses in English, German, French, Spanish, Italian and Dutch forms;
   * negatives with no PII: cards failing Luhn and IBANs failing mod-97 under a card/IBAN label,
     SSNs in never-issued ranges, tracking/order/invoice numbers, dates, versions, IP-shaped
@@ -39,70 +38,26 @@ query; a street address is the number and street only, without flat/unit, postco
 with an invalid checksum (Luhn, mod-97) or an SSN with area 000/666/9xx, group 00 or serial 0000 are
 not PII, whatever label precedes them.
 
-The checksum helpers are imported from the two committed builders (they are plain functions and
-importing those modules only defines constants and functions, no I/O); they are checked against
-published test vectors before use.
-
 Regenerate (standard library only, fixed seed): python tests/data/build_pii_untouched.py
 """
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import random
-import re
-import unicodedata
+import sys
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # tests/data is not a package; the shared helpers live beside this file
+from pii_set_kit import (  # noqa: E402
+    card_number, check_name_lists, check_no_overlap, check_rows, draw_without_card, format_card, make_iban,
+    make_ssn, negative_rows, person_rows, random_digits, row, slot_row, write_set,
+)
+
 OTHER_BUILDERS = [HERE / "build_pii_set.py", HERE / "build_pii_heldout.py", HERE / "build_pii_final.py"]
 rng = random.Random(23)
-
-KINDS = {"email", "phone", "credit_card", "iban", "us_ssn", "ip_address", "url_credentials",
-         "street_address", "person"}
-
-
-# --------------------------------------------------------------------------- shared checksum helpers
-
-
-def _load_builder(stem: str):
-    """Import a sibling builder by path (tests/data is not a package); its __main__ block does not run."""
-    spec = importlib.util.spec_from_file_location(f"_pii_builder_{stem}", HERE / f"{stem}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_set = _load_builder("build_pii_set")
-_heldout = _load_builder("build_pii_heldout")
-luhn_digit = _set.luhn_digit                    # body -> check digit
-luhn_ok = _heldout.luhn_ok                      # full number (spaces/dashes allowed) -> bool
-iban_check_digits = _heldout.iban_check_digits  # (country, bban) -> int
-iban_ok = _heldout.iban_ok                      # IBAN (spaces allowed) -> bool
-ssn_ok = _heldout.ssn_ok                        # area/group/serial rules -> bool
-
-# Published test vectors: the Luhn example 7992739871-3, the Visa test card, the ECBS example IBANs.
-assert luhn_digit("7992739871") == "3" and luhn_ok("79927398713") and not luhn_ok("79927398710")
-assert luhn_ok("4111 1111 1111 1111") and luhn_digit("411111111111111") == "1"
-assert iban_check_digits("GB", "WEST12345698765432") == 82 and iban_ok("GB82 WEST 1234 5698 7654 32")
-assert iban_check_digits("DE", "370400440532013000") == 89 and not iban_ok("DE88370400440532013000")
-assert ssn_ok("123-45-6789") and not ssn_ok("666-45-6789") and not ssn_ok("123-00-6789")
-
-
-def digits(n: int) -> str:
-    return "".join(rng.choice("0123456789") for _ in range(n))
-
-
-def luhn_runs(text: str) -> list[str]:
-    """Runs of 13 to 19 digits (single spaces or dashes between them allowed) that pass Luhn."""
-    out = []
-    for run in re.findall(r"\d(?:[ -]?\d){12,}", text):
-        d = re.sub(r"\D", "", run)
-        if 13 <= len(d) <= 19 and luhn_ok(d):
-            out.append(run)
-    return out
-
+digits = partial(random_digits, rng)
 
 # --------------------------------------------------------------------------- person names
 
@@ -380,25 +335,6 @@ BAD_CARD_CONTEXTS = [  # the same shapes with a wrong check digit: not PII, what
 ]
 
 
-def card_number(prefix: str, length: int, valid: bool) -> str:
-    body = prefix + digits(length - len(prefix) - 1)
-    check = luhn_digit(body)
-    if not valid:
-        check = str((int(check) + rng.randint(1, 9)) % 10)
-    return body + check
-
-
-def format_card(number: str, style: str) -> str:
-    if style == "none":
-        return number
-    sep = " " if style == "space" else "-"
-    if len(number) in (14, 15):  # Diners 4-6-4, Amex 4-6-5
-        parts = [number[:4], number[4:10], number[10:]]
-    else:  # 13: 4-4-5 is not used (13-digit Visa is written unbroken here); 16: 4x4; 19: 4x4 + 3
-        parts = [number[i:i + 4] for i in range(0, len(number), 4)]
-    return sep.join(parts)
-
-
 # --------------------------------------------------------------------------- IBANs
 
 # (country, BBAN pattern: n digit, a capital letter; lengths are the official IBAN lengths), context.
@@ -431,24 +367,6 @@ BAD_IBAN_CONTEXTS = [  # (index into IBAN_SPECS, context); the last one is a tra
 ]
 
 
-def make_bban(pattern: str) -> str:
-    return "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") if p == "a" else rng.choice("0123456789")
-                   for p in pattern)
-
-
-def make_iban(country: str, pattern: str, grouped: bool, corrupt: str | None = None) -> str:
-    """A valid IBAN, or with corrupt="check" a wrong check pair, with corrupt="swap" two BBAN digits swapped."""
-    bban = make_bban(pattern)
-    check = iban_check_digits(country, bban)
-    if corrupt == "check":  # any other value in 2..98 leaves a remainder other than 1
-        check = rng.choice([c for c in range(2, 99) if c != check])
-    elif corrupt == "swap":
-        i = next(i for i in range(len(bban) - 1) if bban[i] != bban[i + 1] and bban[i:i + 2].isdigit())
-        bban = bban[:i] + bban[i + 1] + bban[i] + bban[i + 2:]
-    raw = f"{country}{check:02d}{bban}"
-    return " ".join(raw[i:i + 4] for i in range(0, len(raw), 4)) if grouped else raw
-
-
 # --------------------------------------------------------------------------- SSNs
 
 SSN_CONTEXTS = [  # (separator, context)
@@ -468,11 +386,6 @@ BAD_SSN_ITEMS = [  # never issued: area 000, 666, 9xx; group 00; serial 0000
     "SSN 305-61-0000 rejected by the payroll system.",
     "SSN 987-65-4325 is from the block reserved for advertisements.",
 ]
-
-
-def make_ssn(sep: str) -> str:
-    area = rng.choice([a for a in range(1, 773) if a != 666])  # 001-772: all issued before 2011
-    return sep.join([f"{area:03d}", f"{rng.randint(1, 99):02d}", f"{rng.randint(1, 9999):04d}"])
 
 
 # --------------------------------------------------------------------------- hand-written structured PII
@@ -679,39 +592,15 @@ NEGATIVES = [
 # --------------------------------------------------------------------------- assembly
 
 
-def row(text: str, labels: list[tuple[str, str]]) -> dict:
-    return {"text": text, "pii": [{"kind": k, "value": v} for k, v in labels]}
-
-
-def person_items() -> list[dict]:
-    return [row(text, [("person", n) for n in names]) for text, names in PERSON_ITEMS]
-
-
 def structured_items() -> list[dict]:
-    out = []
-    for _, make, context in PHONE_SPECS:
-        v = make()
-        while luhn_runs(v):  # no phone may pass as a card by accident
-            v = make()
-        out.append(row(context.format(v=v), [("phone", v)]))
+    out = [slot_row(context, "phone", draw_without_card(make)) for _, make, context in PHONE_SPECS]
     for _, prefix, length, style, context in CARD_SPECS:
-        number = card_number(prefix, length, valid=True)
-        assert luhn_ok(number), number
-        v = format_card(number, style)
-        out.append(row(context.format(v=v), [("credit_card", v)]))
+        out.append(slot_row(context, "credit_card", format_card(card_number(rng, prefix, length), style)))
     for i, (country, pattern, context) in enumerate(IBAN_SPECS):
-        v = make_iban(country, pattern, grouped=i % 3 != 1)
-        while luhn_runs(v):
-            v = make_iban(country, pattern, grouped=i % 3 != 1)
-        assert iban_ok(v), v
-        out.append(row(context.format(v=v), [("iban", v)]))
-    for sep, context in SSN_CONTEXTS:
-        v = make_ssn(sep)
-        assert ssn_ok(v), v
-        out.append(row(context.format(v=v), [("us_ssn", v)]))
+        out.append(slot_row(context, "iban", draw_without_card(make_iban, rng, country, pattern, i % 3 != 1)))
+    out += [slot_row(context, "us_ssn", make_ssn(rng, sep)) for sep, context in SSN_CONTEXTS]
     out += [row(text, labels) for text, labels in HAND_STRUCTURED]
-    ssn = make_ssn("-")
-    assert ssn_ok(ssn), ssn
+    ssn = make_ssn(rng)
     text, labels = SSN_MIXED
     out.append(row(text.format(ssn=ssn), labels[:1] + [("us_ssn", ssn)] + labels[1:]))
     return out
@@ -722,130 +611,27 @@ def negative_items() -> list[dict]:
     styles = ["dash", "none", "space"]
     for i, context in enumerate(BAD_CARD_CONTEXTS):
         _, prefix, length, _, _ = CARD_SPECS[i % len(CARD_SPECS)]
-        number = card_number(prefix, length, valid=False)
-        assert not luhn_ok(number), number
+        number = card_number(rng, prefix, length, valid=False)
         out.append(row(context.format(v=format_card(number, styles[i % 3])), []))
     for j, (i, context) in enumerate(BAD_IBAN_CONTEXTS):
         country, pattern, _ = IBAN_SPECS[i]
         corrupt = "swap" if j == len(BAD_IBAN_CONTEXTS) - 1 else "check"
-        v = make_iban(country, pattern, grouped=j % 2 == 0, corrupt=corrupt)
-        while luhn_runs(v):  # redraw if some digit run would pass as a card by accident
-            v = make_iban(country, pattern, grouped=j % 2 == 0, corrupt=corrupt)
-        assert not iban_ok(v), v
+        v = draw_without_card(make_iban, rng, country, pattern, grouped=j % 2 == 0, corrupt=corrupt)
         out.append(row(context.format(v=v), []))
-    for text in BAD_SSN_ITEMS:
-        ssn = re.search(r"\d{3}-\d{2}-\d{4}", text).group()
-        assert not ssn_ok(ssn), ssn
-        out.append(row(text, []))
-    out += [row(text, []) for text in NEGATIVES]
-    return out
+    return out + negative_rows(BAD_SSN_ITEMS, NEGATIVES)
 
 
 # --------------------------------------------------------------------------- checks
 
 
-def name_tokens(s: str) -> set[str]:
-    """Case-folded letter runs of two or more letters, accents stripped (Ø, Þ, Ð, Đ, Ł kept as letters)."""
-    plain = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
-    return {t.casefold() for t in re.findall(r"[^\W\d_]{2,}", plain)}
-
-
-def check_no_overlap(rows: list[dict]) -> None:
-    """No person-name token, text or hand-written value of this set appears in the other three builders.
-
-    The other builders' source is read as plain text. A token of a labelled name (or of a written form
-    of one) must not occur anywhere in their source as a word: that covers their name lists, given
-    names, template words and the names inside their e-mail addresses. Their randomly drawn values are
-    not in their source; ours come from another seed over 10^9 to 10^20 values.
-    """
-    other_text = "\n".join(p.read_text(encoding="utf-8") for p in OTHER_BUILDERS)
-    other_tokens = name_tokens(other_text)
-    ours = {lab["value"] for r in rows for lab in r["pii"] if lab["kind"] == "person"}
-    ours |= {n for names in FULL_NAMES.values() for n in names} | set(GIVEN_NAMES) | set(WRITTEN_FORMS)
-    shared = {t for name in ours for t in name_tokens(name)} & other_tokens
-    assert not shared, f"name tokens shared with the other sets: {sorted(shared)}"
-    folded = other_text.casefold()
-    for r in rows:
-        assert r["text"] not in other_text, r["text"]
-        for lab in r["pii"]:
-            assert lab["value"].casefold() not in folded, lab
-
-
 def check(rows: list[dict]) -> None:
-    texts = [r["text"] for r in rows]
-    assert len(texts) == len(set(texts)), [t for t in texts if texts.count(t) > 1]
-    full = {n for names in FULL_NAMES.values() for n in names}
-    assert len(full) == sum(len(v) for v in FULL_NAMES.values()), "a full name is listed twice"
-    known = full | set(GIVEN_NAMES) | set(WRITTEN_FORMS)
-    assert all(form in known for form in WRITTEN_FORMS.values())
-    email_re = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
-    for r in rows:
-        text = r["text"]
-        for lab in r["pii"]:
-            kind, value = lab["kind"], lab["value"]
-            assert kind in KINDS, lab
-            assert value and value in text, (lab, text)
-            assert value == value.strip(), lab
-            if kind == "credit_card":
-                assert luhn_ok(value) and 13 <= len(re.sub(r"\D", "", value)) <= 19, lab
-            if kind == "iban":
-                assert iban_ok(value), lab
-            if kind == "us_ssn":
-                assert ssn_ok(value), lab
-            if kind == "email":
-                assert email_re.fullmatch(value), lab
-            if kind == "person":
-                assert value in known, lab
-                assert not re.match(r"(Dr|Mr|Mrs|Ms|Prof|Herr|Frau|Mme|Sr|Sra|Sig|Pani|Cllr|Coach)\.?\s", value), lab
-                assert not value.endswith(("'s", "’s")), lab
-                assert not any(value.lower() in e["value"].lower() for e in r["pii"] if e["kind"] == "email"), lab
-            if kind == "url_credentials":
-                assert re.fullmatch(r"[a-z][a-z0-9+.-]*://[^:/@\s]+:[^@/\s]+@[^/:\s]+(:\d+)?", value), lab
-            if kind == "ip_address":
-                assert re.fullmatch(r"(\d{1,3}\.){3}\d{1,3}", value) or re.fullmatch(r"[0-9a-f:]+", value), lab
-                if "." in value:
-                    assert all(0 <= int(p) <= 255 for p in value.split(".")), lab
-            if kind == "street_address":
-                assert re.search(r"\d", value) and re.search(r"[^\W\d_]{3,}", value), lab
-        # no card, IBAN or SSN that is valid but unlabelled, in any text
-        cards = {re.sub(r"\D", "", lab["value"]) for lab in r["pii"] if lab["kind"] == "credit_card"}
-        for run in luhn_runs(text):
-            assert re.sub(r"\D", "", run) in cards, (run, text)
-        ibans = {lab["value"].replace(" ", "") for lab in r["pii"] if lab["kind"] == "iban"}
-        for cand in re.findall(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b", text):
-            assert not iban_ok(cand) or cand.replace(" ", "") in ibans, (cand, text)
-        ssns = {lab["value"] for lab in r["pii"] if lab["kind"] == "us_ssn"}
-        for cand in re.findall(r"\b\d{3}-\d{2}-\d{4}\b", text):
-            assert not ssn_ok(cand) or cand in ssns, (cand, text)
-        emails = {lab["value"] for lab in r["pii"] if lab["kind"] == "email"}
-        url_spans = [(m.start(), m.end()) for lab in r["pii"] if lab["kind"] == "url_credentials"
-                     for m in re.finditer(re.escape(lab["value"]), text)]
-        for m in email_re.finditer(text):  # user:password@host inside a credentials URL is not an e-mail
-            if not any(a <= m.start() < b for a, b in url_spans):
-                assert m.group() in emails, (m.group(), text)
-    used = {lab["value"] for r in rows for lab in r["pii"] if lab["kind"] == "person"}
-    used_canonical = {WRITTEN_FORMS.get(u, u) for u in used}
-    assert full <= used_canonical, sorted(full - used_canonical)
-    assert set(GIVEN_NAMES) <= used, sorted(set(GIVEN_NAMES) - used)
-    assert len(full) >= 60 and len(FULL_NAMES) >= 15 and len(GIVEN_NAMES) >= 20
-    check_no_overlap(rows)
-
-
-def items() -> list[dict]:
-    rows = person_items() + structured_items() + negative_items()
-    check(rows)
-    return rows
+    """The shared checks, in every text, and no overlap with the three earlier sets."""
+    known = check_name_lists(rows, FULL_NAMES, GIVEN_NAMES, WRITTEN_FORMS)
+    check_rows(rows, known)
+    check_no_overlap(rows, OTHER_BUILDERS, known)
 
 
 if __name__ == "__main__":
-    rows = items()
-    with open(HERE / "pii_untouched.jsonl", "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    counts: dict[str, int] = {}
-    for r in rows:
-        for lab in r["pii"]:
-            counts[lab["kind"]] = counts.get(lab["kind"], 0) + 1
-    with_person = sum(any(lab["kind"] == "person" for lab in r["pii"]) for r in rows)
-    print(f"{len(rows)} items, {with_person} with a person, {sum(not r['pii'] for r in rows)} without PII; "
-          f"labels: {counts}")
+    rows = person_rows(PERSON_ITEMS) + structured_items() + negative_items()
+    check(rows)
+    write_set(rows, HERE / "pii_untouched.jsonl")
