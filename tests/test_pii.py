@@ -75,3 +75,13 @@ def test_checksums_and_redaction():
     text = "Mail Anna Schmidt at anna@example.org, card 4111 1111 1111 1111."
     assert redact(text, find_pii(text)) == "Mail [PERSON] at [EMAIL], card [CREDIT_CARD]."
     assert find_pii(text, kinds=["email"])[0].text == "anna@example.org"
+
+
+def test_wiki_text_from_the_demo_seeds_has_no_person_names():
+    """Hard-wrapped lines, place names, diseases, song titles and nationalities from the bundled
+    knowledge documents: none of them is a person (each was once flagged)."""
+    texts = ["The black-capped chickadee is widely distributed throughout North\nAmerica, ranging from the north",
+             "the potential link between West Nile Virus and black-capped chickadee nesting",
+             'the lyrics in her 2009 parody song "Thug Story" with an American record producer',
+             "(due to her influence on the music industry). Chinese Swifties dubbed her Meimei"]
+    assert [find_pii(t) for t in texts] == [[], [], [], []]

@@ -24,14 +24,18 @@ rich frank earnest honest sunny dawn eve christian guy sue pat max bob rob nick 
 constance prudence patience clement felix major colt cliff glen dale forest heath moss marsh brook
 cole rock shade storm winter autumn spring day night star moon sun rain snow bay field banks
 do go so no to be me we he on in an at as is it or if us up am my by of ok all one man men son sea
-ever even love lucky happy kind hero angel sonny duke earl baron prince princess queen""".split())
+ever even love lucky happy kind hero angel sonny duke earl baron prince princess queen america africa kenya
+israel chad nile""".split())
 # Capitalised words that start place and organisation names, never a person's.
 NOT_FIRST = set("""the a an in on at of for and or but if when this that these those los las san santa
 new old north south east west great saint st mount lake port fort golden royal national united university
 hotel hospital bank street river bridge park college school church city county state republic kingdom
 meeting please dear hi hello thanks monday tuesday wednesday thursday friday saturday sunday
 january february march april june july september october november december general grand upper lower
-central sie ihr ihre ihnen bitte der die das dem des ein eine einen le la les un une el los del""".split())
+central sie ihr ihre ihnen bitte der die das dem des ein eine einen le la les un une el los del
+american chinese english french german spanish italian japanese korean indian russian british european
+african asian canadian australian mexican brazilian dutch swedish polish turkish arab arabic irish scottish
+welsh greek portuguese norwegian danish finnish swiss austrian belgian egyptian nigerian""".split())
 # A run of names followed by (or ending in) one of these names a place or an organisation.
 ORG_WORDS = set("""airport county university school college station street avenue road boulevard hospital
 clinic bank hotel institute foundation group inc ltd llc plc corp corporation company co gmbh ag sa
@@ -43,7 +47,7 @@ restaurant cafe bar pub foods brewery records studios press times post journal p
 accord agreement report index cup trophy medal lecture memorial fellowship scholarship team department
 support desk office staff crew squad committee board service services world house day manager engineer
 officer director head lead president assistant analyst designer developer consultant specialist coordinator
-administrator architect scientist researcher""".split())
+administrator architect scientist researcher virus fever flu""".split())
 # Brands, firms and characters with the shape of a person's name (a short list of famous ones).
 NOT_PERSON = set("""morgan stanley|goldman sachs|wells fargo|charles schwab|dow jones|merrill lynch|
 lehman brothers|warner bros|walt disney|procter gamble|johnson johnson|harley davidson|rolls royce|
@@ -251,7 +255,8 @@ def find_names(text: str) -> list[tuple[int, int]]:
         return _bare(w) in first and _bare(w) not in AMBIGUOUS
 
     def starts_sentence(start: int) -> bool:
-        return re.search(r"(?:^|[.!?:;]\s+|\n\s*|[\"“(]\s*)$", text[:start]) is not None
+        # a line break starts a sentence only after a full stop or a blank line (text is often hard-wrapped)
+        return re.search(r"(?:^|[.!?:;]\s+|\n[ \t]*\n\s*|[\"“(]\s*)$", text[:start]) is not None
 
     def verb_next(end: int) -> bool:
         """A lower-case word that reads as a verb follows: a past tense, or a known auxiliary."""
@@ -312,7 +317,9 @@ def find_names(text: str) -> list[tuple[int, int]]:
                 continue
             by_gazetteer = (known_first(a) or (a in first and b in last and b not in AMBIGUOUS)
                             or (a in last and a not in first and known_first(b))  # Kovács Eszter
-                            or (b in last and b not in first and b not in AMBIGUOUS and a not in AMBIGUOUS and len(b) > 2))
+                            or (b in last and b not in first and b not in AMBIGUOUS and a not in AMBIGUOUS and len(b) > 2
+                                and not _common(text[tokens[i][0]:tokens[i][1]], common)
+                                and not _common(text[tokens[i + 1][0]:tokens[i + 1][1]], common)))
             by_context = i == 0 and len(tokens) <= 3 and (
                 _PERSON_AFTER.match(text, m.end()) is not None
                 or (starts_sentence(m.start()) and verb_next(m.end())
