@@ -74,6 +74,10 @@ class SemanticDedup(_Dedup):
     kind: Literal["semantic_dedup"]
     threshold: float = Field(0.95, gt=0, le=1, description="Cosine similarity at or above which rows match.")
     embedding: Literal["auto", "minilm", "tfidf"] = "auto"
+    clusters: int | None = Field(
+        None, ge=0, description="k-means clusters to compare within (SemDeDup); default: every pair up to "
+        "50,000 rows, √n clusters above; 0: always every pair.")
+    probes: int = Field(3, ge=1, le=16, description="Nearest clusters each row joins, so boundary pairs are found.")
 
 
 class Decontaminate(_Step):

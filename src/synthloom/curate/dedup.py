@@ -14,6 +14,7 @@ from scipy.sparse.csgraph import connected_components
 from synthloom.config.curation import ExactDedup, NearDedup, SemanticDedup
 from synthloom.curate.fields import value_at
 from synthloom.curate.minhash import near_pairs
+from synthloom.curate.semantic import similar_pairs
 from synthloom.data.similarity import words
 from synthloom.models.embeddings import embedder
 
@@ -91,14 +92,5 @@ def semantic_dedup(step: SemanticDedup, texts: list[str], rows: list[dict[str, A
                 ref_names: list[str]) -> Removed:
     corpus = refs + texts
     z = embedder(step.embedding, corpus).encode(corpus)
-    pairs, sims = [], []
-    for s in range(0, len(z), 2048):  # cosine against every later row, by blocks
-        block = z[s:s + 2048] @ z.T
-        i, j = np.nonzero(block >= step.threshold)
-        i = i + s
-        later = j > i
-        pairs.append(np.stack([i[later], j[later]], axis=1))
-        sims.append(block[i[later] - s, j[later]])
-    arr = np.concatenate(pairs) if pairs else np.zeros((0, 2), dtype=np.int64)
-    return resolve(arr, np.concatenate(sims) if sims else np.zeros(0), corpus, rows, ref_names, step,
-                   "paraphrase")
+    pairs, sims = similar_pairs(z, step.threshold, step.clusters, step.probes)
+    return resolve(pairs, sims, corpus, rows, ref_names, step, "paraphrase")
