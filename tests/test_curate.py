@@ -175,6 +175,8 @@ def test_a_curated_run_exports_the_kept_rows_and_the_card_counts_steps(tmp_path,
     assert exported.returncode == 0, exported.stderr
     card = next(summary.run_dir.rglob("README.md")).read_text()
     assert "## Curation" in card and "| exact_dedup | exact_dedup |" in card
+    table_end = card.index("| pii | pii |")
+    assert card[table_end:].split("\n")[1] == ""  # a blank line ends the table (else the next text joins it)
     assert len(read_jsonl(summary.run_dir / "export" / "sft.jsonl")) == len(rows)
 
 
