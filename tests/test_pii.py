@@ -92,3 +92,13 @@ def test_wiki_text_from_the_demo_seeds_has_no_person_names():
              'the lyrics in her 2009 parody song "Thug Story" with an American record producer',
              "(due to her influence on the music industry). Chinese Swifties dubbed her Meimei"]
     assert [find_pii(t) for t in texts] == [[], [], [], []]
+
+
+@pytest.mark.timeout(60)  # a guard against hangs, not a speed check: these inputs once took exponential time
+def test_inputs_that_once_backtracked_still_give_the_right_answer():
+    assert find_pii("Kim " + "A" + "a" * 60 + "h, how are you") == []
+    assert find_pii("Thanks\nAb" + "-cd" * 60 + "1") == []
+    assert find_pii(("+1" + "2" * 40 + "x ") * 115) == []
+    assert find_pii("x." * 10000) == []
+    many = find_pii("Anna Smith\n" * 4000)
+    assert len(many) == 4000 and {s.text for s in many} == {"Anna Smith"}

@@ -14,6 +14,8 @@ import pkgutil
 import re
 import unicodedata
 from functools import lru_cache
+
+from synthloom.data.spans import DisjointSpans
 # Names that are also everyday words, places or brands: accepted only with a surname or context.
 AMBIGUOUS = set("""will may june april august mark bill grant rose summer hope faith joy chase art dean drew
 gene jack ray sky river miles page reed hunter king long young white black brown green wood stone hill park
@@ -64,7 +66,7 @@ luong""".split())
 TITLES = (r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sir|Dame|Lady|Lord|Herr|Frau|Sr|Sra|Srta|Señor|Señora|Don|"
           r"Doña|M|Mme|Mlle|Monsieur|Madame|Signor|Signora|Sig|Dott|Pan|Pani|Dhr|Mevr|Bay|Bayan")
 _UP, _LOW = "A-ZÀ-ÖØ-ÞĀ-ŽḀ-Ỿ", "a-zß-öø-ÿā-žḁ-ỿ"  # the last ranges hold both cases: see _capitalised
-_WORD = rf"(?:Mc|Mac)?[{_UP}][{_LOW}]*(?:['’-][{_UP}]?[{_LOW}]+)*"  # MacLeod, O'Brien, Al-Sayed
+_WORD = rf"(?:Mc|Mac)?[{_UP}][{_LOW}]*+(?:['’-][{_UP}]?+[{_LOW}]++)*+"  # MacLeod, O'Brien, Al-Sayed
 _PARTICLE = r"(?:de|da|di|del|della|van|von|der|den|du|le|la|al|bin|ibn|dos|das|ter|ten)"
 _NAME = rf"{_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}(?:[A-Z]\.[ \t]+)?{_WORD}){{0,2}}\b"  # Rupert J. Ellingham
 _LATIN = re.compile(r"[a-z][a-z'’ -]*")
@@ -77,7 +79,7 @@ _STRONG = re.compile(
     r"ik ben|jestem|jag är))[\s,:]+"
     rf"({_NAME})")
 _SIGN_OFF = re.compile(
-    r"(?im)^[ \t]*(?:cheers|best|best wishes|all the best|(?:best |kind |warm |warmest )?regards|thanks|many thanks|"
+    r"(?m)^[ \t]*(?i:cheers|best|best wishes|all the best|(?:best |kind |warm |warmest )?regards|thanks|many thanks|"
     r"thank you|sincerely|yours(?: truly| sincerely)?|love|take care|cordialement|bien à vous|amitiés|"
     r"(?:viele |liebe |beste )?grüße|mit freundlichen grüßen|lg|vg|saludos|un saludo|atentamente|"
     r"(?:cordiali )?saluti|un saluto|abraços|atenciosamente|(?:met vriendelijke )?groet(?:en)?|pozdrawiam|"
@@ -123,7 +125,9 @@ a est va fait sont ha è sta es fue dijo hizo tiene está zit is heeft kwam gaat
 _NAME_LINE = re.compile(rf"(?m)^[ \t>|*#]*(?:\*\*)?({_NAME})(?:\*\*)?[ \t|*]*$")
 _LINE_SPEAKER = re.compile(rf"(?m)^[ \t]*({_WORD}):[ \t]")  # "Aylin: are we still on?"
 _CAPS_RUN = re.compile(r"\b([A-ZÀ-Þ]{2,}(?:[ \t]+[A-ZÀ-Þ]{2,}){1,2})\b")
-_EAST_GIVEN = re.compile(r"(?:[bcdfghjklmnpqrstvwxyz]{0,3}[aeiouy]{1,3}(?:ng|n|m|r|k|p|t|l)?-?)+")
+# possessive quantifiers: a long run of vowels must not be split every possible way
+_EAST_GIVEN = re.compile(r"(?:[bcdfghjklmnpqrstvwxyz]{0,3}+[aeiouy]{1,3}+(?:ng|n|m|r|k|p|t|l)?+-?)++")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n[ \t]*\n\s*|[\"“(]\s*)$")
 
 
 _TRANSLIT = str.maketrans({
@@ -236,7 +240,7 @@ def find_names(text: str) -> list[tuple[int, int]]:
     first, last = gazetteer()
     east = _east_asian_surnames()
     common = common_words()
-    spans: list[tuple[int, int]] = []
+    spans = DisjointSpans()
 
     def add(start: int, end: int) -> None:
         end = _capitalised_end(text, start, end)
@@ -248,15 +252,16 @@ def find_names(text: str) -> list[tuple[int, int]]:
         words = _words(span)
         if not any(known_first(w) or _bare(w) in last for w in words) and any(_common(w, common) for w in words):
             return  # "People Operations", "Customer:", "IT Service Desk"
-        if end > start and not _not_person(text, start, end) and all(end <= s or start >= e for s, e in spans):
-            spans.append((start, end))
+        if end > start and spans.free(start, end) and not _not_person(text, start, end):
+            spans.add(start, end)
 
     def known_first(w: str) -> bool:
         return _bare(w) in first and _bare(w) not in AMBIGUOUS
 
     def starts_sentence(start: int) -> bool:
-        # a line break starts a sentence only after a full stop or a blank line (text is often hard-wrapped)
-        return re.search(r"(?:^|[.!?:;]\s+|\n[ \t]*\n\s*|[\"“(]\s*)$", text[:start]) is not None
+        # a line break starts a sentence only after a full stop or a blank line (text is often
+        # hard-wrapped); only the 200 characters before the word are looked at
+        return _SENTENCE_START.search(text[max(0, start - 200):start]) is not None
 
     def verb_next(end: int) -> bool:
         """A lower-case word that reads as a verb follows: a past tense, or a known auxiliary."""
@@ -304,11 +309,11 @@ def find_names(text: str) -> list[tuple[int, int]]:
                 add(m.start(), m.start() + possessive.start() if possessive else m.end())
             continue
         raw = m.group().split()
-        if (fold(raw[0]) in east and (fold(raw[0]) not in AMBIGUOUS or "-" in raw[1])
+        if (fold(raw[0]) in east and (fold(raw[0]) not in AMBIGUOUS or "-" in raw[1]) and len(raw[1]) <= 16
                 and _EAST_GIVEN.fullmatch(fold(raw[1])) and fold(raw[1]) not in ORG_WORDS):
             add(m.start(), m.end())  # Chen Jiahui, Nguyen Van An, Park Ji-sung: surname first
             continue
-        if "-" in raw[0] and _EAST_GIVEN.fullmatch(fold(raw[0])) and fold(raw[1]) in east:
+        if "-" in raw[0] and len(raw[0]) <= 16 and _EAST_GIVEN.fullmatch(fold(raw[0])) and fold(raw[1]) in east:
             add(m.start(), m.end())  # Seo-yeon Park: given name first
             continue
         for i in range(len(tokens) - 1):
@@ -328,4 +333,4 @@ def find_names(text: str) -> list[tuple[int, int]]:
             if by_gazetteer or by_context:
                 add(tokens[i][0], m.end())
                 break
-    return sorted(spans)
+    return list(zip(spans.starts, spans.ends))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from synthloom.data.person_names import find_names
+from synthloom.data.spans import DisjointSpans
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def iban_ok(iban: str) -> bool:
 # Visa, Mastercard, Amex, Discover, UnionPay, JCB, Diners, Maestro, Mir
 _CARD_PREFIX = re.compile(r"^(4|5[1-5]|2[2-7]|3[47]|6011|64[4-9]|65|62|35|3[068]|50|5[6-9]|6[3-9]|220[0-4])")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
-_URL_CREDENTIALS = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]+:[^\s/@]+@[^\s/]+")
+_URL_CREDENTIALS = re.compile(r"(?<![a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]*+://[^\s:/@]+:[^\s/@]+@[^\s/]+")
 _CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\d-])")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
 _SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\d-])")
@@ -53,7 +54,7 @@ _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:
 _VERSION_BEFORE = re.compile(r"(?i)(?:\b(?:v|version|versión|versão|versione|wersja|ver\.?|release|build|clause|section|sec\.|chapter|ch\.|article|art\.|"
                              r"rule|step|figure|fig\.|table|paragraph|para\.|item|no\.|firmware|fw|bios|kernel|driver|patch|"
                              r"android|ios|macos|windows|update|upgrade)|§)\s*$")
-_PHONE = re.compile(r"(?<![\w+])\+\d{1,3}(?:[\s.-]?\(?\d{1,8}\)?){1,6}(?![\w-])|"
+_PHONE = re.compile(r"(?<![\w+])\+\d{1,3}(?:[\s.-]?\(?\d{1,8}+\)?){1,6}(?![\w-])|"
                     r"(?<![\w+])(?:\(\d{1,5}\)[\s.-]?\d{3,8}(?:[\s.-]\d{2,8}){0,3}|\d{2,5}(?:(?:[\s.-]| ?/ ?)\d{2,8}){1,4})(?![\w-])")
 # Words that say a phone number follows, in the languages the set covers.
 _PHONE_CONTEXT = re.compile(
@@ -176,12 +177,12 @@ def find_pii(text: str, kinds: Iterable[str] | None = None, extra: Iterable[Dete
     wanted = list(DETECTORS) if kinds is None else [k for k in DETECTORS if k in set(kinds)]
     order = [DETECTORS[k] for k in wanted if k != "person"] + list(extra)
     order += [DETECTORS["person"]] if "person" in wanted else []
-    taken: list[Span] = []
+    taken, kept = DisjointSpans(), []
     for detect in order:
         for span in detect(text):
-            if all(span.end <= t.start or span.start >= t.end for t in taken):
-                taken.append(span)
-    return sorted(taken, key=lambda s: s.start)
+            if taken.add(span.start, span.end):
+                kept.append(span)
+    return sorted(kept, key=lambda s: s.start)
 
 
 def redact(text: str, spans: list[Span]) -> str:
