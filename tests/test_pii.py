@@ -96,7 +96,8 @@ def test_wiki_text_from_the_demo_seeds_has_no_person_names():
 
 @pytest.mark.timeout(60)  # a guard against hangs, not a speed check: these inputs once took exponential time
 def test_inputs_that_once_backtracked_still_give_the_right_answer():
-    assert find_pii("Kim " + "A" + "a" * 60 + "h, how are you") == []
+    long_word = "A" + "a" * 60 + "h"
+    assert [s.text for s in find_pii(f"Kim {long_word}, how are you")] == [f"Kim {long_word}"]
     assert find_pii("Thanks\nAb" + "-cd" * 60 + "1") == []
     assert find_pii(("+1" + "2" * 40 + "x ") * 115) == []
     assert find_pii("x." * 10000) == []
