@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 
 import numpy as np
 
@@ -198,6 +199,13 @@ def test_a_runs_own_curation_block_finds_references_beside_the_recipe(tmp_path, 
     removed = read_jsonl(summary.run_dir / "curation" / "removed.jsonl")
     assert [r["_row_id"] for r in removed] == [rows[1]["_row_id"]]
     assert "old.jsonl" in removed[0]["_curation"]["reason"] + str(removed[0]["_curation"]["matched"])
+    # the project moved as a whole (recipe folder, data and runs): the run finds its new neighbours
+    moved = tmp_path / "moved"
+    shutil.copytree(tmp_path / "runs", moved / "runs")
+    shutil.move(tmp_path / "real", moved / "real")
+    out = run_cli("curate", str(moved / "runs" / summary.run_dir.name), cwd=elsewhere)
+    assert out.returncode == 0, out.stderr
+    assert len(read_jsonl(moved / "runs" / summary.run_dir.name / "curation" / "removed.jsonl")) == 1
 
 
 def test_word_hashes_match_the_words_of_each_text_across_parts():

@@ -5,6 +5,7 @@ folder, standing in for a trained model a user would install); bad settings get 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -66,3 +67,29 @@ def test_presidio_with_a_model_that_is_not_installed_says_so_without_downloading
     out = run_cli("curate", str(data), "-c", str(cfg), "-o", str(tmp_path / "o"))
     assert out.returncode == 2 and "neither an installed package nor a folder" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("returns, says", [("None", None), ("'abc'", "must return (kind, start, end)"),
+                                           ("[('x', 10, 3)]", "spans must lie inside the text"),
+                                           ("1 / 0", "failed on a text (ZeroDivisionError")])
+def test_a_detector_that_misbehaves_gets_one_sentence(tmp_path, monkeypatch, returns, says):
+    module = f"odd_detector_{tmp_path.name.replace('-', '_')}"  # one module per case: imports are cached
+    (tmp_path / f"{module}.py").write_text(f"def find(text):\n    return {returns}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    rows = [{"text": "Hello there, general reader."}]
+    if says is None:  # nothing found is a fine answer
+        assert curate(rows, _pii(detectors=[f"{module}:find"])).kept == rows
+        return
+    with pytest.raises(SynthloomError, match=re.escape(says)):
+        curate(rows, _pii(detectors=[f"{module}:find"]))
+
+
+def test_presidio_refuses_unknown_entities_and_models_without_ner(tmp_path):
+    import spacy
+
+    _ner_pipeline(tmp_path / "ner")
+    with pytest.raises(SynthloomError, match="no recognizer for PERSN"):
+        curate([{"text": "x"}], _pii(presidio={"model": str(tmp_path / "ner"), "entities": ["PERSN"]}))
+    spacy.blank("en").to_disk(tmp_path / "blank")
+    with pytest.raises(SynthloomError, match="no named-entity component"):
+        curate([{"text": "x"}], _pii(presidio={"model": str(tmp_path / "blank")}))

@@ -12,15 +12,27 @@ from synthloom.config.errors import SynthloomError
 from synthloom.data.pii import Detector, Span
 
 
-def as_detector(fn: Callable[[str], Iterable[Span | tuple[str, int, int]]]) -> Detector:
-    """A function returning (kind, start, end) tuples or Spans, as a detector of Spans."""
-    def detect(text: str) -> Iterable[Span]:
-        for found in fn(text):
-            if isinstance(found, Span):
-                yield found
-            else:
-                kind, start, end = found
-                yield Span(str(kind), int(start), int(end), text[int(start):int(end)])
+def as_detector(fn: Callable[[str], Iterable[Span | tuple[str, int, int]]], name: str) -> Detector:
+    """A function returning (kind, start, end) tuples or Spans, as a detector of Spans; what it
+    returns is checked, and its failures become one sentence naming it."""
+    def detect(text: str) -> list[Span]:
+        try:
+            found = list(fn(text) or [])
+        except Exception as exc:  # a user's code: whatever it raises
+            raise SynthloomError(f"pii detector {name} failed on a text ({exc.__class__.__name__}: {exc})") from None
+        spans = []
+        for item in found:
+            try:
+                kind, start, end = (item.kind, item.start, item.end) if isinstance(item, Span) else item
+                start, end = int(start), int(end)
+            except (TypeError, ValueError):
+                raise SynthloomError(f"pii detector {name} returned {item!r}; it must return (kind, start, end) "
+                                     "tuples") from None
+            if not 0 <= start < end <= len(text):
+                raise SynthloomError(f"pii detector {name} returned the span {start}..{end} for a text of "
+                                     f"{len(text)} characters; spans must lie inside the text")
+            spans.append(Span(str(kind), start, end, text[start:end]))
+        return spans
     return detect
 
 
@@ -28,13 +40,13 @@ def imported(path: str) -> Detector:
     """'package.module:function' -> a detector."""
     module, _, name = path.partition(":")
     try:
-        fn = getattr(importlib.import_module(module), name) if name else None
-    except (ImportError, AttributeError) as exc:
+        fn = getattr(importlib.import_module(module), name) if module and name else None
+    except Exception as exc:  # ImportError, or whatever the module raises while it loads
         raise SynthloomError(f"pii detector '{path}' cannot be imported ({exc}); give 'module:function' of a "
                              "function on the Python path") from None
     if not callable(fn):
         raise SynthloomError(f"pii detector '{path}' is not a function; write it as 'module:function'")
-    return as_detector(fn)
+    return as_detector(fn, f"'{path}'")
 
 
 def extra_detectors(step: PIIStep, resolve_path: Callable[[str], Path]) -> list[Detector]:
@@ -45,5 +57,5 @@ def extra_detectors(step: PIIStep, resolve_path: Callable[[str], Path]) -> list[
         spec = step.presidio
         folder = resolve_path(spec.model)  # a folder beside the curation file, or a package name
         model = str(folder) if folder.exists() else spec.model
-        found.append(as_detector(presidio_detector(model, spec.language, tuple(spec.entities), spec.min_score)))
+        found.append(as_detector(presidio_detector(model, spec.language, tuple(spec.entities), spec.min_score), "presidio"))
     return found

@@ -5,6 +5,7 @@ is counted. `curate` is the Python API; `write_curation` saves what the CLI show
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -64,9 +65,10 @@ def curate(rows: list[dict[str, Any]], spec: CurationSpec, *, where: str = "the 
     for k, step in enumerate(spec.steps):  # settings that can fail do so before any step runs
         check_fields(rows, step.text, where)
         for ref in getattr(step, "against", []) + getattr(step, "benchmarks", []):
-            if not spec.resolve_path(ref.path).exists():
-                raise SynthloomError(f"reference dataset {spec.resolve_path(ref.path)} of step '{step.label}' "
-                                     "does not exist; check its `path` in the curation")
+            path = spec.resolve_path(ref.path)
+            if not path.exists() or (path.is_file() and path.stat().st_size == 0):
+                raise SynthloomError(f"reference dataset {path} of step '{step.label}' "
+                                     f"{'is empty' if path.exists() else 'does not exist'}; check its `path` in the curation")
         if step.kind == "pii":
             detectors[k] = extra_detectors(step, spec.resolve_path)
     live = list(range(len(rows)))  # positions of rows still kept
@@ -92,7 +94,7 @@ def curate(rows: list[dict[str, Any]], spec: CurationSpec, *, where: str = "the 
             current[live[pos]] = row
             rewrites.append((live[pos], step.label))
         for pos, (reason, matched) in sorted(gone.items()):
-            if matched and matched.startswith("row "):  # positions within this step -> original row numbers
+            if matched and re.fullmatch(r"row \d+", matched):  # position in this step -> original row number
                 original = f"row {live[int(matched[4:])]}"
                 reason, matched = reason.replace(matched, original), original
             removed.append({**current[live[pos]], "_curation": {"step": step.label, "reason": reason,

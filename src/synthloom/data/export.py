@@ -33,9 +33,16 @@ def run_recipe(store: RunStore) -> Recipe:
     path = store.root / "recipe.yaml"
     if not path.exists():
         raise SynthloomError(f"{store.root} has no recipe.yaml; it is not a complete synthloom run")
-    recipe_dir = store.db.get_meta("recipe_dir")  # relative paths start where the recipe file was
-    return parse_recipe(path.read_text(encoding="utf-8"), source=str(path),
-                        base_dir=Path(recipe_dir) if recipe_dir else None)
+    return parse_recipe(path.read_text(encoding="utf-8"), source=str(path), base_dir=recipe_dir(store))
+
+
+def recipe_dir(store: RunStore) -> Path | None:
+    """Where the recipe file was, so its relative paths keep working: found from the run's own
+    folder first (the project may have moved), else the absolute path it had."""
+    relative, absolute = store.db.get_meta("recipe_dir_from_run"), store.db.get_meta("recipe_dir")
+    if relative is not None and (store.root / relative).is_dir():
+        return (store.root / relative).resolve()
+    return Path(absolute) if absolute else None
 
 
 @contextmanager

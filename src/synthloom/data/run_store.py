@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -49,14 +50,16 @@ class RunStore:
             for d in (store.shards, store.rejected):
                 shutil.rmtree(d)
                 d.mkdir()
+            shutil.rmtree(store.root / "curation", ignore_errors=True)  # it curated the rows now gone
         elif existed and resume and previous and previous != fingerprint:
             raise SynthloomError(
                 f"run {root} was made by a different recipe (fingerprint {previous}, now {fingerprint}); "
                 "resume only with the same recipe, or pass --overwrite to regenerate with the cache"
             )
         db.set_meta("fingerprint", fingerprint)
-        if recipe_dir is not None:
+        if recipe_dir is not None:  # relative to the run too, so a project moved as a whole still resolves
             db.set_meta("recipe_dir", str(Path(recipe_dir).resolve()))
+            db.set_meta("recipe_dir_from_run", os.path.relpath(Path(recipe_dir).resolve(), store.root.resolve()))
         write_text_atomic(store.root / "recipe.yaml", f"# fingerprint: {fingerprint}\n{recipe_yaml}")
         store.remove_orphans()
         return store

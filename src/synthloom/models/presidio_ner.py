@@ -35,13 +35,31 @@ def _analyzer(model: str, language: str) -> Any:
     except (OSError, ValueError) as exc:  # spaCy: no such package or folder
         raise SynthloomError(f"Presidio could not load the spaCy model '{model}' ({exc.__class__.__name__}); "
                              "install that model package or give the folder of a saved spaCy pipeline") from None
+    _public_suffixes_offline()
+    if not any(engine.nlp[language].has_pipe(p) for p in ("ner", "entity_ruler", "span_ruler")):
+        raise SynthloomError(f"the spaCy model '{model}' has no named-entity component, so Presidio would find no "
+                             "names with it; give a model with `ner` (e.g. en_core_web_lg)")
     return AnalyzerEngine(nlp_engine=engine, supported_languages=[language])
+
+
+def _public_suffixes_offline() -> None:
+    """Presidio's e-mail recognizer asks tldextract for domain suffixes, which fetches the public
+    suffix list from the network on first use; the snapshot inside the package is enough."""
+    try:
+        from tldextract import tldextract
+    except ImportError:
+        return
+    tldextract.TLD_EXTRACTOR.suffix_list_urls = ()
 
 
 def presidio_detector(model: str, language: str = "en", entities: tuple[str, ...] = ("PERSON",),
                       min_score: float = 0.5) -> Callable[[str], list[tuple[str, int, int]]]:
     """A function from a text to its (kind, start, end) entity spans."""
     analyzer = _analyzer(model, language)
+    known = set(analyzer.get_supported_entities(language))
+    if unknown := sorted(set(entities) - known):
+        raise SynthloomError(f"Presidio has no recognizer for {', '.join(unknown)} in language '{language}'; "
+                             f"use some of: {', '.join(sorted(known))}")
 
     def detect(text: str) -> list[tuple[str, int, int]]:
         found = analyzer.analyze(text=text, language=language, entities=list(entities), score_threshold=min_score)
