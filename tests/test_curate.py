@@ -243,3 +243,18 @@ def test_clustered_semantic_search_finds_the_pairs_all_pairs_search_finds():
     assert clustered_sims.min() >= 0.9
     spec = _spec([{"kind": "semantic_dedup", "threshold": 0.9, "clusters": 30}])
     assert spec.steps[0].clusters == 30 and spec.steps[0].probes == 3
+
+
+def test_the_lineage_names_rows_by_id_and_tells_flagged_from_rewritten(tmp_path):
+    from synthloom.curate.pipeline import CurationResult
+    from synthloom.curate.run_curation import record_in_lineage
+    from synthloom.data.run_db import RunDB
+
+    rows = [{"_row_id": "a-0", "text": "x"}, {"_row_id": "b-1", "text": "x"}]
+    removed = [{**rows[1], "_curation": {"step": "near", "reason": "near duplicate of row 0 (0.93)",
+                                         "matched": "row 0"}}]
+    db = RunDB(tmp_path / "run.sqlite")
+    record_in_lineage(db, CurationResult([rows[0]], removed, [], [(0, "pii", "flagged")]), rows)
+    got = db.conn.execute("SELECT row_id, step, action, matched FROM curation_rows ORDER BY row_id").fetchall()
+    assert got == [("a-0", "pii", "flagged", None), ("b-1", "near", "removed", "a-0")]
+    db.close()

@@ -14,6 +14,7 @@ from difflib import SequenceMatcher
 import numpy as np
 
 from synthloom.config.curation import Decontaminate
+from synthloom.curate.dedup import has_words
 from synthloom.curate.shingles import Shingled, word_ngrams_of_sizes
 from synthloom.data.similarity import words
 from synthloom.models.embeddings import embedder
@@ -81,10 +82,10 @@ def ngram_matches(step: Decontaminate, texts: list[str], items: list[str]) -> Re
 
 def decontaminate(step: Decontaminate, texts: list[str], items: list[str], item_names: list[str]) -> Removed:
     removed: Removed = {i: (reason, item_names[k]) for i, (reason, k) in ngram_matches(step, texts, items).items()}
-    if step.embedding_threshold is not None and items:
+    rest = [i for i in range(len(texts)) if i not in removed]
+    if step.embedding_threshold is not None and rest and any(map(has_words, items + [texts[i] for i in rest])):
         model = embedder(step.embedding, texts + items)
         zb = model.encode(items)
-        rest = [i for i in range(len(texts)) if i not in removed]
         z = model.encode([texts[i] for i in rest])
         for s in range(0, len(rest), 2048):
             sim = z[s:s + 2048] @ zb.T

@@ -21,6 +21,10 @@ from synthloom.models.embeddings import embedder
 Removed = dict[int, tuple[str, str | None]]  # position -> (reason, what it matched)
 
 
+def has_words(text: str) -> bool:
+    return any(c.isalnum() for c in text)
+
+
 def _groups(n: int, pairs: np.ndarray) -> np.ndarray:
     if not len(pairs):
         return np.arange(n)
@@ -91,6 +95,8 @@ def near_dedup(step: NearDedup, texts: list[str], rows: list[dict[str, Any]], re
 def semantic_dedup(step: SemanticDedup, texts: list[str], rows: list[dict[str, Any]], refs: list[str],
                 ref_names: list[str]) -> Removed:
     corpus = refs + texts
+    if not any(map(has_words, corpus)):  # nothing to embed (TF-IDF would have no vocabulary)
+        return {}
     z = embedder(step.embedding, corpus).encode(corpus)
     pairs, sims = similar_pairs(z, step.threshold, step.clusters, step.probes)
     return resolve(pairs, sims, corpus, rows, ref_names, step, "paraphrase")

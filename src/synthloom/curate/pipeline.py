@@ -40,7 +40,7 @@ class CurationResult:
     kept: list[dict[str, Any]]
     removed: list[dict[str, Any]]  # each row with `_curation`: {step, reason, matched}
     steps: list[StepCount] = field(default_factory=list)
-    rewrites: list[tuple[int, str]] = field(default_factory=list)  # (input position, step) of rewritten rows
+    rewrites: list[tuple[int, str, str]] = field(default_factory=list)  # (input position, step, action)
 
     def summary(self) -> dict[str, Any]:
         return {"rows_in": len(self.kept) + len(self.removed), "kept": len(self.kept),
@@ -75,7 +75,7 @@ def curate(rows: list[dict[str, Any]], spec: CurationSpec, *, where: str = "the 
     current = [dict(r) for r in rows]
     removed: list[dict[str, Any]] = []
     counts: list[StepCount] = []
-    rewrites: list[tuple[int, str]] = []
+    rewrites: list[tuple[int, str, str]] = []
     for k, step in enumerate(spec.steps):
         t0 = time.perf_counter()
         fields = step.text or spec.text
@@ -92,7 +92,8 @@ def curate(rows: list[dict[str, Any]], spec: CurationSpec, *, where: str = "the 
             gone, rewritten = filters.pii(step, texts, these, fields or [], detectors[k])
         for pos, row in rewritten.items():
             current[live[pos]] = row
-            rewrites.append((live[pos], step.label))
+            flagged = step.kind == "pii" and step.action == "flag"  # type: ignore[union-attr]
+            rewrites.append((live[pos], step.label, "flagged" if flagged else "rewritten"))
         for pos, (reason, matched) in sorted(gone.items()):
             if matched and re.fullmatch(r"row \d+", matched):  # position in this step -> original row number
                 original = f"row {live[int(matched[4:])]}"

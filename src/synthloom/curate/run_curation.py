@@ -3,6 +3,7 @@ dataset card reports) or any dataset file or Hugging Face directory (into -o DIR
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +34,13 @@ def curate_run(run_dir: Path, spec: CurationSpec | None) -> tuple[CurationResult
 def record_in_lineage(db: RunDB, result: CurationResult, rows: list[dict[str, Any]]) -> None:
     """Counts per step and each row's fate go into run.sqlite beside how the row was made."""
     steps = [(s.name, s.kind, s.rows_in, s.removed, s.rewritten, s.seconds) for s in result.steps]
-    events = [(rows[pos]["_row_id"], step, "rewritten", None, None) for pos, step in result.rewrites]
-    events += [(r["_row_id"], r["_curation"]["step"], "removed", r["_curation"]["reason"], r["_curation"]["matched"])
-               for r in result.removed]
+    def row_id(matched: str | None) -> str | None:  # "row 7" (a position) -> that row's id
+        found = re.fullmatch(r"row (\d+)", matched or "")
+        return rows[int(found.group(1))].get("_row_id", matched) if found else matched
+
+    events = [(rows[pos]["_row_id"], step, action, None, None) for pos, step, action in result.rewrites]
+    events += [(r["_row_id"], r["_curation"]["step"], "removed", r["_curation"]["reason"],
+                row_id(r["_curation"]["matched"])) for r in result.removed]
     db.record_curation(steps, events)
 
 
