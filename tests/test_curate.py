@@ -258,3 +258,17 @@ def test_the_lineage_names_rows_by_id_and_tells_flagged_from_rewritten(tmp_path)
     got = db.conn.execute("SELECT row_id, step, action, matched FROM curation_rows ORDER BY row_id").fetchall()
     assert got == [("a-0", "pii", "flagged", None), ("b-1", "near", "removed", "a-0")]
     db.close()
+
+
+def test_the_ratio_rule_compares_with_the_closest_item_whatever_the_order():
+    from synthloom.config.curation import Decontaminate
+    from synthloom.curate.decontaminate import ngram_matches
+
+    rng = random.Random(0)
+    vocab = [f"w{i}" for i in range(3000)]
+    close = [rng.choice(vocab) for _ in range(24)]
+    row = close[:12] + ["edited"] + close[13:]  # no 13-gram left, 10-grams and a 0.96 ratio with `close`
+    far = close[:10] + [rng.choice(vocab) for _ in range(200)]  # shares a 10-gram, ratio far below 0.5
+    step = Decontaminate.model_validate({"kind": "decontaminate", "benchmarks": [{"path": "x"}]})
+    for items, closest in (([" ".join(far), " ".join(close)], 1), ([" ".join(close), " ".join(far)], 0)):
+        assert {i: k for i, (_, k) in ngram_matches(step, [" ".join(row)], items).items()} == {0: closest}

@@ -24,18 +24,28 @@ CHUNK = 100_000  # documents shingled at once: bounds memory on large sets
 
 
 class NgramIndex:
-    """The benchmark's n-gram hashes, sorted, each with the first item that contains it. A bit
-    table on the hashes' top bits (at most 1 in 64 set) turns away almost every document n-gram
-    with one memory read, so the binary search runs only on the few that might match."""
+    """The benchmark's n-gram hashes, sorted, each with the first item that contains it (and,
+    for the ratio rule, every item that does). A bit table on the hashes' top bits (at most 1 in
+    64 bits set, 8 bytes per n-gram) turns away almost every document n-gram with one memory
+    read, so the binary search runs only on the few that might match."""
 
     def __init__(self, items: Shingled):
         item_of = np.repeat(np.arange(len(items.offsets) - 1), items.counts())
         self.hashes, first = np.unique(items.hashes, return_index=True)  # first occurrence = lowest item
         self.items = item_of[first]
-        bits = int(np.clip(np.ceil(np.log2(max(len(self.hashes), 1) * 64)), 16, 30))
+        pairs = np.unique(np.stack([items.hashes.view(np.int64), item_of]), axis=1)  # (hash, item), each once
+        self.pair_hashes, self.pair_items = pairs[0].view(np.uint64), pairs[1]
+        bits = int(np.clip(np.ceil(np.log2(max(len(self.hashes), 1) * 64)), 16, 33))
         self.shift = np.uint64(64 - bits)
-        self.table = np.zeros(1 << bits, dtype=bool)
-        self.table[self.hashes >> self.shift] = True
+        self.table = np.zeros(1 << (bits - 3), dtype=np.uint8)
+        slots = self.hashes >> self.shift
+        np.bitwise_or.at(self.table, (slots >> np.uint64(3)).astype(np.intp),
+                         (np.uint8(1) << (slots & np.uint64(7)).astype(np.uint8)))
+
+    def _maybe(self, hashes: np.ndarray) -> np.ndarray:
+        slots = hashes >> self.shift
+        bits = self.table[(slots >> np.uint64(3)).astype(np.intp)] >> (slots & np.uint64(7)).astype(np.uint8)
+        return np.flatnonzero(bits & 1)
 
     def first_match(self, docs: Shingled) -> np.ndarray:
         """For each document, the benchmark item its first matching n-gram belongs to, or -1."""
@@ -43,13 +53,22 @@ class NgramIndex:
         out = np.full(n_docs, -1, dtype=np.int64)
         if not len(self.hashes) or not len(docs.hashes):
             return out
-        maybe = np.flatnonzero(self.table[docs.hashes >> self.shift])
+        maybe = self._maybe(docs.hashes)
         pos = np.searchsorted(self.hashes, docs.hashes[maybe]).clip(max=len(self.hashes) - 1)
         found = self.hashes[pos] == docs.hashes[maybe]
         hit, pos = maybe[found], pos[found]
         doc = np.searchsorted(docs.offsets, hit, side="right") - 1
         out[doc[::-1]] = self.items[pos][::-1]  # written in reverse so each doc's first hit wins
         return out
+
+    def sharing(self, hashes: np.ndarray, most: int = 8) -> list[int]:
+        """The items that share the most of these n-grams with a document (at most `most`)."""
+        h = hashes[self._maybe(hashes)]
+        lo = np.searchsorted(self.pair_hashes, h, side="left")
+        hi = np.searchsorted(self.pair_hashes, h, side="right")
+        found = np.concatenate([self.pair_items[a:b] for a, b in zip(lo, hi)]) if len(h) else np.zeros(0, int)
+        ids, counts = np.unique(found, return_counts=True)
+        return ids[np.argsort(-counts, kind="stable")][:most].tolist()
 
 
 def ngram_matches(step: Decontaminate, texts: list[str], items: list[str]) -> Removed:
@@ -70,10 +89,12 @@ def ngram_matches(step: Decontaminate, texts: list[str], items: list[str]) -> Re
         if short_index is None:
             continue
         short_hit = short_index.first_match(grams[step.ratio_ngram])
+        short_grams = grams[step.ratio_ngram]
         for i in np.flatnonzero((short_hit >= 0) & (long_hit < 0)).tolist():
-            k = int(short_hit[i])
-            target = bench_words.setdefault(k, words(items[k]))
-            ratio = SequenceMatcher(None, words(chunk[i]), target, autojunk=False).ratio()
+            toks = words(chunk[i])  # the closest of the items sharing a short n-gram, not the first
+            ratio, k = max(((SequenceMatcher(None, toks, bench_words.setdefault(k, words(items[k])),
+                                             autojunk=False).ratio(), k)
+                            for k in short_index.sharing(short_grams.of(i))), default=(0.0, -1))
             if ratio >= step.ratio:
                 found[start + i] = (f"shares a {step.ratio_ngram}-gram and {ratio:.2f} of its words in order "
                                     "with a benchmark item", k)
