@@ -272,3 +272,19 @@ def test_the_ratio_rule_compares_with_the_closest_item_whatever_the_order():
     step = Decontaminate.model_validate({"kind": "decontaminate", "benchmarks": [{"path": "x"}]})
     for items, closest in (([" ".join(far), " ".join(close)], 1), ([" ".join(close), " ".join(far)], 0)):
         assert {i: k for i, (_, k) in ngram_matches(step, [" ".join(row)], items).items()} == {0: closest}
+
+
+def test_near_copies_are_found_whatever_the_top_bit_of_their_hashes():
+    """Many items and near copies: the items sharing a short n-gram are looked up in unsigned
+    hash order (a signed sort once lost the half of them whose hashes have the top bit set)."""
+    from synthloom.config.curation import Decontaminate
+    from synthloom.curate.decontaminate import ngram_matches
+
+    items = _varied(300, seed=9)
+    rows = []
+    for k in range(0, 300, 3):  # each item with every 11th word replaced: no 13-gram survives
+        w = items[k].split()
+        rows.append(" ".join("edit" if j % 11 == 5 else x for j, x in enumerate(w)))
+    step = Decontaminate.model_validate({"kind": "decontaminate", "benchmarks": [{"path": "x"}]})
+    found = ngram_matches(step, rows, items)
+    assert {i: k for i, (_, k) in found.items()} == {i: 3 * i for i in range(len(rows))}

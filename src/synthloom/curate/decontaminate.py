@@ -33,8 +33,10 @@ class NgramIndex:
         item_of = np.repeat(np.arange(len(items.offsets) - 1), items.counts())
         self.hashes, first = np.unique(items.hashes, return_index=True)  # first occurrence = lowest item
         self.items = item_of[first]
-        pairs = np.unique(np.stack([items.hashes.view(np.int64), item_of]), axis=1)  # (hash, item), each once
-        self.pair_hashes, self.pair_items = pairs[0].view(np.uint64), pairs[1]
+        order = np.lexsort((item_of, items.hashes))  # by hash (unsigned), then item
+        h, it = items.hashes[order], item_of[order]
+        new = np.r_[True, (h[1:] != h[:-1]) | (it[1:] != it[:-1])] if len(h) else np.zeros(0, bool)
+        self.pair_hashes, self.pair_items = h[new], it[new]  # each (hash, item) once
         bits = int(np.clip(np.ceil(np.log2(max(len(self.hashes), 1) * 64)), 16, 33))
         self.shift = np.uint64(64 - bits)
         self.table = np.zeros(1 << (bits - 3), dtype=np.uint8)
