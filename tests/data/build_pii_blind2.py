@@ -10,9 +10,8 @@ sentences, negatives and structured values; the script checks that. Do not tune 
 against this set or look at its per-item results while changing the detector, or it stops being
 blind.
 
-Every line is {"text": str, "pii": [{"kind": K, "value": V}, ...]}: V is the exact substring of the
-text that is the PII, and an empty list means the text has none. Kinds: email, phone, credit_card,
-iban, us_ssn, ip_address, url_credentials, street_address, person.
+Every line is a row in the format of pii_set_kit.py (see its docstring): the text and its PII, each
+an exact substring of the text with its kind; an empty list means the text has none.
 
 The texts imitate LLM-generated training data and the text it imitates: support chats, e-mails,
 clinical and care notes, HR records, CVs, meeting notes, news-style sentences, social posts, logs,
@@ -63,15 +62,14 @@ from __future__ import annotations
 
 import random
 import sys
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # tests/data is not a package; the shared helpers live beside this file
 from pii_set_kit import (  # noqa: E402
-    card_number, check_name_lists, check_no_overlap, check_rows, draw_without_card, format_card, luhn_digit,
-    make_iban, make_ssn, negative_rows, person_rows, random_digits, row, slot_row, write_set,
+    bad_value_rows, check_set_with_particles, luhn_digit, negative_rows, nib_check_pair, person_rows,
+    random_digits, structured_rows, write_set,
 )
 
 OTHER_BUILDERS = [HERE / "build_pii_set.py", HERE / "build_pii_heldout.py", HERE / "build_pii_final.py",
@@ -364,7 +362,7 @@ def bban_fi() -> str:  # 14 digits, the last a Luhn digit
 
 def bban_si() -> str:  # 13 digits and a national check pair 98 - n*100 mod 97 (the IBAN check is then 56)
     body = digits(13)
-    return body + f"{98 - int(body) * 100 % 97:02d}"
+    return body + nib_check_pair(body)
 
 
 def bban_tr() -> str:  # bank 5, reserved 0, account 16
@@ -401,14 +399,6 @@ BAD_IBAN_CONTEXTS = [  # (country of an IBAN_SPECS row, corruption, context); ne
     ("HR", "swap", "IBAN {v} nije ispravan."),
     ("RO", "check", "IBAN-ul {v} este invalid (cifre de control greșite)."),
 ]
-
-
-def sized_iban(country: str, bban: str | Callable[[], str], grouped: bool, corrupt: str | None = None) -> str:
-    """make_iban, checked to have the official length of the country's IBANs."""
-    v = make_iban(rng, country, bban, grouped, corrupt)
-    assert len(v.replace(" ", "")) == IBAN_LENGTHS[country], v
-    return v
-
 
 # --------------------------------------------------------------------------- SSNs
 
@@ -641,66 +631,15 @@ NEGATIVES = [
     "Who else is watching the Eurovision final tonight? 🇸🇪🇺🇦🇮🇹",
 ]
 
-# --------------------------------------------------------------------------- assembly
-
-
-def structured_items() -> list[dict]:
-    out = [slot_row(context, "phone", draw_without_card(make)) for _, make, context in PHONE_SPECS]
-    for _, prefix, length, style, context in CARD_SPECS:
-        number = card_number(rng, prefix, length)
-        assert len(number) == length, number
-        out.append(slot_row(context, "credit_card", format_card(number, style)))
-    for country, bban, grouped, context in IBAN_SPECS:
-        out.append(slot_row(context, "iban", draw_without_card(sized_iban, country, bban, grouped)))
-    out += [slot_row(context, "us_ssn", make_ssn(rng, sep)) for sep, context in SSN_CONTEXTS]
-    out += [row(text, labels) for text, labels in HAND_STRUCTURED]
-    for text, labels, make_phone in MIXED:
-        slots = {"phone": draw_without_card(make_phone) if make_phone else "", "ssn": make_ssn(rng),
-                 "card": format_card(card_number(rng, "4", 16), "space"),
-                 "iban": draw_without_card(sized_iban, "IT", "a" + "n" * 22, True)}
-        out.append(row(text.format(**slots), [(k, v.format(**slots)) for k, v in labels]))
-    return out
-
-
-def negative_items() -> list[dict]:
-    out = []
-    styles = ["dash", "space", "none"]
-    for i, context in enumerate(BAD_CARD_CONTEXTS):
-        _, prefix, length, _, _ = CARD_SPECS[(i * 5) % len(CARD_SPECS)]
-        number = card_number(rng, prefix, length, valid=False)
-        out.append(row(context.format(v=format_card(number, styles[i % 3])), []))
-    specs = {spec[0]: spec for spec in IBAN_SPECS}
-    for j, (country, corrupt, context) in enumerate(BAD_IBAN_CONTEXTS):
-        _, bban, _, _ = specs[country]
-        v = draw_without_card(sized_iban, country, bban, grouped=j % 2 == 0, corrupt=corrupt)
-        out.append(row(context.format(v=v), []))
-    return out + negative_rows(BAD_SSN_ITEMS, NEGATIVES)
-
-
-# --------------------------------------------------------------------------- checks
-
-
-def check(rows: list[dict]) -> None:
-    """The shared checks, in every text; name particles in place; IBANs of the official length and of ten
-    countries or more; no overlap with the five earlier sets, name particles aside."""
-    known = check_name_lists(rows, FULL_NAMES, GIVEN_NAMES, WRITTEN_FORMS)
-    # particles appear only inside a name, never first, and every particle listed is used
-    full = {n for names in FULL_NAMES.values() for n in names}
-    for name in full:
-        toks = name.replace("-", " ").split()
-        assert toks[0].casefold() not in PARTICLES, name
-    used_particles = {t.casefold() for n in full for t in n.replace("-", " ").split()} & PARTICLES
-    assert used_particles == PARTICLES, PARTICLES - used_particles
-    check_rows(rows, known)
-    ibans = [lab["value"] for r in rows for lab in r["pii"] if lab["kind"] == "iban"]
-    assert all(len(v.replace(" ", "")) == IBAN_LENGTHS[v[:2]] for v in ibans), ibans
-    assert len({v[:2] for v in ibans}) >= 10
-    si = [v for v in ibans if v.startswith("SI")]
-    assert si and all(v.startswith("SI56") for v in si), si  # the Slovenian national check fixes the IBAN check
-    check_no_overlap(rows, OTHER_BUILDERS, known, PARTICLES)
-
+# --------------------------------------------------------------------------- assembly, checks, output
 
 if __name__ == "__main__":
-    rows = person_rows(PERSON_ITEMS) + structured_items() + negative_items()
-    check(rows)
+    rows = (person_rows(PERSON_ITEMS)
+            + structured_rows(rng, PHONE_SPECS, CARD_SPECS, IBAN_SPECS, IBAN_LENGTHS, SSN_CONTEXTS, HAND_STRUCTURED,
+                              MIXED, mixed_card_prefix="4", mixed_iban=("IT", "a" + "n" * 22))
+            + bad_value_rows(rng, CARD_SPECS, BAD_CARD_CONTEXTS, IBAN_SPECS, IBAN_LENGTHS, BAD_IBAN_CONTEXTS,
+                             card_step=5, card_styles=["dash", "space", "none"])
+            + negative_rows(BAD_SSN_ITEMS, NEGATIVES))
+    check_set_with_particles(rows, FULL_NAMES, GIVEN_NAMES, WRITTEN_FORMS, PARTICLES, IBAN_LENGTHS, OTHER_BUILDERS,
+                             all_particles_used=True, fixed_iban_check_digits={"SI": "56"})
     write_set(rows, HERE / "pii_blind2.jsonl")

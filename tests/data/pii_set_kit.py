@@ -1,9 +1,14 @@
 """What the builders of the labelled PII test sets (tests/data/build_pii_*.py) share.
 
 Checksums (Luhn, IBAN mod-97, SSN ranges), makers of cards, IBANs and SSNs, the row format, the
-checks every set must pass, the name-overlap check between sets and the JSONL writer. Standard
-library only. tests/data is not a package: each builder puts its own folder on sys.path and
+assembly of structured and bad-value rows from a builder's specs (the blind sets), the checks every
+set must pass (and those of the sets whose names carry particles), the name-overlap check between
+sets and the JSONL writer. Standard library only. tests/data is not a package: each builder puts its own folder on sys.path and
 imports from here.
+
+Every set is a JSONL file of rows (see row and write_set): {"text": str, "pii": [{"kind": K, "value": V},
+...]}, where V is the exact substring of the text that is the PII and an empty list means the text has none.
+Kinds (KINDS): email, phone, credit_card, iban, us_ssn, ip_address, url_credentials, street_address, person.
 
 The makers take the builder's random.Random and draw from it in a fixed order, so a builder's
 output depends only on its seed and its own data. The builders' name lists, sentences and
@@ -145,6 +150,20 @@ def make_iban(rng: random.Random, country: str, bban: str | Callable[[], str], g
     return group_by_four(raw) if grouped else raw
 
 
+def sized_iban(rng: random.Random, lengths: dict[str, int], country: str, bban: str | Callable[[], str],
+               grouped: bool = True, corrupt: str | None = None) -> str:
+    """make_iban, checked to have the official length of the country's IBANs (lengths: country -> length)."""
+    v = make_iban(rng, country, bban, grouped, corrupt)
+    assert len(v.replace(" ", "")) == lengths[country], v
+    return v
+
+
+def nib_check_pair(body: str) -> str:
+    """The national check pair 98 - body*100 mod 97 (the Portuguese NIB, the Slovenian BBAN): with it the IBAN
+    check digits are the same for every BBAN of the country."""
+    return f"{98 - int(body) * 100 % 97:02d}"
+
+
 def make_ssn(rng: random.Random, sep: str = "-", max_area: int = 772) -> str:
     """An issuable SSN with an area from 001 to max_area (666 left out); 001-772 were all issued before 2011."""
     area = rng.choice([a for a in range(1, max_area + 1) if a != 666])
@@ -197,6 +216,60 @@ def negative_rows(bad_ssn_texts: Iterable[str], negatives: Iterable[str]) -> lis
         assert not ssn_ok(ssn), ssn
         out.append(row(text, []))
     return out + [row(text, []) for text in negatives]
+
+
+def structured_rows(rng: random.Random, phone_specs: Iterable[tuple], card_specs: Iterable[tuple],
+                    iban_specs: Iterable[tuple], iban_lengths: dict[str, int], ssn_contexts: Iterable[tuple[str, str]],
+                    hand_structured: Iterable[tuple[str, list]], mixed: Iterable[tuple], *, mixed_card_prefix: str,
+                    mixed_iban: tuple[str, str]) -> list[dict]:
+    """Rows of structured PII, drawn from rng in this order.
+
+    A phone per (country, maker, context) of phone_specs, a valid card per (issuer, prefix, length, grouping,
+    context) of card_specs, an IBAN of the official length per (country, BBAN pattern or maker, grouped, context)
+    of iban_specs, an SSN per (separator, context) of ssn_contexts; the hand-written (text, labels) items; then
+    the mixed items (text, labels, phone maker or None), whose {phone}, {ssn}, {card} and {iban} slots (in text
+    and labels) take a phone (empty without a maker), an SSN, a 16-digit card after mixed_card_prefix grouped by
+    spaces and a grouped IBAN of mixed_iban (country, BBAN pattern), all four drawn for every item. Phones and
+    IBANs are drawn again while a digit run in them would pass as a card.
+    """
+    out = [slot_row(context, "phone", draw_without_card(make)) for _, make, context in phone_specs]
+    for _, prefix, length, style, context in card_specs:
+        number = card_number(rng, prefix, length)
+        assert len(number) == length, number
+        out.append(slot_row(context, "credit_card", format_card(number, style)))
+    for country, bban, grouped, context in iban_specs:
+        out.append(slot_row(context, "iban", draw_without_card(sized_iban, rng, iban_lengths, country, bban, grouped)))
+    out += [slot_row(context, "us_ssn", make_ssn(rng, sep)) for sep, context in ssn_contexts]
+    out += [row(text, labels) for text, labels in hand_structured]
+    mixed_country, mixed_pattern = mixed_iban
+    for text, labels, make_phone in mixed:
+        slots = {"phone": draw_without_card(make_phone) if make_phone else "", "ssn": make_ssn(rng),
+                 "card": format_card(card_number(rng, mixed_card_prefix, 16), "space"),
+                 "iban": draw_without_card(sized_iban, rng, iban_lengths, mixed_country, mixed_pattern, True)}
+        out.append(row(text.format(**slots), [(k, v.format(**slots)) for k, v in labels]))
+    return out
+
+
+def bad_value_rows(rng: random.Random, card_specs: list[tuple], bad_card_contexts: Iterable[str],
+                   iban_specs: Iterable[tuple], iban_lengths: dict[str, int],
+                   bad_iban_contexts: Iterable[tuple[str, str, str]], *, card_step: int,
+                   card_styles: list[str]) -> list[dict]:
+    """Rows without PII, drawn from rng in this order: a card failing Luhn in each of bad_card_contexts, after the
+    (issuer, prefix, length, ...) spec number i * card_step (cyclic) of card_specs, grouped after card_styles in
+    turn; then an IBAN of the official length failing mod 97 in each (country, corruption, context) of
+    bad_iban_contexts, with the BBAN pattern or maker of the country's row in iban_specs, grouped every other
+    time (see make_iban for the corruptions)."""
+    out = []
+    for i, context in enumerate(bad_card_contexts):
+        _, prefix, length, _, _ = card_specs[(i * card_step) % len(card_specs)]
+        number = card_number(rng, prefix, length, valid=False)
+        out.append(row(context.format(v=format_card(number, card_styles[i % len(card_styles)])), []))
+    specs = {spec[0]: spec for spec in iban_specs}
+    for j, (country, corrupt, context) in enumerate(bad_iban_contexts):
+        _, bban, _, _ = specs[country]
+        v = draw_without_card(sized_iban, rng, iban_lengths, country, bban, grouped=j % 2 == 0, corrupt=corrupt)
+        out.append(row(context.format(v=v), []))
+    return out
 
 
 # --------------------------------------------------------------------------- checks
@@ -339,6 +412,51 @@ def check_no_overlap(rows: list[dict], other_builders: Iterable[Path], names: It
         assert r["text"] not in other_text, r["text"]
         for lab in r["pii"]:
             assert lab["value"].casefold() not in folded, lab
+
+
+def check_particles(full_names: dict[str, list[str]], particles: set[str], *,
+                    lower_case_except: Iterable[str] | None = None, all_used: bool = False) -> None:
+    """Name particles (case-folded in particles) stand only inside a full name, never first; with
+    lower_case_except, only in lower case but for the forms listed; with all_used, every particle is used."""
+    full = {n for names in full_names.values() for n in names}
+    keep = set(lower_case_except or ())
+    for name in full:
+        toks = name.replace("-", " ").split()
+        assert toks[0].casefold() not in particles, name
+        if lower_case_except is not None:
+            assert all(t.casefold() not in particles or t in keep or t.islower() for t in toks), name
+    if all_used:
+        used = {t.casefold() for n in full for t in n.replace("-", " ").split()} & particles
+        assert used == particles, particles - used
+
+
+def check_iban_lengths(rows: list[dict], lengths: dict[str, int], *, min_countries: int = 10,
+                       fixed_check_digits: dict[str, str] | None = None) -> None:
+    """Every labelled IBAN has the official length of its country (lengths: country -> length), they come from
+    min_countries countries or more, and a country of fixed_check_digits (country -> check digits, fixed by the
+    national check inside the BBAN) has IBANs, all with those check digits."""
+    ibans = [lab["value"] for r in rows for lab in r["pii"] if lab["kind"] == "iban"]
+    assert all(len(v.replace(" ", "")) == lengths[v[:2]] for v in ibans), ibans
+    assert len({v[:2] for v in ibans}) >= min_countries
+    for country, check in (fixed_check_digits or {}).items():
+        ours = [v for v in ibans if v.startswith(country)]
+        assert ours and all(v.startswith(country + check) for v in ours), ours
+
+
+def check_set_with_particles(rows: list[dict], full_names: dict[str, list[str]], given_names: list[str],
+                             written_forms: dict[str, str], particles: set[str], iban_lengths: dict[str, int],
+                             other_builders: Iterable[Path], *, particles_lower_except: Iterable[str] | None = None,
+                             all_particles_used: bool = False,
+                             fixed_iban_check_digits: dict[str, str] | None = None) -> None:
+    """The checks of a set whose names carry particles: the name lists (check_name_lists), the particles
+    (check_particles), the shared checks in every text (check_rows), IBANs of the official length and of ten
+    countries or more (check_iban_lengths) and no overlap with the other builders, particles aside
+    (check_no_overlap)."""
+    known = check_name_lists(rows, full_names, given_names, written_forms)
+    check_particles(full_names, particles, lower_case_except=particles_lower_except, all_used=all_particles_used)
+    check_rows(rows, known)
+    check_iban_lengths(rows, iban_lengths, fixed_check_digits=fixed_iban_check_digits)
+    check_no_overlap(rows, other_builders, known, particles)
 
 
 # --------------------------------------------------------------------------- output
