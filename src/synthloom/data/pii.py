@@ -61,6 +61,9 @@ _PHONE_CONTEXT = re.compile(
     r"(?i)\b(?:tel|tel\.|phone|telephone|call|ring|fax|mobile|cell|handy|telefon|tél|téléphone|appelez|portable|"
     r"teléfono|llámenos|llame|móvil|celular|telefone|ligue|telefono|chiamare|cellulare|bel|mobiel|telefoon|"
     r"zadzwoń|komórka|ring)\b\.?[^\d\n]{0,12}$")
+# "Meter ID 0045 9921 7730", "order no. 12 345 678": numbers that are ids unless a phone word is near
+_ID_BEFORE = re.compile(r"(?i)\b(?:id|nr|no|number|ref|meter|account|acct|order|invoice|tracking|serial|"
+                        r"batch|lot|ticket|case|policy|member|customer)\.?\s*(?:#|:)?\s*$")
 _SSN_SHAPE = re.compile(r"^\d{3}([- ])\d{2}\1\d{4}$")  # never a phone grouping, valid SSN or not
 _DATE_LIKE = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
 _STREET_TYPES = (r"Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
@@ -143,9 +146,8 @@ def _phones(text: str) -> Iterable[Span]:
         before = text[max(0, m.start() - 24):m.start()]
         part_of_code = re.search(r"[A-Za-z]+\d+\s$|[A-Za-z]\d*-$", before)
         labelled = _PHONE_CONTEXT.search(before) is not None
-        an_id = re.search(r"(?i)\b(?:id|nr|no|number|ref|meter|account|acct|order|invoice|tracking|serial|"
-                          r"batch|lot|ticket|case|policy|member|customer)\.?\s*(?:#|:)?\s*$", before)
-        if digits.startswith("000") or part_of_code or (an_id and not labelled and not value.startswith("+")):
+        an_id = _ID_BEFORE.search(before) is not None
+        if digits.startswith("000") or part_of_code or (an_id and not labelled and not international):
             continue
         if (international and len(digits) >= 8) or us_shape or trunk or area_code or (labelled and len(digits) >= 8):
             yield Span("phone", m.start(), m.end(), value)
