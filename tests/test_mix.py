@@ -103,3 +103,23 @@ def test_mix_cli_and_errors(tmp_path, two_runs):
     path.write_text(yaml.safe_dump(bad))
     with pytest.raises(SynthloomError, match="records need `messages`"):
         run_mix(load_mix(path))
+
+
+def test_minhash_dedup_drops_near_copies_of_earlier_sources_and_of_its_own():
+    from types import SimpleNamespace
+
+    from synthloom.config.mix import Dedup
+    from synthloom.curate.mix import _dedup
+
+    def sft(text):
+        return {"messages": [{"role": "user", "content": "Explain this."}, {"role": "assistant", "content": text}]}
+
+    base = ("The black-capped chickadee is a small nonmigratory songbird that lives in deciduous and mixed "
+            "forests across the northern half of North America and visits feeders in winter")
+    loaded = {"synthetic": [sft(base), sft("A completely different answer about tides, the moon and the sea.")],
+              "real": [sft(base.replace("small", "tiny")),  # near copy of a synthetic record
+                       sft("Volcanoes form where magma reaches the surface through cracks in the crust."),
+                       sft("Volcanoes form where magma reaches the surface through cracks in the crust!")]}
+    dropped = _dedup(SimpleNamespace(dedup=Dedup(method="minhash", threshold=0.7)), loaded)
+    assert dropped == {"synthetic": 0, "real": 2}
+    assert [r["messages"][1]["content"][:9] for r in loaded["real"]] == ["Volcanoes"]

@@ -4,9 +4,7 @@ dedup across sources, and a card per phase. Deterministic under the mix's seed."
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,10 +12,11 @@ from typing import Any
 import numpy as np
 
 from synthloom.config.errors import SynthloomError
+from synthloom.config.curation import ExactDedup, NearDedup
 from synthloom.config.mix import Mix
+from synthloom.curate.dedup import exact_dedup, near_dedup
 from synthloom.data.atomic import write_text_atomic
 from synthloom.data.export import run_records, write_hf, write_jsonl
-from synthloom.data.similarity import MinHashPool
 from synthloom.data.tables import read_table, rows_to_table, write_parquet_atomic
 
 
@@ -69,27 +68,25 @@ def _load_source(mix: Mix, name: str) -> list[dict[str, Any]]:
 
 
 def _dedup(mix: Mix, loaded: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
-    """Drop records that repeat a record of an earlier-listed source (or of their own)."""
-    dropped: dict[str, int] = {}
+    """Drop records that repeat a record of an earlier-listed source (or of their own), with the
+    curation dedup steps: the kept records of earlier sources are the reference set."""
     cfg = mix.dedup
     if cfg is None:
-        return dropped
-    seen: set[str] = set()
-    pool = MinHashPool(cfg.threshold) if cfg.method == "minhash" else None
+        return {}
+    if cfg.method == "exact":
+        step, find = ExactDedup(kind="exact_dedup"), exact_dedup
+    else:  # word 3-gram shingles: records are short
+        step, find = NearDedup(kind="near_dedup", threshold=cfg.threshold, ngram=3), near_dedup
+    earlier: list[str] = []
+    earlier_names: list[str] = []
+    dropped: dict[str, int] = {}
     for name, records in loaded.items():
-        kept = []
-        for rec in records:
-            text = record_text(rec)
-            key = hashlib.sha1(re.sub(r"\s+", " ", text.lower()).strip().encode()).hexdigest()
-            duplicate = key in seen or (pool is not None and pool.most_similar(text)[0] >= cfg.threshold)
-            if duplicate:
-                continue
-            seen.add(key)
-            if pool is not None:
-                pool.add(text, name)
-            kept.append(rec)
-        dropped[name] = len(records) - len(kept)
-        loaded[name] = kept
+        texts = [record_text(r) for r in records]
+        gone = find(step, texts, records, earlier, earlier_names) if texts else {}
+        loaded[name] = [r for i, r in enumerate(records) if i not in gone]
+        earlier += [t for i, t in enumerate(texts) if i not in gone]
+        earlier_names += [f"{name}#{i}" for i in range(len(texts)) if i not in gone]
+        dropped[name] = len(gone)
     return dropped
 
 
