@@ -8,14 +8,31 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-TAXONOMY = ROOT.parent / "shared" / "fixtures" / "taxonomy"
+# Real InstructLab files, only on the team's machines: compatibility tests read them and skip
+# without them; every behaviour they check is also tested on the bundled example taxonomy.
+INSTRUCTLAB = ROOT.parent / "shared" / "fixtures"
 
 
 @pytest.fixture
 def taxonomy_dir() -> Path:
-    if not TAXONOMY.is_dir():
-        pytest.skip("shared/fixtures/taxonomy is not beside the checkout")
-    return TAXONOMY
+    """The example taxonomy that ships inside the package."""
+    from synthloom.recipes import example_taxonomy
+
+    return example_taxonomy()
+
+
+@pytest.fixture
+def example_document_map() -> dict[str, str]:
+    from synthloom.recipes import example_document_map
+
+    return {repo: str(folder) for repo, folder in example_document_map().items()}
+
+
+@pytest.fixture
+def instructlab_taxonomy() -> Path:
+    if not (INSTRUCTLAB / "taxonomy").is_dir():
+        pytest.skip("the InstructLab compatibility files are not beside this checkout")
+    return INSTRUCTLAB / "taxonomy"
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:

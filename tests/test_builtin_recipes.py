@@ -13,10 +13,23 @@ from synthloom.data.run_store import open_existing
 from synthloom.generate import generate_run
 from synthloom.recipes import builtin_recipe_path, builtin_recipes
 
-from .conftest import ROOT
+from synthloom.data.taxonomy import load_taxonomy
 
-DOCS = ROOT.parent / "shared" / "fixtures" / "knowledge_docs" / "Summit_knowledge"
-REPO = "https://github.com/juliadenham/Summit_knowledge"
+from .conftest import INSTRUCTLAB
+
+# InstructLab's own files (compatibility tests; they skip where the files are absent)
+IL_DOCS = INSTRUCTLAB / "knowledge_docs" / "Summit_knowledge"
+IL_REPO = "https://github.com/juliadenham/Summit_knowledge"
+
+
+def docs_override(document_map: dict) -> str:
+    pairs = ", ".join(f"'{repo}': '{folder}'" for repo, folder in document_map.items())
+    return f"columns.seed.document_map={{{pairs}}}"
+
+
+def leaves_of(taxonomy_dir, kinds, grounded=None) -> set[str]:
+    return {leaf.path for leaf in load_taxonomy(taxonomy_dir, kinds)
+            if grounded is None or (leaf.kind != "knowledge" and leaf.grounded == grounded)}
 
 
 def load_builtin(name, tmp_path, url, extra=()):
@@ -45,39 +58,68 @@ def test_every_builtin_recipe_is_valid():
         assert recipe.export is not None, r.name
 
 
-def test_lab_knowledge_per_leaf_from_documents(tmp_path, taxonomy_dir, scripted_server):
+def test_lab_knowledge_per_leaf_from_documents(tmp_path, taxonomy_dir, example_document_map, scripted_server):
     server = scripted_server(enum_choice="max")
     summary, store, rows = run_builtin("lab_knowledge", tmp_path, server, [
-        f"columns.seed.taxonomy={taxonomy_dir}", "target_rows=3", f"columns.seed.document_map={{'{REPO}': '{DOCS}'}}",
+        f"columns.seed.taxonomy={taxonomy_dir}", "target_rows=3", docs_override(example_document_map),
+    ])
+    assert summary.status == "complete" and summary.notices == []
+    knowledge = leaves_of(taxonomy_dir, ["knowledge"])
+    assert len(knowledge) >= 3 and summary.partitions == {leaf: 3 for leaf in knowledge}
+    for row in rows:
+        assert row["question"] and row["answer"] and row["leaf"].startswith("knowledge/")
+        seed = store.db.lineage_of(row["_row_id"])["seed"][0]
+        assert seed["leaf"] == row["leaf"]
+        source, _, chunk = seed["chunk"].partition("#")
+        assert source.endswith(".md") and chunk.isdigit()  # a chunk of a document, not a seed context
+
+
+def test_lab_knowledge_per_leaf_on_instructlab_files(tmp_path, instructlab_taxonomy, scripted_server):
+    server = scripted_server(enum_choice="max")
+    summary, store, rows = run_builtin("lab_knowledge", tmp_path, server, [
+        f"columns.seed.taxonomy={instructlab_taxonomy}", "target_rows=3", docs_override({IL_REPO: IL_DOCS}),
     ])
     assert summary.status == "complete" and summary.notices == []
     assert summary.partitions == {"knowledge/arts/music/fandom/swifties": 3,
                                   "knowledge/science/animals/birds/black_capped_chickadee": 3}
     for row in rows:
-        assert row["question"] and row["answer"] and row["leaf"].startswith("knowledge/")
         lineage = store.db.lineage_of(row["_row_id"])
-        assert lineage["seed"][0]["leaf"] == row["leaf"] and lineage["seed"][0]["chunk"].endswith(".md#" + lineage["seed"][0]["chunk"].split("#")[1])
+        assert lineage["seed"][0]["leaf"] == row["leaf"] and ".md#" in lineage["seed"][0]["chunk"]
 
 
 def test_lab_knowledge_without_documents_says_so_once(tmp_path, taxonomy_dir, scripted_server):
     server = scripted_server(enum_choice="max")
+    # run by name from tmp_path, where the recipe's `knowledge_docs` folder does not exist
     summary, _, rows = run_builtin("lab_knowledge", tmp_path, server, [f"columns.seed.taxonomy={taxonomy_dir}", "target_rows=2"])
-    assert len(rows) == 4 and len(summary.notices) == 2
+    knowledge = leaves_of(taxonomy_dir, ["knowledge"])
+    assert len(rows) == 2 * len(knowledge) and len(summary.notices) == len(knowledge)
     assert all("using its seed contexts" in n for n in summary.notices)
 
 
 def test_lab_skills_recipes_cover_their_leaves(tmp_path, taxonomy_dir, scripted_server):
     server = scripted_server(enum_choice="max")
+    skills = ["compositional_skills", "foundational_skills"]
     free, _, free_rows = run_builtin("lab_freeform_skills", tmp_path, server,
                                      [f"columns.seed.taxonomy={taxonomy_dir}", "target_rows=2"])
-    assert free.status == "complete" and len(free.partitions) >= 8
-    assert all(n == 2 for n in free.partitions.values())
-    assert not any("grounded" in leaf for leaf in free.partitions)
+    freeform = leaves_of(taxonomy_dir, skills, grounded=False)
+    assert free.status == "complete" and len(freeform) >= 2
+    assert free.partitions == {leaf: 2 for leaf in freeform}
     grounded, _, g_rows = run_builtin("lab_grounded_skills", tmp_path, server,
                                       [f"columns.seed.taxonomy={taxonomy_dir}", "target_rows=2"])
-    assert grounded.status == "complete" and grounded.partitions
-    assert all("grounded" in leaf for leaf in grounded.partitions)
+    assert grounded.status == "complete"
+    assert grounded.partitions == {leaf: 2 for leaf in leaves_of(taxonomy_dir, skills, grounded=True)}
     assert all(r["context"] and r["question"] and r["answer"] for r in g_rows)
+
+
+def test_lab_skills_recipes_on_instructlab_files(tmp_path, instructlab_taxonomy, scripted_server):
+    server = scripted_server(enum_choice="max")
+    free, _, _ = run_builtin("lab_freeform_skills", tmp_path, server,
+                             [f"columns.seed.taxonomy={instructlab_taxonomy}", "target_rows=2"])
+    assert free.status == "complete" and len(free.partitions) >= 8
+    assert not any("grounded" in leaf for leaf in free.partitions)
+    grounded, _, _ = run_builtin("lab_grounded_skills", tmp_path, server,
+                                 [f"columns.seed.taxonomy={instructlab_taxonomy}", "target_rows=2"])
+    assert grounded.status == "complete" and all("grounded" in leaf for leaf in grounded.partitions)
 
 
 def test_nemotron_prompts_cover_task_types_and_keep_by_thresholds(tmp_path, scripted_server):

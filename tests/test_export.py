@@ -11,7 +11,7 @@ from synthloom.config.errors import SynthloomError
 from synthloom.data.export import export_run
 
 from .conftest import run_cli
-from .test_builtin_recipes import DOCS, REPO, run_builtin
+from .test_builtin_recipes import docs_override, leaves_of, run_builtin
 
 CHATML = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
@@ -82,13 +82,14 @@ def test_sft_export_of_dialogues_and_card(tmp_path, scripted_server, tokenizer):
     assert "sft.jsonl" in card and "load_from_disk" in card
 
 
-def test_card_counts_rejections_and_taxonomy_coverage(tmp_path, taxonomy_dir, scripted_server):
+def test_card_counts_rejections_and_taxonomy_coverage(tmp_path, taxonomy_dir, example_document_map, scripted_server):
     server = scripted_server()  # random judge scores: some rows fail the filter
     summary, store, rows = run_builtin("lab_knowledge", tmp_path, server, [
-        f"columns.seed.taxonomy={taxonomy_dir}", "target_rows=2", f"columns.seed.document_map={{'{REPO}': '{DOCS}'}}",
+        f"columns.seed.taxonomy={taxonomy_dir}", "target_rows=2", docs_override(example_document_map),
     ])
     card = export_run(summary.run_dir, ["sft"])[-1].read_text()
-    assert "| `knowledge/science/animals/birds/black_capped_chickadee` | 2 |" in card
+    for leaf in leaves_of(taxonomy_dir, ["knowledge"]):
+        assert f"| `{leaf}` | 2 |" in card
     assert "| `_filter` | filter 'faithful and relevant' is false |" in card
     assert f"| rejected (kept in the run's `rejected/`) | {summary.rejected} |" in card
     assert "| `qa` | `default` |" in card

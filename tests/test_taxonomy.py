@@ -9,14 +9,25 @@ import pytest
 from synthloom.data.taxonomy import TaxonomyError, find_leaves, load_taxonomy, taxonomy_rows
 
 
-def test_every_fixture_leaf_loads(taxonomy_dir):
-    files = find_leaves(taxonomy_dir)
-    leaves = load_taxonomy(taxonomy_dir)
+def test_every_instructlab_leaf_loads(instructlab_taxonomy):
+    files = find_leaves(instructlab_taxonomy)
+    leaves = load_taxonomy(instructlab_taxonomy)
     assert len(leaves) == len(files) >= 15
     kinds = {leaf.kind for leaf in leaves}
     assert kinds == {"knowledge", "compositional_skills", "foundational_skills"}
     chickadee = next(leaf for leaf in leaves if leaf.path.endswith("black_capped_chickadee"))
     assert chickadee.version == 3 and chickadee.document["patterns"] == ["chickadee.md"]
+
+
+def test_every_example_leaf_loads(taxonomy_dir):
+    files = find_leaves(taxonomy_dir)
+    leaves = load_taxonomy(taxonomy_dir)
+    assert len(leaves) == len(files)
+    assert all(leaf.version == 3 and leaf.created_by for leaf in leaves)
+    knowledge = [leaf for leaf in leaves if leaf.kind == "knowledge"]
+    skills = [leaf for leaf in leaves if leaf.kind != "knowledge"]
+    assert len(knowledge) >= 3 and all(leaf.document["repo"] and leaf.document["patterns"] for leaf in knowledge)
+    assert sum(not leaf.grounded for leaf in skills) >= 2 and sum(leaf.grounded for leaf in skills) >= 1
 
 
 def test_knowledge_rows_carry_context_and_all_qa_pairs(taxonomy_dir):
@@ -65,14 +76,44 @@ def test_empty_taxonomy_dir(tmp_path):
         load_taxonomy(tmp_path)
 
 
-DOCS = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "knowledge_docs" / "Summit_knowledge"
+def test_knowledge_chunks_come_from_the_mapped_documents(taxonomy_dir, example_document_map):
+    notices: list[str] = []
+    rows = taxonomy_rows(taxonomy_dir, ["knowledge"], unit="chunk", chunk_words=250,
+                         document_map=example_document_map, notices=notices)
+    assert notices == []
+    leaves = {leaf.path: leaf for leaf in load_taxonomy(taxonomy_dir, ["knowledge"])}
+    by_leaf: dict[str, list] = {}
+    for r in rows:
+        by_leaf.setdefault(r["leaf"], []).append(r)
+    assert set(by_leaf) == set(leaves)
+    for path, chunks in by_leaf.items():
+        assert len(chunks) >= 3, path  # every document is long enough for several chunks
+        assert all(r["source"].endswith(".md") and r["questions_and_answers"] for r in chunks)
+        assert all(len(r["context"].split()) <= 400 for r in chunks)
+        # each seed context is a passage of the leaf's own document
+        document = " ".join(" ".join(r["context"].split()) for r in chunks)
+        for example in leaves[path].seed_examples:
+            assert " ".join(example["context"].split())[:80] in document, path
 
 
-def test_knowledge_chunks_come_from_the_mapped_documents(taxonomy_dir):
+def test_the_example_has_a_knowledge_leaf_in_another_language(taxonomy_dir, example_document_map):
+    rows = taxonomy_rows(taxonomy_dir, ["knowledge"], unit="chunk", document_map=example_document_map)
+    english = {"the", "of", "and", "is", "in", "to", "was", "a"}
+    share = {}
+    for r in rows:
+        words = r["context"].lower().split()
+        share.setdefault(r["leaf"], []).append(sum(w in english for w in words) / len(words))
+    assert min(sum(v) / len(v) for v in share.values()) < 0.03  # English prose is ~20% these words
+
+
+def test_knowledge_chunks_on_instructlab_files(instructlab_taxonomy):
+    from .conftest import INSTRUCTLAB
+
     notices: list[str] = []
     rows = taxonomy_rows(
-        taxonomy_dir, ["knowledge"], unit="chunk", chunk_words=250,
-        document_map={"https://github.com/juliadenham/Summit_knowledge": DOCS}, notices=notices,
+        instructlab_taxonomy, ["knowledge"], unit="chunk", chunk_words=250,
+        document_map={"https://github.com/juliadenham/Summit_knowledge": INSTRUCTLAB / "knowledge_docs/Summit_knowledge"},
+        notices=notices,
     )
     assert notices == []
     by_leaf = {}
@@ -90,7 +131,8 @@ def test_knowledge_chunks_come_from_the_mapped_documents(taxonomy_dir):
 def test_unreachable_documents_fall_back_to_seed_contexts_once(taxonomy_dir):
     notices: list[str] = []
     rows = taxonomy_rows(taxonomy_dir, ["knowledge"], unit="chunk", notices=notices)
-    assert len(notices) == 2 and all("using its seed contexts" in n for n in notices)
+    assert len(notices) == len(load_taxonomy(taxonomy_dir, ["knowledge"]))
+    assert all("using its seed contexts" in n for n in notices)
     assert all(r["source"] == "seed_example" for r in rows)
 
 
