@@ -235,18 +235,10 @@ def recipes_init(
     directory: Annotated[Path, typer.Argument(help="Folder to copy it into.")],
 ) -> None:
     """Copy a built-in recipe into a folder to edit and run."""
-    target = copy_recipe(name, directory)
+    target, folders = copy_recipe(name, directory)
+    for folder in folders:
+        console.print(f"wrote {folder}/ (the bundled example it reads)")
     console.print(f"wrote {target}; run it with: synthloom generate {target}")
-
-
-def _find_taxonomy() -> Path:
-    for base in (Path.cwd(), *Path.cwd().parents):
-        for candidate in (base / "shared/fixtures/taxonomy", base.parent / "shared/fixtures/taxonomy"):
-            if candidate.is_dir():
-                return candidate
-    raise SynthloomError(
-        "cannot find the bundled taxonomy (../shared/fixtures/taxonomy); pass --taxonomy PATH"
-    )
 
 
 @app.command()
@@ -257,12 +249,14 @@ def demo(
     rows: Annotated[int, typer.Option(min=1, help="Accepted rows to make.")] = 20,
     fresh: Annotated[bool, typer.Option(help="Regenerate even if the demo run exists.")] = True,
 ) -> None:
-    """Knowledge QA from the bundled taxonomy on the embedded model, judged and filtered."""
-    tax = (taxonomy or _find_taxonomy()).resolve()
-    recipe = load_recipe(
-        builtin_recipe_path("demo_knowledge_qa"),
-        [f"columns.seed.taxonomy={tax}", f"target_rows={rows}", f"output_dir={output_dir.resolve()}"],
-    )
+    """Knowledge QA from the bundled example taxonomy on the embedded model, filtered and curated."""
+    overrides = [f"target_rows={rows}", f"output_dir={output_dir.resolve()}"]
+    if taxonomy is not None:
+        overrides.append(f"columns.seed.taxonomy={taxonomy.resolve()}")
+    # The recipe names the example taxonomy relative to itself, so this works from any folder.
+    recipe = load_recipe(builtin_recipe_path("demo_knowledge_qa"), overrides)
+    seed = next(c for c in recipe.columns if c.name == "seed")
+    tax = recipe.resolve_path(seed.taxonomy)
     console.print(f"[bold]synthloom demo[/]: {rows} knowledge QA rows from {tax} on the embedded model")
     _run(recipe, resume=False, overwrite=fresh, quiet=False)
     from synthloom.curate.run_curation import curate_run
