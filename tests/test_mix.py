@@ -18,7 +18,7 @@ from .test_builtin_recipes import run_builtin
 @pytest.fixture
 def two_runs(tmp_path, taxonomy_dir, scripted_server):
     server = scripted_server(enum_choice="max")
-    knowledge, _, _ = run_builtin("lab_knowledge", tmp_path, server, [f"columns.seed.taxonomy={taxonomy_dir}", "target_rows=6"])
+    knowledge, _, _ = run_builtin("lab_knowledge", tmp_path, server, [f"columns.seed.taxonomy={taxonomy_dir}", "target_rows=4"])
     skills, _, _ = run_builtin("lab_freeform_skills", tmp_path, server, [f"columns.seed.taxonomy={taxonomy_dir}", "target_rows=1"])
     return knowledge.run_dir, skills.run_dir
 
@@ -63,6 +63,7 @@ def test_phases_with_counts_fractions_replay_and_dedup(tmp_path, two_runs, monke
     result = run_mix(load_mix(path))
     assert result.duplicates == {"knowledge": 0, "skills": 0, "real": 1}
     p1, p2 = result.phases
+    assert len(k_records) == 12  # 4 rows from each of the example's 3 knowledge leaves
     assert p1.composition == {"knowledge": 12} and p1.rows == 12
     assert p2.composition == {"skills": round(0.5 * n_skills), "real": 2, "replay:phase1": 3}
     phase1 = [json.loads(line) for line in (result.out_dir / "phase1/train.jsonl").read_text().splitlines()]
