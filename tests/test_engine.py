@@ -87,9 +87,12 @@ def test_existing_run_needs_resume_or_overwrite(tmp_path, scripted_server):
 
 def test_budget_stops_the_run_cleanly(tmp_path, scripted_server):
     server = scripted_server()
-    recipe = qa_recipe(server.url, tmp_path / "runs", target=200, batch=8, extra={"budget": {"max_tokens": 1500}})
+    # Calls in flight count against the budget, so it must cover the first two batches (~4.5k
+    # tokens) for rows to be kept; the run stops part-way through the next ones.
+    recipe = qa_recipe(server.url, tmp_path / "runs", target=200, batch=8, extra={"budget": {"max_tokens": 8000}})
     summary = _run(write(recipe, tmp_path / "r.yaml"))
     assert summary.status == "budget_reached"
+    assert 8000 <= summary.tokens < 8000 + 16 * 400  # only calls already sent (16 slots) overshoot
     assert 0 < summary.accepted < 200
     store = open_existing(summary.run_dir)
     assert store.read_accepted().num_rows == summary.accepted

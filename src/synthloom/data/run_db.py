@@ -26,6 +26,11 @@ CREATE TABLE IF NOT EXISTS usage (
   calls INTEGER NOT NULL, cached_calls INTEGER NOT NULL,
   prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL,
   PRIMARY KEY (batch, column_name, model));
+CREATE TABLE IF NOT EXISTS uncommitted_usage (
+  batch INTEGER NOT NULL, column_name TEXT NOT NULL, model TEXT NOT NULL,
+  calls INTEGER NOT NULL, cached_calls INTEGER NOT NULL,
+  prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL,
+  recorded_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS rejections (
   batch INTEGER NOT NULL, column_name TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
   PRIMARY KEY (batch, column_name, reason));
@@ -131,18 +136,38 @@ class RunDB:
                 [(rid, batch, status, json.dumps(data, default=str)) for rid, status, data in lineage],
             )
 
+    def record_uncommitted_usage(self, batch: int, usage: list[UsageRow]) -> None:
+        """Usage of a batch that will not commit this session (stopped by the budget, cancelled,
+        or set aside behind one that did not finish): paid for, so counted. If the batch runs
+        again on resume, its answers come from the cache and cost nothing the second time."""
+        rows = [u for u in usage if u.calls]
+        if not rows:
+            return
+        now = time.time()
+        with self.conn:
+            self.conn.execute("BEGIN")
+            self.conn.executemany(
+                "INSERT INTO uncommitted_usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(batch, u.column, u.model, u.calls, u.cached_calls, u.prompt_tokens, u.completion_tokens,
+                  u.cost_usd, now) for u in rows],
+            )
+
     def reset_results(self) -> None:
         """Forget generated rows but keep the response cache (a rerun reuses it)."""
         with self.conn:
             self.conn.execute("BEGIN")
-            for table in ("batches", "usage", "rejections", "lineage", "curation_steps", "curation_rows"):
+            for table in ("batches", "usage", "uncommitted_usage", "rejections", "lineage", "curation_steps",
+                          "curation_rows"):
                 self.conn.execute(f"DELETE FROM {table}")
 
     # ---- summaries ----
     def usage_totals(self) -> list[UsageRow]:
+        """Everything the run paid for: committed batches and those that never committed."""
+        fields = "column_name, model, calls, cached_calls, prompt_tokens, completion_tokens, cost_usd"
         rows = self.conn.execute(
             "SELECT column_name, model, SUM(calls), SUM(cached_calls), SUM(prompt_tokens), "
-            "SUM(completion_tokens), SUM(cost_usd) FROM usage GROUP BY column_name, model ORDER BY column_name"
+            f"SUM(completion_tokens), SUM(cost_usd) FROM (SELECT {fields} FROM usage "
+            f"UNION ALL SELECT {fields} FROM uncommitted_usage) GROUP BY column_name, model ORDER BY column_name"
         )
         return [UsageRow(*r) for r in rows]
 

@@ -17,6 +17,7 @@ from synthloom.generate.cells import CellContext, CellRejected, RowState
 from synthloom.generate.columns import BatchEnv, ColumnGenerator
 from synthloom.generate.model_calls import ModelCaller, UsageTally
 from synthloom.generate.plan import column_levels
+from synthloom.generate.spend import SpendingStopped
 
 FILTER_COLUMN = "_filter"
 
@@ -81,14 +82,19 @@ class BatchRunner:
     def row_id(self, batch: int, position: int) -> str:
         return f"b{batch:05d}-r{position:04d}"
 
-    async def run(self, batch: int, size: int | None = None) -> BatchResult:
+    async def run(self, batch: int, size: int | None = None, tally: UsageTally | None = None) -> BatchResult:
+        """`tally` (the caller's, so it outlives a batch that fails) receives the batch's usage."""
         size = size or self.recipe.batch_size
-        tally = UsageTally()
+        tally = tally if tally is not None else UsageTally()
         env = BatchEnv(self.callers, tally)
         bs = self.recipe.batch_size
         p, j = self.partition_of(batch), batch // len(self.partitions)
         rows = [RowState(self.row_id(batch, i), batch, batch * bs + i, p, j * bs + i) for i in range(size)]
-        outcomes = await asyncio.gather(*(self._run_row(row, env) for row in rows))
+        # Every row runs to its end even if another fails, so calls already sent are counted.
+        outcomes = await asyncio.gather(*(self._run_row(row, env) for row in rows), return_exceptions=True)
+        errors = [o for o in outcomes if isinstance(o, BaseException)]
+        if errors:  # a real error outranks a refused call (SpendingStopped)
+            raise next((e for e in errors if not isinstance(e, SpendingStopped)), errors[0])
         result = BatchResult(batch=batch, usage=list(tally.rows.values()))
         for row, failure in zip(rows, outcomes):
             lineage = {"batch": batch, "row_index": row.index, **row.lineage}

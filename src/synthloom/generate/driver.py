@@ -1,7 +1,11 @@
 """Drive a run to its target: batches in flight, committed strictly in batch order.
 
 With `partition_by`, batch k belongs to partition k % P and each partition has its own
-target; a partition that is full launches no more batches."""
+target; a partition that is full launches no more batches.
+
+Each turn of the loop either awaits a batch in flight or ends the run, so it cannot spin.
+Every paid model call is counted: committed batches record their usage with their rows, and
+batches that do not commit record theirs in run.sqlite as uncommitted usage."""
 
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ from synthloom.data.run_store import RunStore
 from synthloom.data.similarity import make_pool
 from synthloom.data.tables import rows_to_table
 from synthloom.generate.batch import BatchResult
+from synthloom.generate.model_calls import UsageTally
+from synthloom.generate.spend import SpendingStopped, SpendMeter
 
 SURPLUS_COLUMN = "_target"
 NOVELTY_COLUMN = "_novelty"
@@ -29,10 +35,16 @@ class Driver:
         for b, (acc, *_rest) in committed.items():
             self.accepted_by_part[b % self.n_parts] += acc
         self.rejected = sum(r for _, r, *_ in committed.values())
-        usage = store.db.usage_totals()
-        self.tokens = sum(u.prompt_tokens + u.completion_tokens for u in usage)
-        self.cost = sum(u.cost_usd for u in usage)
-        self.budget_hit = False
+        # Rows that passed but came after their target: they say nothing about the yield.
+        self.surplus = sum(n for column, _, n in store.db.rejection_totals() if column == SURPLUS_COLUMN)
+        budget = recipe.budget
+        self.meter = SpendMeter(budget.max_tokens if budget else None, budget.max_cost_usd if budget else None)
+        for u in store.db.usage_totals():  # earlier sessions' spend counts against the budget too
+            self.meter.add(u.prompt_tokens + u.completion_tokens, u.cost_usd)
+        self.in_flight: dict[int, asyncio.Task[BatchResult]] = {}
+        self.done: dict[int, BatchResult] = {}  # finished, waiting for their turn to commit
+        self.unfinished: set[int] = set()  # stopped this session before they finished
+        self.tallies: dict[int, UsageTally] = {}  # usage of batches not yet stored in run.sqlite
         self.novelty = self._novelty_pool()
 
     # ---- state ----
@@ -49,15 +61,7 @@ class Driver:
 
     def _acceptance(self) -> float:
         seen = self.accepted + self.rejected
-        return max(self.accepted / seen, 0.05) if seen else 1.0
-
-    def _budget_reached(self) -> bool:
-        budget = self.recipe.budget
-        if budget is None:
-            return False
-        return (budget.max_tokens is not None and self.tokens >= budget.max_tokens) or (
-            budget.max_cost_usd is not None and self.cost >= budget.max_cost_usd
-        )
+        return max((self.accepted + self.surplus) / seen, 0.05) if seen else 1.0
 
     def _novelty_pool(self) -> Any:
         cfg = self.recipe.novelty
@@ -76,44 +80,83 @@ class Driver:
     # ---- the loop ----
     async def run(self) -> str:
         todo = [b for b in range(self.recipe.effective_max_batches * self.n_parts) if b not in self.committed]
-        in_flight: dict[int, asyncio.Task[BatchResult]] = {}
-        done: dict[int, BatchResult] = {}
-        self.reporter.start(self.target_total, self.accepted, self.rejected, self.tokens)
+        self.reporter.start(self.target_total, self.accepted, self.rejected, self.meter.tokens)
+        orderly = False
         try:
             while True:
-                self.budget_hit = self.budget_hit or self._budget_reached()
-                todo = [b for b in todo if not self._full(b % self.n_parts)]
-                while len(in_flight) < self.recipe.concurrent_batches and not self.budget_hit:
-                    b = self._next_launch(todo, [*in_flight, *done])
-                    if b is None:
-                        break
-                    todo.remove(b)
-                    in_flight[b] = asyncio.create_task(self.runner.run(b))
-                if not in_flight and not done:
-                    break
-                if in_flight:
-                    finished, _ = await asyncio.wait(in_flight.values(), return_when=asyncio.FIRST_COMPLETED)
-                    for b in [b for b, t in in_flight.items() if t in finished]:
-                        done[b] = in_flight.pop(b).result()
-                # Commit strictly in batch order so the rows kept are the same whatever order
-                # batches finish in.
-                while done and min(done) == min([*done, *in_flight, *todo[:1]]):
-                    result = done.pop(min(done))
-                    # A batch launched on speculation whose partition filled up meanwhile is
-                    # dropped whole (its answers stay cached), so what a run keeps, accepted
-                    # and rejected alike, does not depend on timing.
-                    if not self._full(result.batch % self.n_parts):
-                        self._commit(result)
+                self._commit_ready(todo)
                 if self.accepted >= self.target_total:
-                    return "complete"
+                    break
+                todo[:] = [b for b in todo if not self._full(b % self.n_parts)]
+                self._launch(todo)
+                if not self.in_flight:
+                    break  # nothing running and nothing more to start: this session is over
+                await self._wait_for_one()
+            orderly = True
         finally:
-            for t in in_flight.values():
-                t.cancel()
-            if in_flight:
-                await asyncio.gather(*in_flight.values(), return_exceptions=True)
+            await self._wind_down(todo, orderly)
         if self.accepted >= self.target_total:
             return "complete"
-        return "budget_reached" if self.budget_hit else "max_batches_reached"
+        return "budget_reached" if self.meter.budget_reached else "max_batches_reached"
+
+    def _launch(self, todo: list[int]) -> None:
+        while len(self.in_flight) < self.recipe.concurrent_batches and not self.meter.budget_reached:
+            b = self._next_launch(todo, [*self.in_flight, *self.done])
+            if b is None:
+                return
+            todo.remove(b)
+            self.tallies[b] = UsageTally(meter=self.meter)
+            self.in_flight[b] = asyncio.create_task(self.runner.run(b, tally=self.tallies[b]))
+
+    async def _wait_for_one(self) -> None:
+        finished, _ = await asyncio.wait(self.in_flight.values(), return_when=asyncio.FIRST_COMPLETED)
+        for b in sorted(b for b, t in self.in_flight.items() if t in finished):
+            task = self.in_flight.pop(b)
+            error = task.exception()
+            if isinstance(error, SpendingStopped):
+                self.unfinished.add(b)
+                self._record_uncommitted(b)
+            elif error is not None:
+                raise error
+            else:
+                self.done[b] = task.result()
+
+    def _commit_ready(self, todo: list[int]) -> None:
+        """A batch of a full partition commits at once: its rows are all surplus, whatever the
+        order. Any other commits only when no lower batch is running, stopped or still to run,
+        so the rows kept are the same whichever batch finishes first."""
+        for b in sorted(self.done):
+            if self._full(b % self.n_parts) or b < self._lowest_unsettled(todo):
+                self._commit(self.done.pop(b))
+
+    def _lowest_unsettled(self, todo: list[int]) -> float:
+        """The lowest batch that may still add rows: running, stopped, or the next to launch."""
+        upcoming = next((b for b in todo if not self._full(b % self.n_parts)), None)  # todo is sorted
+        pending = [b for b in (*self.in_flight, *self.unfinished) if not self._full(b % self.n_parts)]
+        return min([*pending, *([upcoming] if upcoming is not None else [])], default=float("inf"))
+
+    async def _wind_down(self, todo: list[int], orderly: bool) -> None:
+        """Send no new model call. After an orderly end, the calls already sent finish (they are
+        paid for) and their batches commit if they may; after an error they are cancelled.
+        Whatever did not commit records its usage; its rows are made again, from the cache,
+        when the run resumes."""
+        self.meter.close()
+        try:
+            if orderly:
+                while self.in_flight:
+                    await self._wait_for_one()
+                self._commit_ready(todo)
+        finally:
+            for task in self.in_flight.values():
+                task.cancel()
+            if self.in_flight:
+                await asyncio.gather(*self.in_flight.values(), return_exceptions=True)
+            self.in_flight.clear()
+            for b in sorted(self.tallies):
+                self._record_uncommitted(b)
+
+    def _record_uncommitted(self, batch: int) -> None:
+        self.store.db.record_uncommitted_usage(batch, list(self.tallies.pop(batch).rows.values()))
 
     def _next_launch(self, todo: list[int], pending: list[int]) -> int | None:
         """The lowest batch whose partition still expects to fall short of its target."""
@@ -153,14 +196,17 @@ class Driver:
             self._reject(result, dropped, NOVELTY_COLUMN, reasons)
 
     def _commit(self, result: BatchResult) -> None:
+        """Store a finished batch. Rows past its partition's target (all of them if the partition
+        filled while it ran) are surplus: paid for, so kept in rejected/ and the lineage."""
         part = result.batch % self.n_parts
-        self._apply_novelty(result)
         room = self.recipe.target_rows - self.accepted_by_part[part]
+        if room > 0:  # surplus rows must not shape what later batches keep
+            self._apply_novelty(result)
         if len(result.accepted) > room:
             surplus = result.accepted[room:]
             result.accepted = result.accepted[:room]
-            reason = f"surplus: the target of {self.recipe.target_rows} rows was already reached"
-            self._reject(result, surplus, SURPLUS_COLUMN, [reason] * len(surplus))
+            self._reject(result, surplus, SURPLUS_COLUMN, [self._surplus_reason(part)] * len(surplus))
+            self.surplus += len(surplus)
         shard, rej = self.store.write_batch_files(
             result.batch,
             rows_to_table(result.accepted) if result.accepted else None,
@@ -173,9 +219,13 @@ class Driver:
         self.committed.add(result.batch)
         self.accepted_by_part[part] += len(result.accepted)
         self.rejected += len(result.rejected)
-        self.tokens += result.tokens
-        self.cost += result.cost
-        self.reporter.update(self.accepted, self.rejected, self.tokens)
+        self.tallies.pop(result.batch, None)  # its usage is stored with it
+        self.reporter.update(self.accepted, self.rejected, self.meter.tokens)
+
+    def _surplus_reason(self, part: int) -> str:
+        if self.recipe.partition_by:
+            return f"surplus: partition '{self.runner.partitions[part]}' already had its {self.recipe.target_rows} rows"
+        return f"surplus: the target of {self.recipe.target_rows} rows was already reached"
 
     def partition_counts(self) -> dict[str, int]:
         return dict(zip(self.runner.partitions, self.accepted_by_part))

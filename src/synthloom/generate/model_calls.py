@@ -1,13 +1,15 @@
 """Model calls as the engine makes them: through the response cache, counted per column
-and model (tokens, calls, cost)."""
+and model (tokens, calls, cost), and refused once the run's spend meter says stop."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from synthloom.config.endpoints import Price
 from synthloom.data.run_db import CachedResponse, UsageRow
+from synthloom.generate.spend import SpendMeter
 from synthloom.models.protocol import GenerationRequest, GenerationResult, LLMBackend, Usage
 
 
@@ -37,9 +39,10 @@ def cost_of(usage: Usage, price: Price | None) -> float:
 
 @dataclass
 class UsageTally:
-    """Usage of one batch, keyed by (column, model alias)."""
+    """Usage of one batch, keyed by (column, model alias); paid calls also go to the run's meter."""
 
     rows: dict[tuple[str, str], UsageRow] = field(default_factory=dict)
+    meter: SpendMeter | None = None  # None in previews: nothing to stop
 
     def add(self, column: str, model: str, usage: Usage, cost: float, cached: bool) -> None:
         row = self.rows.setdefault((column, model), UsageRow(column, model))
@@ -50,6 +53,12 @@ class UsageTally:
         row.prompt_tokens += usage.prompt_tokens
         row.completion_tokens += usage.completion_tokens
         row.cost_usd += cost
+        if self.meter is not None:
+            self.meter.add(usage.prompt_tokens + usage.completion_tokens, cost)
+
+    def check_can_spend(self) -> None:
+        if self.meter is not None:
+            self.meter.check_can_spend()
 
     @property
     def tokens(self) -> int:
@@ -68,6 +77,9 @@ class ModelCaller:
         self.backend = backend
         self.cache = cache
         self.price = price
+        # Calls wait here, not inside the backend, so the spend check below runs just before a
+        # call is sent: only calls actually sent (at most one per slot) can overshoot a budget.
+        self._sending = asyncio.Semaphore(max(1, getattr(backend, "max_concurrency", 1)))
 
     async def call(self, request: GenerationRequest, column: str, tally: UsageTally) -> GenerationResult:
         key = request.cache_key(self.backend.model_id)
@@ -76,7 +88,9 @@ class ModelCaller:
             usage = Usage(hit.prompt_tokens, hit.completion_tokens)
             tally.add(column, self.alias, usage, 0.0, cached=True)
             return GenerationResult(hit.texts, usage, 0.0, self.backend.model_id, cached=True)
-        result = await self.backend.generate(request)
+        async with self._sending:
+            tally.check_can_spend()  # raises SpendingStopped
+            result = await self.backend.generate(request)
         tally.add(column, self.alias, result.usage, cost_of(result.usage, self.price), cached=False)
         self.cache.cache_put(
             key,
