@@ -58,6 +58,8 @@ def _with_output_dir(recipe: Recipe, output_dir: Optional[Path]) -> Recipe:
 
 def _run(recipe: Recipe, resume: bool, overwrite: bool, quiet: bool) -> None:
     reporter = None if quiet else RichReporter()
+    for notice in recipe.filter_notices():  # before any row is made: the user may want another judge
+        err_console.print(f"[yellow]note:[/] {notice}")
     summary = asyncio.run(generate_run(recipe, resume=resume, overwrite=overwrite, reporter=reporter))
     print_summary(console, summary)
     if summary.status != "complete":

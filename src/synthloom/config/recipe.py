@@ -12,21 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from synthloom.config.columns import Column
 from synthloom.config.endpoints import DEFAULT_MODEL_ALIAS, ModelConfig
 from synthloom.config.curation import CurationSpec
+from synthloom.config.filters import Filter, SmallModelFilter, active_filters, filter_notices
 from synthloom.config.paths import RelativePaths
 from synthloom.config.templates import expression_variables, template_variables
-
-
-class Filter(BaseModel):
-    """A Jinja2 expression over the row's columns; rows where it is false are rejected."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str | None = None
-    expr: str
-
-    @property
-    def label(self) -> str:
-        return self.name or self.expr
 
 
 class Budget(BaseModel):
@@ -150,13 +138,18 @@ class Recipe(RelativePaths):
                     f"(defined: {', '.join(self.models) or 'none'})"
                 )
         for f in self.filters:
-            try:
-                expression_variables(f.expr)
-            except Exception as exc:  # jinja2.TemplateSyntaxError
-                raise ValueError(f"filter '{f.label}' is not a valid expression: {exc}") from None
-            missing = sorted(expression_variables(f.expr) - seen)
-            if missing:
-                raise ValueError(f"filter '{f.label}' refers to unknown column(s) {', '.join(missing)}")
+            for check in (f, f.small_model):
+                if check is None:
+                    continue
+                try:
+                    expression_variables(check.expr)
+                except Exception as exc:  # jinja2.TemplateSyntaxError
+                    raise ValueError(f"filter '{check.label}' is not a valid expression: {exc}") from None
+                missing = sorted(expression_variables(check.expr) - seen)
+                if missing:
+                    raise ValueError(f"filter '{check.label}' refers to unknown column(s) {', '.join(missing)}")
+            if f.judge is not None and f.judge not in self._judge_models():
+                raise ValueError(f"filter '{f.label}' names judge '{f.judge}', which is not a judge column")
         if self.export:
             missing = sorted(self.export.variables() - seen)
             if missing:
@@ -179,6 +172,17 @@ class Recipe(RelativePaths):
         if cycle:
             raise ValueError("columns depend on each other in a cycle: " + " -> ".join(cycle))
         return self
+
+    def _judge_models(self) -> dict[str, str]:
+        return {c.name: c.model for c in self.columns if c.kind == "judge"}
+
+    def active_filters(self) -> list[SmallModelFilter]:
+        """The filters this run applies (a judge on the embedded model gives way to its small-model checks)."""
+        return active_filters(self.filters, self._judge_models(), self.models)
+
+    def filter_notices(self) -> list[str]:
+        """One sentence per filter replaced because its judge runs on the embedded model."""
+        return filter_notices(self.filters, self._judge_models(), self.models)
 
     @property
     def effective_max_batches(self) -> int:

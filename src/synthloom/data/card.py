@@ -85,7 +85,8 @@ def render_card(recipe: Recipe, store: RunStore, *, files: list[str], formats: l
         columns=[{"name": c.name, "kind": c.kind, "model": getattr(c, "model", None), "drop": c.drop}
                  for c in recipe.columns],
         models=models,
-        filters=[f.label for f in recipe.filters],
+        filters=[f.label if f.label == f.expr else f"{f.label}: {f.expr}" for f in recipe.active_filters()],
+        filter_notices=recipe.filter_notices(),
         rejections=[{"column": c, "reason": r, "count": n} for c, r, n in store.db.rejection_totals()],
         usage=usage,
         tokens=sum(u.prompt_tokens + u.completion_tokens for u in usage),

@@ -61,7 +61,7 @@ class BatchRunner:
         # fails it early costs no further model calls.
         done_after = {name: i for i, level in enumerate(self.levels) for name in level}
         self.filters_after: dict[int, list[tuple[str, Any]]] = {}
-        for f in recipe.filters:
+        for f in recipe.active_filters():
             due = max((done_after[v] for v in expression_variables(f.expr)), default=0)
             compiled = env.compile_expression(f.expr, undefined_to_none=False)
             self.filters_after.setdefault(due, []).append((f.label, compiled))

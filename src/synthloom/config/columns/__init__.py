@@ -9,7 +9,7 @@ from pydantic import Field
 
 from synthloom.config.columns.base import NAME_PATTERN
 from synthloom.config.columns.checks import (
-    ExpressionColumn, JsonSchemaValidator, PythonValidator, RegexValidator, ValidatorColumn,
+    ExpressionColumn, GroundingColumn, JsonSchemaValidator, PythonValidator, RegexValidator, ValidatorColumn,
 )
 from synthloom.config.columns.llm import (
     HELPSTEER2_ATTRIBUTES, ITEM_VARIABLES, JudgeColumn, LLMDialogueColumn, LLMStructuredColumn, LLMTextColumn,
@@ -28,6 +28,7 @@ Column = Annotated[
     | JudgeColumn
     | LLMDialogueColumn
     | ExpressionColumn
+    | GroundingColumn
     | ValidatorColumn,
     Field(discriminator="kind"),
 ]
@@ -35,7 +36,7 @@ Column = Annotated[
 
 __all__ = [
     "NAME_PATTERN", "HELPSTEER2_ATTRIBUTES", "ITEM_VARIABLES", "CategorySampler", "Column", "DatetimeSampler",
-    "ExpressionColumn", "GaussianSampler", "IntSampler", "JsonSchemaValidator", "JudgeColumn", "LLMDialogueColumn",
+    "ExpressionColumn", "GaussianSampler", "GroundingColumn", "IntSampler", "JsonSchemaValidator", "JudgeColumn", "LLMDialogueColumn",
     "LLMStructuredColumn", "LLMTextColumn", "PersonSampler", "PersonaSampler", "PythonValidator", "RegexValidator",
     "SamplerColumn", "SeedColumn", "SubcategorySampler", "UniformSampler", "UuidSampler", "ValidatorColumn",
 ]

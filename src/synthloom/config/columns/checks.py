@@ -85,3 +85,21 @@ class PythonValidator(_Validator):
 
 
 ValidatorColumn = Annotated[JsonSchemaValidator | RegexValidator | PythonValidator, Field(discriminator="type")]
+
+
+class GroundingColumn(_Column):
+    """How well a text rests on its source, measured without a judge: `lexical` is the share of
+    the text's content words found in the source, `semantic` the cosine similarity of their
+    sentence embeddings (all-MiniLM-L6-v2 with the `embed` extra, else word counts). The cell is
+    `{lexical, semantic}`, both in [0, 1]; filters read e.g. `grounding.lexical >= 0.6`."""
+
+    kind: Literal["grounding"]
+    text: str = Field(description="Jinja2 template giving the text to check, e.g. `{{ answer }}`.")
+    source: str = Field(description="Jinja2 template giving what the text must rest on, e.g. `{{ document }}`.")
+    embedding: Literal["auto", "minilm", "words"] = Field(
+        "auto", description="Sentence embeddings for `semantic`: MiniLM when installed (auto), or word counts.")
+
+    _parses = field_validator("text", "source")(lambda v: _check_template(v))
+
+    def references(self) -> set[str]:
+        return set(template_variables(self.text)) | set(template_variables(self.source))

@@ -9,6 +9,7 @@ from synthloom.config.recipe import Recipe
 from synthloom.generate.columns.base import BatchEnv, ColumnGenerator
 from synthloom.generate.columns.dialogue import DialogueGenerator
 from synthloom.generate.columns.expression import ExpressionGenerator
+from synthloom.generate.columns.grounding import GroundingGenerator
 from synthloom.generate.columns.llm import JudgeGenerator, LLMStructuredGenerator, LLMTextGenerator
 from synthloom.generate.columns.samplers import SamplerGenerator
 from synthloom.generate.columns.seed import SeedGenerator
@@ -22,6 +23,7 @@ GENERATORS: dict[str, type[ColumnGenerator]] = {
     "judge": JudgeGenerator,
     "llm_dialogue": DialogueGenerator,
     "expression": ExpressionGenerator,
+    "grounding": GroundingGenerator,
     "validator": ValidatorGenerator,
 }
 
