@@ -18,7 +18,8 @@ from synthloom.config.templates import expression_variables, template_variables
 
 
 class Budget(BaseModel):
-    """Stop the run cleanly (after the batches in flight) once either limit is reached."""
+    """Stop the run cleanly once either limit is reached; spend in flight counts, and only calls
+    already sent when it is reached can pass it (docs/engine.md, "Budget")."""
 
     model_config = ConfigDict(extra="forbid")
 
