@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from synthloom.config.curation import PIIStep, Quality
-from synthloom.curate.fields import value_at
+from synthloom.curate.fields import map_text, value_at
 from synthloom.data.pii import Detector, find_pii, redact
 from synthloom.data.similarity import words
 
@@ -56,7 +56,7 @@ def quality(step: Quality, texts: list[str], rows: list[dict[str, Any]]) -> Remo
     return removed
 
 
-def pii(step: PIIStep, texts: list[str], rows: list[dict[str, Any]], fields: list[str],
+def pii(step: PIIStep, texts: list[str], rows: list[dict[str, Any]], fields: list[str] | None,
         extra: list[Detector] | None = None) -> tuple[Removed, dict[int, dict]]:
     """Rows to drop (action drop), or rewritten rows (redact), or neither (flag: counted only)."""
     removed: Removed = {}
@@ -70,20 +70,8 @@ def pii(step: PIIStep, texts: list[str], rows: list[dict[str, Any]], fields: lis
         if step.action == "drop":
             removed[i] = (f"contains PII: {', '.join(kinds)}", None)
         elif step.action == "redact":
-            rewritten[i] = _redacted(row, fields, step.kinds, extra)
+            # each string redacted where it lives, so structured fields keep their shape
+            rewritten[i] = map_text(row, fields, lambda s: redact(s, find_pii(s, step.kinds, extra)))
         else:
             rewritten[i] = {**row, "_pii": kinds}
     return removed, rewritten
-
-
-def _redacted(value: Any, fields: list[str], kinds: list[str], extra: list[Detector], path: str = "") -> Any:
-    """Redact strings in the curated fields (or everywhere but private `_` fields)."""
-    if isinstance(value, str):
-        wanted = not fields or any(path == f or path.startswith(f + ".") for f in fields)
-        return redact(value, find_pii(value, kinds, extra)) if wanted else value
-    if isinstance(value, dict):
-        return {k: v if k.startswith("_") else _redacted(v, fields, kinds, extra, f"{path}.{k}" if path else k)
-                for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redacted(v, fields, kinds, extra, path) for v in value]
-    return value
