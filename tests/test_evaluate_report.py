@@ -172,11 +172,16 @@ def test_export_requires_gates(tmp_path, scripted_server):
     gates.write_text("- exact_copies == 0\n")
     missing = run_cli("export", str(summary.run_dir), "-f", "dpo", "--gates", str(gates))
     assert missing.returncode == 2 and "run `synthloom evaluate`" in missing.stderr
-    (summary.run_dir / "report.json").write_text(json.dumps({"summary": {"exact_copies": 3}}))
+    from synthloom.data.export import opened_run
+    from synthloom.data.report_stamp import run_stamp
+
+    with opened_run(summary.run_dir, "evaluate") as (store, _, rows):
+        judged = run_stamp(store, rows)  # a report counts only for the rows it judged
+    (summary.run_dir / "report.json").write_text(json.dumps({"judged": judged, "summary": {"exact_copies": 3}}))
     refused = run_cli("export", str(summary.run_dir), "-f", "dpo", "--gates", str(gates))
     assert refused.returncode == 2 and "not released: 1 gate(s) failed: exact_copies == 0 (got 3)" in refused.stderr
     assert not (summary.run_dir / "export").exists()
-    (summary.run_dir / "report.json").write_text(json.dumps({"summary": {"exact_copies": 0}}))
+    (summary.run_dir / "report.json").write_text(json.dumps({"judged": judged, "summary": {"exact_copies": 0}}))
     ok = run_cli("export", str(summary.run_dir), "-f", "dpo", "--gates", str(gates))
     assert ok.returncode == 0 and (summary.run_dir / "export" / "dpo.jsonl").exists()
 

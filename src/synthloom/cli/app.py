@@ -154,7 +154,7 @@ def export_cmd(
     from synthloom.data.export import export_run
 
     if gates is not None:
-        _require_gates(run / "report.json", gates)
+        _require_gates(run, gates)
 
     for path in export_run(run, format_, out_dir=out, dpo_style=dpo_style):
         console.print(f"wrote {path}")
@@ -193,15 +193,18 @@ def _gate_run(recipe: Recipe, rules: list) -> None:
     console.print(f"[green]all {len(rules)} gates passed[/] ({path})")
 
 
-def _require_gates(report_path: Path, gates_path: Path) -> None:
-    import json
-
+def _require_gates(run: Path, gates_path: Path) -> None:
+    from synthloom.data.export import opened_run
+    from synthloom.data.report_stamp import current_report
     from synthloom.evaluate.gates import check_gates, describe, load_gates
 
     rules = load_gates(gates_path)
-    if not report_path.exists():
+    report_path = run / "report.json"
+    with opened_run(run, "export") as (store, _, rows):
+        report = current_report(store, rows)  # a report of other rows than these is refused
+    if report is None:
         raise SynthloomError(f"{report_path} does not exist; run `synthloom evaluate` with -o {report_path.parent} first")
-    summary = json.loads(report_path.read_text(encoding="utf-8")).get("summary", {})
+    summary = report.get("summary", {})
     failed = check_gates(rules, summary)
     if failed:
         listing = "; ".join(describe(g, v) for g, v in failed)

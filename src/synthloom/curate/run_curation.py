@@ -11,6 +11,7 @@ from synthloom.config.curation import CurationSpec
 from synthloom.config.errors import SynthloomError
 from synthloom.curate.pipeline import CurationResult, curate, write_curation
 from synthloom.data.export import opened_run
+from synthloom.data.report_stamp import remove_run_reports
 from synthloom.data.run_db import RunDB
 from synthloom.data.tables import read_table
 
@@ -27,6 +28,7 @@ def curate_run(run_dir: Path, spec: CurationSpec | None) -> tuple[CurationResult
         result = curate(rows, spec, where=f"run {run_dir}")
         # accepted_rows lets export notice a run that grew after it was curated
         path = write_curation(result, run_dir / "curation", {"accepted_rows": len(rows)})
+        remove_run_reports(run_dir)  # it judged the rows as they were before this curation
         record_in_lineage(store.db, result, rows)
     return result, path
 

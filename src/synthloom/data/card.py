@@ -10,6 +10,7 @@ from typing import Any
 import jinja2
 
 from synthloom.config.recipe import Recipe
+from synthloom.data.report_stamp import current_report
 from synthloom.data.run_store import RunStore
 
 _ENV = jinja2.Environment(
@@ -50,11 +51,12 @@ def _model_label(m: Any) -> str:
     return f"llama.cpp, {Path(m.path).name if m.path else 'SmolLM2-135M-Instruct Q4_1 (embedded)'}"
 
 
-def render_card(recipe: Recipe, store: RunStore, *, files: list[str], formats: list[str], dpo_style: str) -> str:
+def render_card(recipe: Recipe, store: RunStore, *, rows: list[dict[str, Any]], files: list[str],
+                formats: list[str], dpo_style: str) -> str:
+    """`rows`: the rows exported; the run's evaluation is shown only if it judged exactly these."""
     manifest_path = store.root / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    report = store.root / "report.json"
-    evaluation = json.loads(report.read_text()).get("summary", {}) if report.exists() else {}
+    evaluation = (current_report(store, rows) or {}).get("summary", {})
     usage = store.db.usage_totals()
     committed = store.db.committed_batches()
     accepted = sum(a for a, *_ in committed.values())

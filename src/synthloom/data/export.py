@@ -22,6 +22,7 @@ from synthloom.config.loader import parse_recipe
 from synthloom.config.recipe import Recipe
 from synthloom.data.atomic import write_atomic, write_text_atomic
 from synthloom.data.card import render_card
+from synthloom.data.report_stamp import current_report
 from synthloom.data.run_store import RunStore, open_existing
 from synthloom.data.tables import rows_to_table, write_parquet_atomic
 from synthloom.data.training_records import RecordMaker
@@ -139,6 +140,7 @@ def export_run(
     if dpo_style not in ("standard", "conversational"):
         raise SynthloomError("dpo style must be `standard` or `conversational`")
     with opened_run(run_dir, "export") as (store, recipe, rows):
+        current_report(store, rows)  # a stale report stops the export before any file is written
         out = out_dir or store.root / "export"
         written: list[Path] = []
         training = recipe.export.format if recipe.export else None
@@ -156,7 +158,8 @@ def export_run(
                 data = records or (_records(recipe, rows, training, dpo_style) if training else rows)
                 written.append(out / "hf")
                 write_hf(written[-1], data)
-        card = render_card(recipe, store, files=[p.name for p in written], formats=formats, dpo_style=dpo_style)
+        card = render_card(recipe, store, rows=rows, files=[p.name for p in written], formats=formats,
+                           dpo_style=dpo_style)
         written.append(out / "README.md")
         write_text_atomic(written[-1], card)
         return written

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 
 from synthloom.config.errors import SynthloomError
 from synthloom.data.atomic import write_text_atomic
+from synthloom.data.report_stamp import remove_run_reports
 from synthloom.data.run_db import RunDB
 from synthloom.data.tables import concat_tables, write_parquet_atomic
 
@@ -51,6 +52,7 @@ class RunStore:
                 shutil.rmtree(d)
                 d.mkdir()
             shutil.rmtree(store.root / "curation", ignore_errors=True)  # it curated the rows now gone
+            remove_run_reports(store.root)  # it judged the rows now gone
         elif existed and resume and previous and previous != fingerprint:
             raise SynthloomError(
                 f"run {root} was made by a different recipe (fingerprint {previous}, now {fingerprint}); "

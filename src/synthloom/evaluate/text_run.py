@@ -5,35 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from synthloom.config.templates import template_env
 from synthloom.data.export import opened_run
-from synthloom.data.tables import read_table
-from synthloom.data.taxonomy import taxonomy_rows
+from synthloom.data.report_stamp import run_stamp
+from synthloom.data.seed_rows import load_seed_rows
 from synthloom.data.training_records import RecordMaker
 from synthloom.evaluate.text import text_report
 from synthloom.models.embeddings import EmbeddingKind
 
 
 def _seed_rows(recipe: Any) -> list[dict[str, Any]]:
-    """The seed rows the run drew from, with each seed column's `where` applied."""
-    rows: list[dict[str, Any]] = []
-    for col in recipe.columns:
-        if col.kind != "seed":
-            continue
-        found: list[dict[str, Any]] = []
-        if col.taxonomy is not None:
-            path = recipe.resolve_path(col.taxonomy)
-            if path.is_dir():
-                found = taxonomy_rows(path, col.taxonomy_kinds)
-        elif col.rows is not None:
-            found = [dict(r) for r in col.rows]
-        elif col.path is not None and recipe.resolve_path(col.path).is_file():
-            found = read_table(recipe.resolve_path(col.path)).to_pylist()
-        if col.where:
-            keep = template_env().compile_expression(col.where, undefined_to_none=False)
-            found = [r for r in found if keep(**r)]
-        rows += found
-    return rows
+    """The seed rows the run drew from, read exactly as generation read them."""
+    return [row for col in recipe.columns if col.kind == "seed" for row in load_seed_rows(col, recipe.resolve_path)]
 
 
 def _strings(row: dict[str, Any]) -> list[str]:
@@ -79,6 +61,7 @@ def judge_scores(recipe: Any, rows: list[dict[str, Any]]) -> dict[str, dict[str,
 def evaluate_run(run_dir: str | Path, *, seed: int = 0, embedding: EmbeddingKind = "auto") -> dict[str, Any]:
     with opened_run(run_dir, "evaluate") as (store, recipe, rows):
         lineage = store.db.accepted_lineage()
+        stamp = run_stamp(store, rows)  # export --gates and the card trust the report only for these rows
     seeds = _seed_rows(recipe)
     reference = [t for r in seeds for t in _strings(r)]
     leaves = [ref["leaf"] for lin in lineage for ref in lin.get("seed", []) if "leaf" in ref]
@@ -105,5 +88,5 @@ def evaluate_run(run_dir: str | Path, *, seed: int = 0, embedding: EmbeddingKind
     judged = judge_scores(recipe, rows)
     for key, dist in judged.items():
         summary[f"judge_{key}_mean"] = dist["mean"]
-    return {"kind": "text", "seed": seed, "run": str(run_dir), "rows": len(rows),
+    return {"kind": "text", "seed": seed, "run": str(run_dir), "judged": stamp, "rows": len(rows),
             "reference_texts": len(reference), "summary": summary, "sets": sets, "judge_scores": judged}

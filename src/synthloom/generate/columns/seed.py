@@ -6,13 +6,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
-import jinja2
-
 from synthloom.config.columns import SeedColumn
 from synthloom.config.errors import SynthloomError
-from synthloom.config.templates import template_env
-from synthloom.data.tables import read_table
-from synthloom.data.taxonomy import taxonomy_rows
+from synthloom.data.seed_rows import load_seed_rows
 from synthloom.generate.cells import CellContext, stable_int
 from synthloom.generate.columns.base import BatchEnv, ColumnGenerator
 
@@ -24,38 +20,8 @@ class SeedGenerator(ColumnGenerator):
         super().__init__(config)
         self.recipe_seed = recipe_seed
         self.notices: list[str] = []
-        if config.taxonomy is not None:
-            rows = taxonomy_rows(
-                resolve_path(config.taxonomy),
-                config.taxonomy_kinds,
-                unit=config.unit,
-                document_map={k: resolve_path(v) for k, v in config.document_map.items()},
-                chunk_words=config.chunk_words,
-                notices=self.notices,
-            )
-        elif config.rows is not None:
-            rows = [dict(r) for r in config.rows]
-        else:
-            rows = read_table(resolve_path(config.path)).to_pylist()
-        if config.where and rows:
-            keep = template_env().compile_expression(config.where, undefined_to_none=False)
-            try:
-                rows = [r for r in rows if keep(**r)]
-            except jinja2.TemplateError as exc:
-                raise SynthloomError(f"seed column '{config.name}': `where` failed on a seed row ({exc})") from None
-        if not rows:
-            raise SynthloomError(f"seed column '{config.name}': {config.path or config.taxonomy or '`rows`'} has no rows"
-                                 + (f" where {config.where}" if config.where else ""))
-        if config.fields:
-            missing = [f for f in config.fields if f not in rows[0]]
-            if missing:
-                raise SynthloomError(
-                    f"seed column '{config.name}': field(s) {', '.join(missing)} not in the seed data "
-                    f"(it has {', '.join(rows[0])})"
-                )
-            rows = [{f: r.get(f) for f in config.fields} for r in rows]
-        self.rows = rows
-        self.groups: list[list[int]] = [list(range(len(rows)))]  # one group unless partitioned
+        self.rows = load_seed_rows(config, resolve_path, self.notices)
+        self.groups: list[list[int]] = [list(range(len(self.rows)))]  # one group unless partitioned
         self._perms: dict[tuple[int, int], list[int]] = {}
 
     def partition_on(self, field: str) -> list[str]:
