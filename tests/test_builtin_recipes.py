@@ -15,12 +15,6 @@ from synthloom.recipes import builtin_recipe_path, builtin_recipes
 
 from synthloom.data.taxonomy import load_taxonomy
 
-from .conftest import INSTRUCTLAB
-
-# InstructLab's own files (compatibility tests; they skip where the files are absent)
-IL_DOCS = INSTRUCTLAB / "knowledge_docs" / "Summit_knowledge"
-IL_REPO = "https://github.com/juliadenham/Summit_knowledge"
-
 
 def docs_override(document_map: dict) -> str:
     pairs = ", ".join(f"'{repo}': '{folder}'" for repo, folder in document_map.items())
@@ -74,19 +68,6 @@ def test_lab_knowledge_per_leaf_from_documents(tmp_path, taxonomy_dir, example_d
         assert source.endswith(".md") and chunk.isdigit()  # a chunk of a document, not a seed context
 
 
-def test_lab_knowledge_per_leaf_on_instructlab_files(tmp_path, instructlab_taxonomy, scripted_server):
-    server = scripted_server(enum_choice="max")
-    summary, store, rows = run_builtin("lab_knowledge", tmp_path, server, [
-        f"columns.seed.taxonomy={instructlab_taxonomy}", "target_rows=3", docs_override({IL_REPO: IL_DOCS}),
-    ])
-    assert summary.status == "complete" and summary.notices == []
-    assert summary.partitions == {"knowledge/arts/music/fandom/swifties": 3,
-                                  "knowledge/science/animals/birds/black_capped_chickadee": 3}
-    for row in rows:
-        lineage = store.db.lineage_of(row["_row_id"])
-        assert lineage["seed"][0]["leaf"] == row["leaf"] and ".md#" in lineage["seed"][0]["chunk"]
-
-
 def test_lab_knowledge_without_documents_says_so_once(tmp_path, taxonomy_dir, scripted_server):
     server = scripted_server(enum_choice="max")
     # run by name from tmp_path, where the recipe's `knowledge_docs` folder does not exist
@@ -109,17 +90,6 @@ def test_lab_skills_recipes_cover_their_leaves(tmp_path, taxonomy_dir, scripted_
     assert grounded.status == "complete"
     assert grounded.partitions == {leaf: 2 for leaf in leaves_of(taxonomy_dir, skills, grounded=True)}
     assert all(r["context"] and r["question"] and r["answer"] for r in g_rows)
-
-
-def test_lab_skills_recipes_on_instructlab_files(tmp_path, instructlab_taxonomy, scripted_server):
-    server = scripted_server(enum_choice="max")
-    free, _, _ = run_builtin("lab_freeform_skills", tmp_path, server,
-                             [f"columns.seed.taxonomy={instructlab_taxonomy}", "target_rows=2"])
-    assert free.status == "complete" and len(free.partitions) >= 8
-    assert not any("grounded" in leaf for leaf in free.partitions)
-    grounded, _, _ = run_builtin("lab_grounded_skills", tmp_path, server,
-                                 [f"columns.seed.taxonomy={instructlab_taxonomy}", "target_rows=2"])
-    assert grounded.status == "complete" and all("grounded" in leaf for leaf in grounded.partitions)
 
 
 def test_nemotron_prompts_cover_task_types_and_keep_by_thresholds(tmp_path, scripted_server):

@@ -9,16 +9,6 @@ import pytest
 from synthloom.data.taxonomy import TaxonomyError, find_leaves, load_taxonomy, taxonomy_rows
 
 
-def test_every_instructlab_leaf_loads(instructlab_taxonomy):
-    files = find_leaves(instructlab_taxonomy)
-    leaves = load_taxonomy(instructlab_taxonomy)
-    assert len(leaves) == len(files) >= 15
-    kinds = {leaf.kind for leaf in leaves}
-    assert kinds == {"knowledge", "compositional_skills", "foundational_skills"}
-    chickadee = next(leaf for leaf in leaves if leaf.path.endswith("black_capped_chickadee"))
-    assert chickadee.version == 3 and chickadee.document["patterns"] == ["chickadee.md"]
-
-
 def test_every_example_leaf_loads(taxonomy_dir):
     files = find_leaves(taxonomy_dir)
     leaves = load_taxonomy(taxonomy_dir)
@@ -106,34 +96,19 @@ def test_the_example_has_a_knowledge_leaf_in_another_language(taxonomy_dir, exam
     assert min(sum(v) / len(v) for v in share.values()) < 0.03  # English prose is ~20% these words
 
 
-def test_knowledge_chunks_on_instructlab_files(instructlab_taxonomy):
-    from .conftest import INSTRUCTLAB
-
-    notices: list[str] = []
-    rows = taxonomy_rows(
-        instructlab_taxonomy, ["knowledge"], unit="chunk", chunk_words=250,
-        document_map={"https://github.com/juliadenham/Summit_knowledge": INSTRUCTLAB / "knowledge_docs/Summit_knowledge"},
-        notices=notices,
-    )
-    assert notices == []
-    by_leaf = {}
-    for r in rows:
-        by_leaf.setdefault(r["leaf"], []).append(r)
-    assert set(by_leaf) == {"knowledge/arts/music/fandom/swifties", "knowledge/science/animals/birds/black_capped_chickadee"}
-    chick = by_leaf["knowledge/science/animals/birds/black_capped_chickadee"]
-    assert len(chick) > 10 and all(r["source"] == "chickadee.md" for r in chick)
-    assert "wikilink" not in chick[0]["context"] and "Paridae family" in chick[0]["context"]
-    assert all(r["questions_and_answers"] for r in chick)  # in-context examples from the seeds
-    swift = by_leaf["knowledge/arts/music/fandom/swifties"]  # its repo URL ends in .git
-    assert swift and all(r["source"] == "swifties.md" for r in swift)
-
-
 def test_unreachable_documents_fall_back_to_seed_contexts_once(taxonomy_dir):
     notices: list[str] = []
     rows = taxonomy_rows(taxonomy_dir, ["knowledge"], unit="chunk", notices=notices)
     assert len(notices) == len(load_taxonomy(taxonomy_dir, ["knowledge"]))
     assert all("using its seed contexts" in n for n in notices)
     assert all(r["source"] == "seed_example" for r in rows)
+
+
+def test_a_repo_url_matches_its_map_entry_whatever_its_spelling(tmp_path):
+    from synthloom.data.documents import document_folder
+
+    for written in ("https://github.com/Org/Docs.git", "https://github.com/org/docs/", "https://github.com/org/docs"):
+        assert document_folder({"repo": written}, {"https://github.com/org/docs.git": tmp_path}) == tmp_path
 
 
 def test_chunking_keeps_paragraphs_and_overlaps():
