@@ -1,0 +1,163 @@
+"""Exact nearest neighbours of table rows under SDMetrics' mixed-type record distance, on the full data.
+
+distance(a, b) = mean over columns of: numbers and datetimes min(|a - b| / range, 1) with the
+range of the reference table (a zero range counts any difference as 1), 1 when exactly one
+value is missing and 0 when both are; categories 0 if equal (missing equals missing), else 1.
+
+Search: rows are grouped by their categorical signature. A query's distance to a reference
+row is at least (categories that differ) / (columns), so reference rows are visited level by
+level (0, 1, 2... differing categories) and the search stops once the second-best distance
+found is within the next level's bound. Most queries only scan rows that share their
+signature, and queries with the same signature are scanned together; the result is exact."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+BLOCK_CELLS = 4_000_000  # queries x candidates x numeric columns per numpy step
+TREE_MIN = 2_000  # same-signature groups at least this large are searched with a KD-tree
+
+
+@dataclass
+class Encoded:
+    numbers: np.ndarray  # (n, k_num) float, NaN for missing
+    codes: np.ndarray  # (n, k_cat) int, missing has its own code
+
+
+def _ranges(reference: Encoded) -> np.ndarray:
+    if reference.numbers.shape[1] == 0:
+        return np.zeros(0)
+    with np.errstate(all="ignore"):
+        return np.nanmax(reference.numbers, 0) - np.nanmin(reference.numbers, 0)
+
+
+def _numeric_part(q: np.ndarray, r: np.ndarray, ranges: np.ndarray) -> np.ndarray:
+    """Sum over numeric columns of the per-column distance, for every (query, reference) pair."""
+    total = np.zeros((q.shape[0], r.shape[0]))
+    for j in range(q.shape[1]):
+        a, b = q[:, j][:, None], r[:, j][None, :]
+        with np.errstate(invalid="ignore"):
+            diff = np.abs(a - b)
+            d = (diff > 0).astype(float) if ranges[j] == 0 else np.minimum(diff / ranges[j], 1.0)
+        na, nb = np.isnan(a), np.isnan(b)
+        d = np.where(na ^ nb, 1.0, np.where(na & nb, 0.0, d))
+        total += d
+    return total
+
+
+def nearest(queries: Encoded, reference: Encoded, *, ranges: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Distances to the nearest and second-nearest reference rows, for every query row.
+    `ranges` scale the numeric columns (default: the reference's own, as SDMetrics does)."""
+    (d1, d2), _ = nearest_with_index(queries, reference, ranges=ranges)
+    return d1, d2
+
+
+def nearest_with_index(queries: Encoded, reference: Encoded, *, ranges: np.ndarray | None = None
+                       ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """As nearest(), plus the index of each query's nearest reference row."""
+    best, best_i = two_nearest(queries, reference, ranges=ranges)
+    return (best[:, 0], best[:, 1]), best_i[:, 0]
+
+
+def two_nearest(queries: Encoded, reference: Encoded, *, ranges: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 2) distances to the nearest and second-nearest reference rows, and their indices."""
+    n_cols = queries.numbers.shape[1] + queries.codes.shape[1]
+    ranges = _ranges(reference) if ranges is None else ranges
+    lo = np.nanmin(reference.numbers, 0) if reference.numbers.shape[1] else np.zeros(0)
+    hi = lo + ranges
+    best = np.full((len(queries.codes), 2), np.inf)
+    best_i = np.full((len(queries.codes), 2), -1, dtype=np.int64)
+    # A signature is the categorical codes plus which numbers are missing: rows whose
+    # signatures differ in m places are at least m / n_cols apart.
+    ref_sig = np.hstack([reference.codes, np.isnan(reference.numbers)]).astype(np.int64)
+    q_sig = np.hstack([queries.codes, np.isnan(queries.numbers)]).astype(np.int64)
+    sig_ref, group_of = np.unique(ref_sig, axis=0, return_inverse=True)
+    group_of = group_of.ravel()
+    order = np.argsort(group_of, kind="stable")
+    starts = np.searchsorted(group_of[order], np.arange(len(sig_ref) + 1))
+    sig_q, q_group = np.unique(q_sig, axis=0, return_inverse=True)
+    q_group = q_group.ravel()
+    q_order = np.argsort(q_group, kind="stable")
+    q_starts = np.searchsorted(q_group[q_order], np.arange(len(sig_q) + 1))
+    n_num = max(1, queries.numbers.shape[1])
+    k_cat = queries.codes.shape[1]
+    trees: dict[int, Any] = {}
+    for g in range(len(sig_q)):
+        rows = q_order[q_starts[g]:q_starts[g + 1]]
+        mismatches = (sig_ref != sig_q[g]).sum(1) if sig_ref.shape[1] else np.zeros(len(sig_ref), dtype=int)
+        # _numeric_part counts missing-vs-present itself; only categories are added to it
+        cat_mismatches = (sig_ref[:, :k_cat] != sig_q[g][:k_cat]).sum(1)
+        local = np.full((len(rows), 2), np.inf)
+        local_i = np.full((len(rows), 2), -1, dtype=np.int64)
+        for m in np.unique(mismatches):  # levels in increasing m
+            open_ = np.flatnonzero(local[:, 1] > m / n_cols)  # queries a row at this level could still improve
+            if open_.size == 0:
+                break
+            q = rows[open_]
+            found, found_i = local[open_], local_i[open_]
+            small, small_cat = [], []
+            for h in np.flatnonzero(mismatches == m):
+                members = order[starts[h]:starts[h + 1]]
+                if len(members) >= TREE_MIN and m == 0:
+                    td, ti = _tree_distances(trees, h, members, queries.numbers[q], reference.numbers, ranges, lo, hi,
+                                             n_cols)
+                    found, found_i = _merge_two_smallest(found, td, found_i, ti)
+                else:
+                    small.append(members)
+                    small_cat.append(np.full(len(members), cat_mismatches[h]))
+            if small:
+                cand, cand_cat = np.concatenate(small), np.concatenate(small_cat)
+                step = max(1, BLOCK_CELLS // (len(q) * n_num))
+                for c0 in range(0, len(cand), step):
+                    c = cand[c0:c0 + step]
+                    d = (_numeric_part(queries.numbers[q], reference.numbers[c], ranges) + cand_cat[c0:c0 + step]) / n_cols
+                    found, found_i = _merge_two_smallest(found, d, found_i, np.broadcast_to(c, d.shape))
+            local[open_], local_i[open_] = found, found_i
+        best[rows], best_i[rows] = local, local_i
+    return best, best_i
+
+
+def _tree_distances(trees: dict[int, Any], h: int, members: np.ndarray, q: np.ndarray, ref: np.ndarray,
+                    ranges: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_cols: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two nearest rows of one large same-signature group, by a KD-tree in L1 on the scaled
+    present numbers (both rows miss the same numbers here, which then contribute 0). The
+    per-column cap at 1 only binds for values outside the reference range: those queries
+    are measured by brute force instead, so the result stays exact."""
+    present = ~np.isnan(ref[members[0]])
+    out_i = np.full((len(q), 2), -1, dtype=np.int64)
+    scale = np.where(ranges[present] > 0, ranges[present], 1.0)
+    if h not in trees:
+        from sklearn.neighbors import KDTree
+
+        trees[h] = KDTree(ref[members][:, present] / scale, metric="manhattan")
+    out = np.full((len(q), 2), np.inf)
+    qp = q[:, present]
+    inside = np.all((qp >= lo[present]) & (qp <= hi[present]), axis=1) & np.all(ranges[present] > 0)
+    if inside.any():
+        k = min(2, len(members))
+        d, i = trees[h].query(qp[inside] / scale, k=k)
+        out[inside, :k] = d / n_cols
+        out_i[inside, :k] = members[i]
+    if (~inside).any():
+        d = _numeric_part(q[~inside], ref[members], ranges) / n_cols
+        out[~inside], out_i[~inside] = _merge_two_smallest(out[~inside], d, out_i[~inside],
+                                                           np.broadcast_to(members, d.shape))
+    return out, out_i
+
+
+def _merge_two_smallest(current: np.ndarray, d: np.ndarray, current_i: np.ndarray, d_i: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """The two smallest distances per row (and their reference indices) of current and d."""
+    if d.shape[1] > 2:
+        pick = np.argpartition(d, 1, axis=1)[:, :2]
+        rows = np.arange(d.shape[0])[:, None]
+        d, d_i = d[rows, pick], d_i[rows, pick]
+    both = np.concatenate([current, d], axis=1)
+    both_i = np.concatenate([current_i, d_i], axis=1)
+    order = np.argsort(both, axis=1, kind="stable")[:, :2]
+    rows = np.arange(both.shape[0])[:, None]
+    return both[rows, order], both_i[rows, order]
