@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+import yaml
 from scipy import stats
 
 from synthloom.config.errors import SynthloomError
@@ -35,6 +36,12 @@ def diabetes() -> pd.DataFrame:
     return load_diabetes(as_frame=True).frame
 
 
+def public_bounds(df: pd.DataFrame) -> dict:
+    """Metadata for DP fits: the tests treat each column's observed range as if it were public."""
+    return {"columns": {c: {"kind": "numerical", "integer": bool((df[c] == df[c].round()).all()),
+                            "min": float(df[c].min()), "max": float(df[c].max())} for c in df.columns}}
+
+
 def fidelity(real: pd.DataFrame, syn: pd.DataFrame) -> dict[str, float]:
     sd = real.std().replace(0, 1)
     return {
@@ -60,7 +67,8 @@ CASES = [
 @pytest.mark.parametrize("cls, dataset, tol", CASES, ids=[f"{c.name}-{d}" for c, d, _ in CASES])
 def test_samples_keep_marginals_moments_and_correlations(cls, dataset, tol, request):
     real = request.getfixturevalue(dataset)
-    syn = cls(seed=0).fit(real).sample(20_000)
+    # what the model learnt; the copy guard's cost is measured in test_tabular_no_copies.py
+    syn = cls(seed=0, allow_copies=True).fit(real).sample(20_000)
     assert isinstance(syn, pd.DataFrame) and list(syn.columns) == list(real.columns)
     got = fidelity(real, syn)
     for key, limit in tol.items():
@@ -86,20 +94,20 @@ def test_mixed_types_missing_values_and_datetimes():
 
 def test_ids_are_regenerated_never_copied():
     real = pd.DataFrame({"patient_id": [f"P{i:05d}" for i in range(500)], "x": np.arange(500.0) % 7})
-    synth = GaussianCopula(seed=0).fit(real)
+    synth = GaussianCopula(seed=0, allow_copies=True).fit(real)  # x takes 7 values: every row is someone's
     assert synth.meta.primary_key == "patient_id"
     out = synth.sample(500)
     assert out.patient_id.is_unique and not set(out.patient_id) & set(real.patient_id)
 
 
 def test_same_seed_same_rows_and_save_load(tmp_path, diabetes):
-    a = GaussianCopula(seed=3).fit(diabetes)
+    a = GaussianCopula(seed=3, allow_copies=True).fit(diabetes)
     path = a.save(tmp_path / "m.slm")
     b = Synthesizer.load(path)
     # a loaded model returns Arrow (it has no input frame to mirror); the rows are the same
-    pd.testing.assert_frame_equal(b.sample(300).to_pandas(), GaussianCopula(seed=3).fit(diabetes).sample(300),
-                                  check_dtype=False)
-    bn = BayesianNetwork(seed=3, epsilon=2.0).fit(diabetes)
+    pd.testing.assert_frame_equal(b.sample(300).to_pandas(),
+                                  GaussianCopula(seed=3, allow_copies=True).fit(diabetes).sample(300), check_dtype=False)
+    bn = BayesianNetwork(seed=3, epsilon=2.0).fit(diabetes, public_bounds(diabetes))
     again = Synthesizer.load(bn.save(tmp_path / "bn.slm"))
     assert again.report["fit"]["privacy"]["spent"] == pytest.approx(2.0, abs=1e-12)
     assert again.sample(50).shape == (50, diabetes.shape[1])
@@ -144,16 +152,17 @@ def test_conditional_sampling_and_rebalancing(randhie):
 
 def test_dp_mode_consumes_exactly_the_budget(randhie):
     for eps in (0.5, 1.0, 3.0):
-        synth = BayesianNetwork(seed=0, epsilon=eps).fit(randhie)
+        public = public_bounds(randhie)
+        synth = BayesianNetwork(seed=0, epsilon=eps).fit(randhie, public)
         privacy = synth.report["fit"]["privacy"]
         assert privacy["spent"] == pytest.approx(eps, rel=0, abs=1e-12)
         assert privacy["spent_structure"] + privacy["spent_tables"] == pytest.approx(eps, abs=1e-12)
-        tree = MarginalTree(seed=0, epsilon=eps).fit(randhie).report["fit"]["privacy"]
+        tree = MarginalTree(seed=0, epsilon=eps).fit(randhie, public).report["fit"]["privacy"]
         assert tree["spent"] == pytest.approx(eps, rel=0, abs=1e-12)
         assert tree["spent_tree"] == pytest.approx(0.2 * eps) and tree["spent_one-way"] == pytest.approx(0.4 * eps)
     # more budget, closer to the data
-    coarse = fidelity(randhie, BayesianNetwork(seed=0, epsilon=0.1).fit(randhie).sample(20_000))
-    fine = fidelity(randhie, BayesianNetwork(seed=0, epsilon=10.0).fit(randhie).sample(20_000))
+    coarse = fidelity(randhie, BayesianNetwork(seed=0, epsilon=0.1).fit(randhie, public).sample(20_000))
+    fine = fidelity(randhie, BayesianNetwork(seed=0, epsilon=10.0).fit(randhie, public).sample(20_000))
     assert fine["mean"] < coarse["mean"]
 
 
@@ -196,7 +205,10 @@ def test_tabular_cli_fit_sample_synth(tmp_path, randhie):
     data = tmp_path / "randhie.csv"
     randhie.to_csv(data, index=False)
     model = tmp_path / "m.slm"
-    fitted = run_cli("tabular", "fit", str(data), "-o", str(model), "--synthesizer", "bayesian_network", "--epsilon", "1")
+    public = tmp_path / "public.yaml"
+    public.write_text(yaml.safe_dump(public_bounds(randhie)))
+    fitted = run_cli("tabular", "fit", str(data), "-o", str(model), "--synthesizer", "bayesian_network", "--epsilon", "1",
+                     "--spec", str(public))
     assert fitted.returncode == 0, fitted.stderr
     assert "epsilon 1.0 spent" in fitted.stdout
     out = tmp_path / "s.parquet"

@@ -23,6 +23,9 @@ EpsOption = Annotated[
 ]
 SpecOption = Annotated[Optional[Path], typer.Option(help="YAML with column overrides and constraints.")]
 CondOption = Annotated[Optional[list[str]], typer.Option("--condition", "-c", help="column=value; every row gets it.")]
+CopiesOption = Annotated[
+    bool, typer.Option("--allow-copies", help="Keep sampled rows that copy or nearly copy a training row.")
+]
 RebalOption = Annotated[
     Optional[list[str]], typer.Option("--rebalance", help="column=value:share,value:share (target shares).")
 ]
@@ -47,13 +50,14 @@ def _spec(path: Optional[Path]) -> Any:
     return parse_yaml_model(TabularSpec, text, source=str(path))
 
 
-def _fit(data: Path, synthesizer: str, epsilon: Optional[float], spec_path: Optional[Path], seed: int) -> Any:
+def _fit(data: Path, synthesizer: str, epsilon: Optional[float], spec_path: Optional[Path], seed: int,
+         allow_copies: bool = False) -> Any:
     from synthloom.tabular import Synthesizer
 
     cls = Synthesizer.registry.get(synthesizer)
     if cls is None:
         raise SynthloomError(f"unknown synthesizer '{synthesizer}'; use one of {', '.join(Synthesizer.registry)}")
-    kwargs: dict[str, Any] = {"seed": seed}
+    kwargs: dict[str, Any] = {"seed": seed, "allow_copies": allow_copies}
     if epsilon is not None:
         if synthesizer not in ("bayesian_network", "marginal_tree"):
             raise SynthloomError("--epsilon (differential privacy) needs --synthesizer bayesian_network or marginal_tree")
@@ -123,6 +127,11 @@ def _sample(synth: Any, n: int, out: Path, condition: Any, rebalance: Any) -> No
     rejected = {k: v for k, v in report.get("rejected_by_constraint", {}).items() if v}
     console.print(f"wrote {n} rows to {out}" + (f" (constraints rejected {rejected}; "
                                               f"rejection rate {report['rejection_rate']:.1%})" if rejected else ""))
+    copies = report.get("copies", {})
+    if copies.get("guard") == "on":
+        console.print(f"redrew {copies['redrawn_rows']} rows that copied or nearly copied a training row")
+    elif copies:
+        console.print(f"copy guard: {copies['guard']}")
 
 
 @app.command()
@@ -135,7 +144,7 @@ def fit(
     spec: SpecOption = None,
     seed: int = 0,
 ) -> None:
-    """Learn a synthesizer from a table and save it."""
+    """Learn a synthesizer from a table and save it (the model file holds no training rows)."""
     synth = _fit(data, synthesizer, epsilon, spec, seed)
     synth.save(output)
     console.print(f"saved {synth.name} to {output}")
@@ -170,6 +179,7 @@ def synth(
     seed: int = 0,
     condition: CondOption = None,
     rebalance: RebalOption = None,
+    allow_copies: CopiesOption = False,
 ) -> None:
-    """Fit and sample in one go."""
-    _sample(_fit(data, synthesizer, epsilon, spec, seed), n, output, condition, rebalance)
+    """Fit and sample in one go; rows that copy a training row are redrawn unless --allow-copies."""
+    _sample(_fit(data, synthesizer, epsilon, spec, seed, allow_copies), n, output, condition, rebalance)

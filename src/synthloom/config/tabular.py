@@ -21,6 +21,9 @@ class ColumnMeta(_Strict):
     decimals: int | None = Field(None, ge=0, le=12, description="Round sampled values to this many decimals.")
     min: float | None = Field(None, description="Lower bound (public; DP mode bins within it).")
     max: float | None = Field(None, description="Upper bound (public; DP mode bins within it).")
+    categories: list[Any] | None = Field(
+        None, description="Every value a categorical column may take (public; required under epsilon)."
+    )
     datetime_format: str | None = None
 
 
@@ -40,6 +43,9 @@ class FixedCombinations(_Strict):
 
     type: Literal["fixed_combinations"]
     columns: list[str] = Field(min_length=2)
+    combinations: list[list[Any]] | None = Field(
+        None, description="The allowed combinations as public metadata (required under epsilon)."
+    )
 
 
 class Inequality(_Strict):

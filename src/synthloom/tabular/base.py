@@ -17,6 +17,8 @@ from synthloom.config.tabular import TableMeta, TabularSpec
 from synthloom.data.frames import like_input, to_arrow
 from synthloom.tabular.constraints import ConstraintSet
 from synthloom.data.metadata import from_numpy, infer_metadata, to_numpy
+from synthloom.tabular.no_copies import CopyGuard, guarded
+from synthloom.tabular.public_domain import public_domains, public_metadata
 
 Columns = dict[str, np.ndarray]
 MAX_CANDIDATES = 5_000_000  # conditional / constrained sampling gives up past this many draws
@@ -32,8 +34,11 @@ class Synthesizer:
         if cls.name != "base":
             Synthesizer.registry[cls.name] = cls
 
-    def __init__(self, seed: int = 0):
+    def __init__(self, seed: int = 0, allow_copies: bool = False, min_group: int = 1):
         self.seed = seed
+        self.allow_copies = allow_copies  # False: rows that copy a training row are redrawn (no_copies.py)
+        self.min_group = min_group  # > 1: also redraw rows whose nearest training rows are fewer people
+        self._guard: CopyGuard | None = None
         self.meta: TableMeta | None = None
         self.types: dict[str, pa.DataType] = {}
         self.constraints = ConstraintSet([], TableMeta(columns={}))
@@ -54,21 +59,28 @@ class Synthesizer:
     def fit(self, data: Any, metadata: TableMeta | dict[str, Any] | None = None,
             constraints: list[Any] | None = None) -> "Synthesizer":
         table = to_arrow(data)
+        # under epsilon nothing is read from the values outside the budget: kinds come from the
+        # schema, domains from the metadata, and the data is not checked against the constraints
+        private = getattr(self, "epsilon", None) is not None
         if isinstance(metadata, TableMeta):
             meta = metadata
         else:
-            meta = infer_metadata(table, metadata)
+            meta = (public_metadata if private else infer_metadata)(table, metadata)
         self.meta = meta
         nt = to_numpy(table, meta)
         self.types = nt.types
         specs = [TabularSpec.model_validate({"constraints": [c]}).constraints[0] if isinstance(c, dict) else c
                  for c in (constraints or [])]
         self.constraints = ConstraintSet(specs, meta)
-        self.constraints.check_data(nt.columns, nt.n_rows)
+        if private:
+            self.domains = public_domains(meta, self.constraints)
+        else:
+            self.constraints.check_data(nt.columns, nt.n_rows)
         modelled = {n: v for n, v in nt.columns.items() if meta.columns[n].kind not in ("id", "text")}
         self._text = {n: v for n, v in nt.columns.items() if meta.columns[n].kind == "text"}
         self._fit(self.constraints.forward(modelled), nt.n_rows)
         self._input = data
+        self._guard = None if private or self.allow_copies else CopyGuard(modelled, self.seed, self.min_group)
         return self
 
     def _fit(self, cols: Columns, n: int) -> None:
@@ -83,6 +95,16 @@ class Synthesizer:
         return np.random.default_rng([self.seed, self._calls])
 
     def _draw(self, n: int, rng: np.random.Generator, conditions: dict[str, Any] | None) -> tuple[Columns, int, dict[str, int]]:
+        """n rows satisfying constraints and conditions (and, by default, copying no training row)."""
+        if self._guard is None:
+            return self._draw_any(n, rng, conditions)
+        cols, drawn, rejected, redrawn = guarded(
+            lambda k: _with(self._draw_any(k, rng, conditions), self._rounded), self._guard, n)
+        self._redrawn += redrawn
+        return cols, drawn, rejected
+
+    def _draw_any(self, n: int, rng: np.random.Generator, conditions: dict[str, Any] | None
+                  ) -> tuple[Columns, int, dict[str, int]]:
         """n rows satisfying constraints and conditions, by rejection where needed."""
         assert self.meta is not None
         got: list[Columns] = []
@@ -120,6 +142,7 @@ class Synthesizer:
         if n < 1:
             raise SynthloomError(f"asked for {n} rows; sample at least 1")
         rng = self._rng()
+        self._redrawn = 0
         if conditions:
             self._check_conditions(conditions)
         if rebalance:
@@ -141,19 +164,34 @@ class Synthesizer:
             cols, drawn, rejected = self._draw(n, rng, conditions)
         self.report["last_sample"] = {
             "rows": n, "candidates": drawn, "rejection_rate": round(1 - n / drawn, 6),
-            "rejected_by_constraint": rejected,
+            "rejected_by_constraint": rejected, "copies": self._copy_report(),
         }
         return like_input(self._finish(cols, n, rng), getattr(self, "_input", None))
 
+    def _copy_report(self) -> dict[str, Any]:
+        if self._guard is not None:
+            return {"guard": "on", "rule": self._guard.rule, "redrawn_rows": self._redrawn}
+        why = ("allow_copies=True" if self.allow_copies else
+               "off under epsilon: the budget bounds what rows reveal" if getattr(self, "epsilon", None) is not None
+               else "off: a loaded model holds no training rows to compare with")
+        return {"guard": why}
+
     def _finish(self, cols: Columns, n: int, rng: np.random.Generator) -> pa.Table:
         assert self.meta is not None
-        out = dict(cols)
+        out = self._rounded(cols)
         for name, cm in self.meta.columns.items():
             if cm.kind == "id":
                 out[name] = _new_ids(self.types.get(name), n, rng)
             elif cm.kind == "text":
                 out[name] = _placeholder_text(n, rng)
-            elif cm.kind in ("numerical", "datetime"):
+        return from_numpy(out, self.meta, self.types)
+
+    def _rounded(self, cols: Columns) -> Columns:
+        """Numbers as they are written out: clipped to the metadata's bounds and rounded."""
+        assert self.meta is not None
+        out = dict(cols)
+        for name, cm in self.meta.columns.items():
+            if cm.kind in ("numerical", "datetime") and name in out:
                 x = out[name].astype(float)
                 lo = cm.min if cm.min is not None else None
                 hi = cm.max if cm.max is not None else None
@@ -164,7 +202,7 @@ class Synthesizer:
                 elif cm.decimals is not None:
                     x = np.round(x, cm.decimals)
                 out[name] = x
-        return from_numpy(out, self.meta, self.types)
+        return out
 
     def _check_conditions(self, conditions: dict[str, Any]) -> None:
         assert self.meta is not None
@@ -233,6 +271,10 @@ class Synthesizer:
         synth.report = doc["report"]
         synth._load_state(doc["state"])
         return synth
+
+
+def _with(drawn: tuple[Columns, int, dict[str, int]], transform: Any) -> tuple[Columns, int, dict[str, int]]:
+    return transform(drawn[0]), drawn[1], drawn[2]
 
 
 def _matches(cols: Columns, conditions: dict[str, Any], n: int) -> np.ndarray:

@@ -16,6 +16,7 @@ import numpy as np
 
 from synthloom.tabular.base import Columns, Synthesizer
 from synthloom.tabular.privacy import Accountant, mi_sensitivity
+from synthloom.tabular.public_domain import PUBLIC_FACTS, Domain
 
 MAX_CELLS = 200_000  # largest conditional table considered
 THETA = 4.0  # PrivBayes' theta-usefulness: noisy tables need about theta counts of signal per cell
@@ -44,8 +45,21 @@ class _Discretiser:
         return base + int(self.has_missing)
 
     @classmethod
-    def fit(cls, x: np.ndarray, bins: int, private: bool, bounds: tuple[float | None, float | None],
-            integer: bool = False) -> "_Discretiser":
+    def public(cls, domain: Domain, bins: int, integer: bool = False) -> "_Discretiser":
+        """Codes from the public domain alone (DP mode): no value of the data is read, and
+        'missing' is always a code, so its share is one more noisy count."""
+        if domain.values is not None:
+            return cls("cat", None, list(domain.values), True)
+        lo, hi = float(domain.low), float(domain.high)
+        if integer and hi - lo + 1 <= bins and np.floor(hi) >= np.ceil(lo):  # flags, small counts: a code per value
+            u = np.arange(np.ceil(lo), np.floor(hi) + 1, dtype=float)
+            edges = np.concatenate([u, [u[-1]]])
+        else:
+            edges = np.linspace(lo, hi, bins + 1)
+        return cls("num", edges, None, True)
+
+    @classmethod
+    def fit(cls, x: np.ndarray, bins: int, bounds: tuple[float | None, float | None]) -> "_Discretiser":
         if x.dtype == object:
             present = [v for v in x if v is not None]
             values = sorted(set(present), key=lambda v: (type(v).__name__, str(v)))
@@ -53,32 +67,24 @@ class _Discretiser:
         observed = x[~np.isnan(x)]
         lo = bounds[0] if bounds[0] is not None else float(observed.min())
         hi = bounds[1] if bounds[1] is not None else float(observed.max())
-        whole_range = integer and hi - lo + 1 <= bins  # e.g. flags and small counts: a code per value
-        if private and whole_range:
-            u = np.arange(lo, hi + 1, dtype=float)
-            edges = np.concatenate([u, [u[-1]]])
-        elif private or np.unique(observed).size > bins:
-            if private:
-                edges = np.linspace(lo, hi, bins + 1)
-            else:
-                edges = np.unique(np.quantile(observed, np.linspace(0, 1, bins + 1)))
+        if np.unique(observed).size > bins:
+            edges = np.unique(np.quantile(observed, np.linspace(0, 1, bins + 1)))
         else:  # few distinct values: one bin each, exact
             u = np.unique(observed)
             edges = np.concatenate([u, [u[-1]]]).astype(float)
         if edges.size < 2:
             edges = np.array([lo, hi if hi > lo else lo + 1.0])
-        inner = None
-        if not private:
-            codes = np.clip(np.searchsorted(edges, observed, side="right") - 1, 0, edges.size - 2)
-            inner = np.array([np.quantile(observed[codes == b], np.linspace(0, 1, WITHIN_BIN))
-                              if np.any(codes == b) else np.full(WITHIN_BIN, edges[b]) for b in range(edges.size - 1)])
+        codes = np.clip(np.searchsorted(edges, observed, side="right") - 1, 0, edges.size - 2)
+        inner = np.array([np.quantile(observed[codes == b], np.linspace(0, 1, WITHIN_BIN))
+                          if np.any(codes == b) else np.full(WITHIN_BIN, edges[b]) for b in range(edges.size - 1)])
         return cls("num", edges, None, bool(np.isnan(x).any()), inner)
 
     def encode(self, x: np.ndarray) -> np.ndarray:
         if self.kind == "cat":
             index = {(type(v).__name__, v): i for i, v in enumerate(self.values)}
             miss = len(self.values)
-            return np.array([miss if v is None else index.get((type(v).__name__, v), 0) for v in x], dtype=np.int64)
+            # a value outside a public category list counts as missing (DP mode); fitted lists hold every value
+            return np.array([miss if v is None else index.get((type(v).__name__, v), miss) for v in x], dtype=np.int64)
         if self.edges[-1] == self.edges[-2]:  # one code per value: the value's own position
             codes = np.clip(np.searchsorted(self.edges[:-1], x, side="left"), 0, len(self.edges) - 2)
         else:
@@ -119,18 +125,20 @@ class BayesianNetwork(Synthesizer):
     name = "bayesian_network"
 
     def __init__(self, seed: int = 0, degree: int = 2, bins: int | None = None, epsilon: float | None = None,
-                 structure_share: float = 0.3):
-        super().__init__(seed)
+                 structure_share: float = 0.3, allow_copies: bool = False, min_group: int = 1):
+        super().__init__(seed, allow_copies, min_group)
         self.degree, self.bins, self.epsilon, self.structure_share = degree, bins, epsilon, structure_share
 
     def params(self) -> dict[str, Any]:
         return {"seed": self.seed, "degree": self.degree, "bins": self.bins, "epsilon": self.epsilon,
-                "structure_share": self.structure_share}
+                "structure_share": self.structure_share, "allow_copies": self.allow_copies,
+                "min_group": self.min_group}
 
     def _fit(self, cols: Columns, n: int) -> None:
         rng = np.random.default_rng([self.seed, 1])
         private = self.epsilon is not None
         acct = Accountant(self.epsilon) if private else None
+        self.measurements: dict[str, tuple[np.ndarray, float]] = {}
         self._discretise(cols, private)
         codes = {name: self.disc[name].encode(x) for name, x in cols.items()}
         sizes = {name: self.disc[name].size for name in self.names}
@@ -142,8 +150,7 @@ class BayesianNetwork(Synthesizer):
             "order": self.order,
             "parents": self.parents,
             **({"privacy": acct.summary(),
-                "public": "row count, column kinds, category lists and numeric bounds taken from the data "
-                          "unless given as min/max in the metadata"} if acct else {}),
+                "public": PUBLIC_FACTS} if acct else {}),
         }
 
     def _discretise(self, cols: Columns, private: bool) -> None:
@@ -151,9 +158,11 @@ class BayesianNetwork(Synthesizer):
         self.disc = {}
         for name, x in cols.items():
             cm = self.meta.columns.get(name) if self.meta else None
-            bounds = (cm.min, cm.max) if cm else (None, None)
             bins = self.bins or (DP_BINS if private else BINS)
-            self.disc[name] = _Discretiser.fit(x, bins, private, bounds, bool(cm and cm.integer))
+            if private:
+                self.disc[name] = _Discretiser.public(self.domains[name], bins, bool(cm and cm.integer))
+            else:
+                self.disc[name] = _Discretiser.fit(x, bins, (cm.min, cm.max) if cm else (None, None))
 
     def _structure(self, codes: dict[str, np.ndarray], sizes: dict[str, int], n: int, rng: np.random.Generator,
                    acct: Accountant | None) -> tuple[list[str], dict[str, list[str]]]:
@@ -208,7 +217,9 @@ class BayesianNetwork(Synthesizer):
         if acct is not None:
             eps = self.epsilon * (1 - self.structure_share) / len(self.names)
             eps = acct.spend_rest("tables: Laplace") if last else acct.spend("tables: Laplace", eps)
-            counts = np.clip(counts + rng.laplace(0.0, 2.0 / eps, counts.shape), 0.0, None)  # substitution: L1 = 2
+            counts = counts + rng.laplace(0.0, 2.0 / eps, counts.shape)  # substitution: L1 = 2
+            self.measurements[f"table:{name}"] = (counts.copy(), 2.0 / eps)  # the released noisy counts, Laplace scale
+            counts = np.clip(counts, 0.0, None)
         marginal = counts.sum(0) + 1e-12
         totals = counts.sum(1, keepdims=True)
         # an unseen parent configuration falls back to the column's overall distribution

@@ -77,13 +77,15 @@ def _key(v: Any) -> Any:
 class GaussianCopula(Synthesizer):
     name = "gaussian_copula"
 
-    def __init__(self, seed: int = 0, families: tuple[str, ...] | list[str] = FAMILIES, calibrate: bool = True):
-        super().__init__(seed)
+    def __init__(self, seed: int = 0, families: tuple[str, ...] | list[str] = FAMILIES, calibrate: bool = True,
+                 allow_copies: bool = False, min_group: int = 1):
+        super().__init__(seed, allow_copies, min_group)
         self.families = tuple(families)
         self.calibrate = calibrate
 
     def params(self) -> dict[str, Any]:
-        return {"seed": self.seed, "families": list(self.families), "calibrate": self.calibrate}
+        return {"seed": self.seed, "families": list(self.families), "calibrate": self.calibrate,
+                "allow_copies": self.allow_copies, "min_group": self.min_group}
 
     def _calibrated(self, latent: np.ndarray, cols: Columns) -> np.ndarray:
         """Match the real Pearson correlations of numerical pairs (see norta.py)."""

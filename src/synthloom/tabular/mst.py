@@ -15,6 +15,7 @@ import numpy as np
 from synthloom.tabular.base import Columns
 from synthloom.tabular.bayesnet import BayesianNetwork, _mutual_information
 from synthloom.tabular.privacy import Accountant, mi_sensitivity
+from synthloom.tabular.public_domain import PUBLIC_FACTS
 
 IPF_ROUNDS = 20
 
@@ -23,17 +24,21 @@ class MarginalTree(BayesianNetwork):
     name = "marginal_tree"
 
     def __init__(self, seed: int = 0, bins: int | None = None, epsilon: float | None = None,
-                 shares: tuple[float, float, float] = (0.2, 0.4, 0.4)):
-        super().__init__(seed=seed, degree=1, bins=bins, epsilon=epsilon)
+                 shares: tuple[float, float, float] = (0.2, 0.4, 0.4), allow_copies: bool = False,
+                 min_group: int = 1):
+        super().__init__(seed=seed, degree=1, bins=bins, epsilon=epsilon, allow_copies=allow_copies,
+                         min_group=min_group)
         self.shares = tuple(shares)
 
     def params(self) -> dict[str, Any]:
-        return {"seed": self.seed, "bins": self.bins, "epsilon": self.epsilon, "shares": list(self.shares)}
+        return {"seed": self.seed, "bins": self.bins, "epsilon": self.epsilon, "shares": list(self.shares),
+                "allow_copies": self.allow_copies, "min_group": self.min_group}
 
     def _fit(self, cols: Columns, n: int) -> None:
         rng = np.random.default_rng([self.seed, 2])
         private = self.epsilon is not None
         acct = Accountant(self.epsilon) if private else None
+        self.measurements: dict[str, tuple[np.ndarray, float]] = {}  # released noisy counts and Laplace scale
         self._discretise(cols, private)
         codes = {name: self.disc[name].encode(x) for name, x in cols.items()}
         sizes = {name: self.disc[name].size for name in self.names}
@@ -45,7 +50,9 @@ class MarginalTree(BayesianNetwork):
             counts = np.bincount(codes[name], minlength=sizes[name]).astype(float)
             if acct is not None:
                 e = acct.spend("one-way: Laplace", eps_one / d)
-                counts = np.clip(counts + rng.laplace(0.0, 2.0 / e, counts.shape), 0.0, None)
+                counts = counts + rng.laplace(0.0, 2.0 / e, counts.shape)
+                self.measurements[f"one-way:{name}"] = (counts.copy(), 2.0 / e)
+                counts = np.clip(counts, 0.0, None)
             ones[name] = counts / max(counts.sum(), 1e-12)
         self.order, self.parents = self._tree(codes, sizes, n, rng, acct, eps_tree)
         self.tables = {self.order[0]: ones[self.order[0]][None, :]}
@@ -57,7 +64,9 @@ class MarginalTree(BayesianNetwork):
             if acct is not None:
                 last = i == len(edges) - 1
                 e = acct.spend_rest("two-way: Laplace") if last else acct.spend("two-way: Laplace", eps_two / len(edges))
-                joint = np.clip(joint + rng.laplace(0.0, 2.0 / e, joint.shape), 0.0, None)
+                joint = joint + rng.laplace(0.0, 2.0 / e, joint.shape)
+                self.measurements[f"two-way:{parent}>{child}"] = (joint.copy(), 2.0 / e)
+                joint = np.clip(joint, 0.0, None)
             joint = _ipf(joint, ones[parent], ones[child])
             rows = joint.sum(1, keepdims=True)
             self.tables[child] = np.where(rows > 0, joint / np.where(rows > 0, rows, 1), ones[child][None, :])
@@ -66,8 +75,7 @@ class MarginalTree(BayesianNetwork):
         self.report["fit"] = {
             "order": self.order, "parents": self.parents,
             **({"privacy": acct.summary(),
-                "public": "row count, column kinds, category lists and numeric bounds taken from the data "
-                          "unless given as min/max in the metadata"} if acct else {}),
+                "public": PUBLIC_FACTS} if acct else {}),
         }
 
     def _tree(self, codes: dict[str, np.ndarray], sizes: dict[str, int], n: int, rng: np.random.Generator,

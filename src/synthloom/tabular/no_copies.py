@@ -1,0 +1,117 @@
+"""Private by default: a sampled row that copies a training row, or points at too few real
+people, is drawn again.
+
+Rows are compared with the training rows on the columns the model learns (ids and free text
+are regenerated anyway), after the rounding the output gets, under evaluate's record distance
+(SDMetrics' mean per-column distance: |a - b| / training range for numbers, 0/1 for
+categories, missing equals missing). "Equal to a training row" means distance 0: every such
+column holds the same value, or both are missing. Such rows are always redrawn.
+
+Near copies are redrawn too: rows closer to a training row than NEAR_QUANTILE of the
+training rows lie to their nearest other distinct row. With `min_group=k` (k > 1) a row is
+also redrawn unless the training rows nearest to it are at least k people (k-anonymity of the
+nearest-record link): on discrete tables such as randhie, where many people share a row, k=5
+brings the share of rows closer to the training data than to a 20% holdout from ~0.75 to
+under 0.6, at a real cost in fidelity (README, Tables). It is not the default because that
+share is ~0.71 for real people the model never saw (the training set is four times the
+holdout and people recur across rows), so it measures size, not memorisation, there.
+
+The guard reads the private rows, so it is off under `epsilon` (there the budget bounds what
+a sample can reveal), and a model loaded from a file holds no training rows to check against."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from synthloom.config.errors import SynthloomError
+from synthloom.data.nearest_rows import Encoded, _ranges, two_nearest
+
+Columns = dict[str, np.ndarray]
+NEAR_QUANTILE = 0.05  # distinct-row tables: closer than 95% of real rows are to their neighbour is a near copy
+CALIBRATION_ROWS = 4_000
+MAX_CANDIDATES = 50  # times the rows asked for, before the guard gives up and says why
+
+
+class CopyGuard:
+    def __init__(self, training: Columns, seed: int, min_group: int = 1):
+        self.min_group = min_group
+        self.names = list(training)
+        self._numeric = [n for n in self.names if training[n].dtype != object]
+        self._categorical = [n for n in self.names if training[n].dtype == object]
+        self._codes: dict[str, dict[Any, int]] = {n: {} for n in self._categorical}
+        rows = self._encode(training, learn=True)
+        self.ranges = _ranges(rows)
+        # distinct training rows and how many people share each
+        key = np.hstack([np.nan_to_num(rows.numbers, nan=-np.inf), rows.codes.astype(float)])
+        _, first, counts = np.unique(key, axis=0, return_index=True, return_counts=True)
+        self.distinct = Encoded(rows.numbers[first], rows.codes[first])
+        self.people = counts
+        self.threshold = self._near_distance(rows, seed)
+
+    @property
+    def rule(self) -> str:
+        group = f"; the nearest training rows must be at least {self.min_group} people" if self.min_group > 1 else ""
+        return f"no exact copies; no row nearer than {self.threshold:.4g} to a training row{group}"
+
+    def _encode(self, cols: Columns, learn: bool = False) -> Encoded:
+        n = len(cols[self.names[0]])
+        numbers = np.column_stack([cols[c].astype(float) for c in self._numeric]) if self._numeric else np.zeros((n, 0))
+        codes = np.zeros((n, len(self._categorical)), dtype=np.int64)
+        for j, c in enumerate(self._categorical):
+            index = self._codes[c]
+            if learn:
+                for v in cols[c]:
+                    index.setdefault(_key(v), len(index))
+            unseen = len(index)  # a value no training row has: differs from all of them
+            codes[:, j] = [index.get(_key(v), unseen) for v in cols[c]]
+        return Encoded(numbers, codes)
+
+    def _near_distance(self, rows: Encoded, seed: int) -> float:
+        """NEAR_QUANTILE of the distance from a training row to its nearest other distinct row."""
+        rng = np.random.default_rng([seed, 99])
+        pick = rng.choice(len(rows.codes), min(CALIBRATION_ROWS, len(rows.codes)), replace=False)
+        best, _ = two_nearest(Encoded(rows.numbers[pick], rows.codes[pick]), self.distinct, ranges=self.ranges)
+        return float(np.quantile(best[:, 1], NEAR_QUANTILE))  # [:, 0] is the row itself
+
+    def too_close(self, cols: Columns) -> np.ndarray:
+        best, index = two_nearest(self._encode(cols), self.distinct, ranges=self.ranges)
+        d1, d2 = best[:, 0], best[:, 1]
+        bad = (d1 == 0) | (d1 < self.threshold)
+        if self.min_group > 1:  # people at the nearest distance (a lower bound past two distinct rows)
+            people = self.people[index[:, 0]] + np.where(d2 == d1, self.people[np.maximum(index[:, 1], 0)], 0)
+            bad |= people < self.min_group
+        return bad
+
+
+def guarded(draw: Any, guard: CopyGuard, n: int) -> tuple[Columns, int, dict[str, int], int]:
+    """n rows from draw(k) (rows already rounded as output) none of which the guard rejects;
+    returns them, the candidates drawn, rejections by constraint and how many were redrawn."""
+    cols, drawn, rejected = draw(n)
+    todo = np.flatnonzero(guard.too_close(cols))
+    redrawn, checked, kept = int(todo.size), n, n - int(todo.size)
+    while todo.size:
+        if checked >= MAX_CANDIDATES * n + 10_000:
+            raise SynthloomError(
+                f"{todo.size} of {n} rows still copied or nearly copied a training row (or pointed at fewer than "
+                f"min_group people) after {checked:,} candidates; the table or the conditions leave too few rows "
+                "that copy no one - "
+                "pass allow_copies=True (--allow-copies) to accept copies"
+            )
+        rate = max(kept / checked, 0.01)
+        extra, more, rej = draw(int(min(200_000, max(256, 1.2 * todo.size / rate))))
+        drawn += more
+        for k, v in rej.items():
+            rejected[k] = rejected.get(k, 0) + v
+        fine = np.flatnonzero(~guard.too_close(extra))
+        checked, kept = checked + len(extra[guard.names[0]]), kept + fine.size
+        fine = fine[: todo.size]
+        for name in cols:
+            cols[name][todo[: fine.size]] = extra[name][fine]
+        todo = todo[fine.size:]
+    return cols, drawn, rejected, redrawn
+
+
+def _key(v: Any) -> Any:
+    return ("__none__",) if v is None else (type(v).__name__, v)

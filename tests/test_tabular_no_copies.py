@@ -1,0 +1,74 @@
+"""Private by default: synthetic rows never equal (or nearly equal) a training row, the opt-out
+says so, and min_group=5 keeps the holdout share (rows closer to the training rows than to a
+20% holdout) under 0.6 on randhie."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from synthloom.evaluate.privacy import privacy
+from synthloom.evaluate.tables import aligned_with_holdout
+from synthloom.tabular import BayesianNetwork, GaussianCopula, MarginalTree, Synthesizer
+from synthloom.testing.tables import mixed_table
+
+ALL = [GaussianCopula, BayesianNetwork, MarginalTree]
+
+
+@pytest.fixture(scope="module")
+def randhie_split() -> tuple[pd.DataFrame, pd.DataFrame]:
+    import statsmodels.api as sm
+
+    data = sm.datasets.randhie.load_pandas().data
+    holdout = data.sample(frac=0.2, random_state=0)  # as the demo does
+    return data.drop(holdout.index), holdout
+
+
+def _privacy(train, synthetic, holdout=None) -> dict:
+    cols, hold = aligned_with_holdout(train, synthetic, holdout)
+    return privacy(cols, hold)
+
+
+@pytest.mark.parametrize("cls", ALL, ids=lambda c: c.name)
+def test_default_sample_copies_no_training_row_and_counts_the_redrawn(cls, randhie_split):
+    train = randhie_split[0].iloc[:4_000]
+    synth = cls(seed=0).fit(train)
+    out = synth.sample(4_000)
+    assert _privacy(train, out)["exact_copies"] == 0
+    copies = synth.report["last_sample"]["copies"]
+    assert copies["guard"] == "on" and copies["redrawn_rows"] > 0
+    # conditioned and rebalanced draws are guarded too
+    part = synth.sample(500, rebalance={"idp": {0: 1, 1: 1}})
+    assert _privacy(train, part)["exact_copies"] == 0
+
+
+def test_opting_out_keeps_copies_and_says_so(tmp_path, randhie_split):
+    train = randhie_split[0].iloc[:4_000]
+    synth = GaussianCopula(seed=0, allow_copies=True).fit(train)
+    out = synth.sample(4_000)
+    assert synth.report["last_sample"]["copies"] == {"guard": "allow_copies=True"}
+    assert _privacy(train, out)["exact_copies"] > 0  # randhie is discrete: without the guard, copies appear
+    loaded = Synthesizer.load(synth.save(tmp_path / "m.slm"))
+    assert loaded.allow_copies
+    loaded.sample(10)
+    assert loaded.report["last_sample"]["copies"] == {"guard": "allow_copies=True"}
+
+
+def test_mixed_table_default_has_no_copies():
+    real = mixed_table(1_500, seed=6).to_pandas()
+    for cls in ALL:
+        synth = cls(seed=0).fit(real)
+        out = synth.sample(1_500)
+        assert _privacy(real, out)["exact_copies"] == 0
+        assert synth.report["last_sample"]["copies"]["guard"] == "on"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cls", ALL, ids=lambda c: c.name)
+def test_min_group_keeps_holdout_share_at_most_60_percent_on_randhie(cls, randhie_split):
+    train, holdout = randhie_split
+    synth = cls(seed=0, min_group=5).fit(train)
+    out = synth.sample(len(train))
+    share = _privacy(train, out, holdout)["dcr_holdout_share"]
+    assert share <= 0.60, share
+    assert "at least 5 people" in synth.report["last_sample"]["copies"]["rule"]
