@@ -221,6 +221,7 @@ def test_tabular_cli_fit_sample_synth(tmp_path, randhie):
     synth = run_cli("tabular", "synth", str(data), "-n", "300", "-o", str(tmp_path / "t.csv"), "--spec", str(spec),
                     "--rebalance", "idp=0:0.5,1:0.5")
     assert synth.returncode == 0, synth.stderr
+    assert "rows that copied or nearly copied a training row" in synth.stdout  # the default guard ran
     t = pd.read_csv(tmp_path / "t.csv")
     assert len(t) == 300 and t.idp.value_counts().to_dict() == {0: 150, 1: 150}
     bad = run_cli("tabular", "synth", str(tmp_path / "missing.csv"), "-n", "5")

@@ -52,6 +52,12 @@ def test_opting_out_keeps_copies_and_says_so(tmp_path, randhie_split):
     assert loaded.allow_copies
     loaded.sample(10)
     assert loaded.report["last_sample"]["copies"] == {"guard": "allow_copies=True"}
+    from .conftest import run_cli
+
+    data = tmp_path / "train.csv"
+    train.to_csv(data, index=False)
+    cli = run_cli("tabular", "synth", str(data), "-n", "200", "-o", str(tmp_path / "s.csv"), "--allow-copies")
+    assert cli.returncode == 0 and "copy guard: allow_copies=True" in cli.stdout, cli.stderr
 
 
 def test_mixed_table_default_has_no_copies():

@@ -26,6 +26,9 @@ CondOption = Annotated[Optional[list[str]], typer.Option("--condition", "-c", he
 CopiesOption = Annotated[
     bool, typer.Option("--allow-copies", help="Keep sampled rows that copy or nearly copy a training row.")
 ]
+GroupOption = Annotated[
+    int, typer.Option("--min-group", min=1, help="Also redraw rows whose nearest training rows are fewer people.")
+]
 RebalOption = Annotated[
     Optional[list[str]], typer.Option("--rebalance", help="column=value:share,value:share (target shares).")
 ]
@@ -51,13 +54,13 @@ def _spec(path: Optional[Path]) -> Any:
 
 
 def _fit(data: Path, synthesizer: str, epsilon: Optional[float], spec_path: Optional[Path], seed: int,
-         allow_copies: bool = False) -> Any:
+         allow_copies: bool = False, min_group: int = 1) -> Any:
     from synthloom.tabular import Synthesizer
 
     cls = Synthesizer.registry.get(synthesizer)
     if cls is None:
         raise SynthloomError(f"unknown synthesizer '{synthesizer}'; use one of {', '.join(Synthesizer.registry)}")
-    kwargs: dict[str, Any] = {"seed": seed, "allow_copies": allow_copies}
+    kwargs: dict[str, Any] = {"seed": seed, "allow_copies": allow_copies, "min_group": min_group}
     if epsilon is not None:
         if synthesizer not in ("bayesian_network", "marginal_tree"):
             raise SynthloomError("--epsilon (differential privacy) needs --synthesizer bayesian_network or marginal_tree")
@@ -180,6 +183,7 @@ def synth(
     condition: CondOption = None,
     rebalance: RebalOption = None,
     allow_copies: CopiesOption = False,
+    min_group: GroupOption = 1,
 ) -> None:
     """Fit and sample in one go; rows that copy a training row are redrawn unless --allow-copies."""
-    _sample(_fit(data, synthesizer, epsilon, spec, seed, allow_copies), n, output, condition, rebalance)
+    _sample(_fit(data, synthesizer, epsilon, spec, seed, allow_copies, min_group), n, output, condition, rebalance)

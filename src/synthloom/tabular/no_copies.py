@@ -93,11 +93,12 @@ def guarded(draw: Any, guard: CopyGuard, n: int) -> tuple[Columns, int, dict[str
     redrawn, checked, kept = int(todo.size), n, n - int(todo.size)
     while todo.size:
         if checked >= MAX_CANDIDATES * n + 10_000:
+            group = (f" or had nearest training rows of fewer than {guard.min_group} people (on a table of distinct "
+                     "rows that is nearly every row: use min_group=1)") if guard.min_group > 1 else ""
             raise SynthloomError(
-                f"{todo.size} of {n} rows still copied or nearly copied a training row (or pointed at fewer than "
-                f"min_group people) after {checked:,} candidates; the table or the conditions leave too few rows "
-                "that copy no one - "
-                "pass allow_copies=True (--allow-copies) to accept copies"
+                f"{todo.size} of {n} rows still copied or nearly copied a training row{group} after {checked:,} "
+                "candidates; the table or the conditions leave too few such rows - pass allow_copies=True "
+                "(--allow-copies) to accept copies"
             )
         rate = max(kept / checked, 0.01)
         extra, more, rej = draw(int(min(200_000, max(256, 1.2 * todo.size / rate))))
