@@ -60,6 +60,23 @@ def test_opting_out_keeps_copies_and_says_so(tmp_path, randhie_split):
     assert cli.returncode == 0 and "copy guard: allow_copies=True" in cli.stdout, cli.stderr
 
 
+def test_a_loaded_model_checks_copies_only_against_given_training_rows(tmp_path, randhie_split):
+    train = randhie_split[0].iloc[:4_000]
+    loaded = Synthesizer.load(BayesianNetwork(seed=0).fit(train).save(tmp_path / "m.slm"))
+    loaded.sample(2_000)
+    assert "a loaded model holds no training rows" in loaded.report["last_sample"]["copies"]["guard"]
+    out = loaded.guard_against(train).sample(2_000)
+    assert loaded.report["last_sample"]["copies"]["redrawn_rows"] > 0
+    assert _privacy(train, out.to_pandas())["exact_copies"] == 0
+    from .conftest import run_cli
+
+    data = tmp_path / "train.csv"
+    train.to_csv(data, index=False)
+    cli = run_cli("tabular", "sample", str(tmp_path / "m.slm"), "-n", "300", "-o", str(tmp_path / "s.csv"),
+                  "--data", str(data))
+    assert cli.returncode == 0 and "rows that copied or nearly copied a training row" in cli.stdout, cli.stderr
+
+
 def test_mixed_table_default_has_no_copies():
     real = mixed_table(1_500, seed=6).to_pandas()
     for cls in ALL:

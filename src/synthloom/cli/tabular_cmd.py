@@ -161,11 +161,16 @@ def sample(
     output: Annotated[Path, typer.Option("-o", "--output", help="Parquet (or .csv) file to write.")],
     condition: CondOption = None,
     rebalance: RebalOption = None,
+    data: Annotated[Optional[Path], typer.Option(
+        help="The training table, to redraw rows that copy it (a model file holds no training rows).")] = None,
 ) -> None:
     """Sample rows from a saved model."""
     from synthloom.tabular import Synthesizer
 
-    _sample(Synthesizer.load(model), n, output, condition, rebalance)
+    synth = Synthesizer.load(model)
+    if data is not None:
+        synth.guard_against(_read(data))
+    _sample(synth, n, output, condition, rebalance)
 
 
 @app.command()

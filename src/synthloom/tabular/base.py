@@ -83,6 +83,15 @@ class Synthesizer:
         self._guard = None if private or self.allow_copies else CopyGuard(modelled, self.seed, self.min_group)
         return self
 
+    def guard_against(self, data: Any) -> "Synthesizer":
+        """Check a loaded model's samples against the table it was fitted on (model files hold
+        no training rows); a no-op with allow_copies=True or under epsilon."""
+        if self.meta is None:
+            raise SynthloomError("the synthesizer is not fitted; call fit() first (or load a saved model)")
+        if not (self.allow_copies or getattr(self, "epsilon", None) is not None):
+            self._guard = CopyGuard.for_table(to_arrow(data), self.meta, self.seed, self.min_group)
+        return self
+
     def _fit(self, cols: Columns, n: int) -> None:
         raise NotImplementedError
 
@@ -173,7 +182,7 @@ class Synthesizer:
             return {"guard": "on", "rule": self._guard.rule, "redrawn_rows": self._redrawn}
         why = ("allow_copies=True" if self.allow_copies else
                "off under epsilon: the budget bounds what rows reveal" if getattr(self, "epsilon", None) is not None
-               else "off: a loaded model holds no training rows to compare with")
+               else "off: a loaded model holds no training rows; give them with guard_against(data) / --data")
         return {"guard": why}
 
     def _finish(self, cols: Columns, n: int, rng: np.random.Generator) -> pa.Table:

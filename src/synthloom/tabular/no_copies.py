@@ -24,8 +24,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from synthloom.config.errors import SynthloomError
+from synthloom.config.tabular import TableMeta
+from synthloom.data.metadata import to_numpy
 from synthloom.data.nearest_rows import Encoded, _ranges, two_nearest
 
 Columns = dict[str, np.ndarray]
@@ -49,6 +52,16 @@ class CopyGuard:
         self.distinct = Encoded(rows.numbers[first], rows.codes[first])
         self.people = counts
         self.threshold = self._near_distance(rows, seed)
+
+    @classmethod
+    def for_table(cls, table: pa.Table, meta: TableMeta, seed: int, min_group: int = 1) -> "CopyGuard":
+        """The guard for a training table, on the columns a synthesizer with this metadata learns."""
+        missing = [n for n in meta.columns if n not in table.column_names]
+        if missing:
+            raise SynthloomError(f"the training table lacks column(s) {', '.join(missing)} the model was fitted on")
+        nt = to_numpy(table, meta)
+        learnt = {n: v for n, v in nt.columns.items() if meta.columns[n].kind not in ("id", "text")}
+        return cls(learnt, seed, min_group)
 
     @property
     def rule(self) -> str:
