@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from synthloom.config.errors import SynthloomError
 from synthloom.evaluate.privacy import privacy
 from synthloom.evaluate.tables import aligned_with_holdout
 from synthloom.tabular import BayesianNetwork, GaussianCopula, MarginalTree, Synthesizer
@@ -84,6 +85,8 @@ def test_mixed_table_default_has_no_copies():
         out = synth.sample(1_500)
         assert _privacy(real, out)["exact_copies"] == 0
         assert synth.report["last_sample"]["copies"]["guard"] == "on"
+    with pytest.raises(SynthloomError, match="min_group=5 cannot hold"):
+        GaussianCopula(min_group=5).fit(real)
 
 
 @pytest.mark.slow

@@ -51,6 +51,11 @@ class CopyGuard:
         _, first, counts = np.unique(key, axis=0, return_index=True, return_counts=True)
         self.distinct = Encoded(rows.numbers[first], rows.codes[first])
         self.people = counts
+        if 2 * counts.max() < min_group:  # too_close counts the people of at most two distinct rows
+            raise SynthloomError(
+                f"min_group={min_group} cannot hold: no training row is shared by more than {counts.max()} people, "
+                "so no sampled row has that many nearest people; use min_group=1 on a table of distinct rows"
+            )
         self.threshold = self._near_distance(rows, seed)
 
     @classmethod
