@@ -29,7 +29,8 @@ DEFINITIONS = {
     "dcr_median": "median distance from a synthetic row to its closest real row (SDMetrics' mixed distance, 0..1)",
     "dcr_baseline_ratio": "median DCR of the synthetic rows / of uniformly random rows, capped at 1 (1 = as far as noise)",
     "nndr_median": "median ratio of the nearest to the second-nearest real distance",
-    "dcr_holdout_share": "share of synthetic rows closer to the training rows than to the holdout (0.5 = no memorisation)",
+    "dcr_holdout_share": "share of synthetic rows closer to the training rows than to the holdout, both sides at "
+    "the holdout's size (seeded training samples; 0.5 = no memorisation)",
     "means_outside_ci": "numerical columns whose synthetic mean is outside the real mean's 95% bootstrap interval",
     "variances_outside_ci": "numerical columns whose synthetic variance is outside the real variance's 95% interval",
     "association_frobenius": "Frobenius norm of real - synthetic association matrix (|Pearson|, Cramer's V, correlation ratio)",
