@@ -16,6 +16,7 @@ from synthloom.config.loader import parse_recipe
 from synthloom.data.export import export_run
 from synthloom.data.run_store import open_existing
 from synthloom.data.taxonomy import load_taxonomy
+from synthloom.evaluate.text_run import evaluate_run
 from synthloom.generate import generate_run
 from synthloom.recipes import builtin_recipe_path
 
@@ -42,6 +43,9 @@ def _says_which_filter(recipe, summary, expected_label):
     assert any(expected_label in n for n in manifest["notices"])
     card = export_run(summary.run_dir, ["sft"])[-1].read_text()
     assert f"`{expected_label}: {active.expr}`" in card and "too small to judge" in card
+    report = evaluate_run(summary.run_dir, embedding="tfidf")
+    assert report["filters"]["applied"] == [{"name": expected_label, "expr": active.expr}]
+    assert "too small to judge" in report["filters"]["replaced"][0]
 
 
 def test_lab_knowledge_on_the_embedded_model(tmp_path, taxonomy_dir, example_document_map):

@@ -88,5 +88,9 @@ def evaluate_run(run_dir: str | Path, *, seed: int = 0, embedding: EmbeddingKind
     judged = judge_scores(recipe, rows)
     for key, dist in judged.items():
         summary[f"judge_{key}_mean"] = dist["mean"]
+    # which filter kept these rows: a judge on the embedded model gives way to grounding checks
+    filters = {"applied": [{"name": f.label, "expr": f.expr} for f in recipe.active_filters()],
+               "replaced": recipe.filter_notices()}
     return {"kind": "text", "seed": seed, "run": str(run_dir), "judged": stamp, "rows": len(rows),
-            "reference_texts": len(reference), "summary": summary, "sets": sets, "judge_scores": judged}
+            "reference_texts": len(reference), "filters": filters, "summary": summary, "sets": sets,
+            "judge_scores": judged}
