@@ -39,6 +39,11 @@ def test_the_architecture_map_names_every_package():
     modules = {m.name for m in (ROOT / "src/synthloom").rglob("*.py")}
     named = set(re.findall(r"`([a-z_]+\.py)`", text))
     assert named and named <= modules, sorted(named - modules)
+    # and every module is named, or lives in a folder it names (one class per kind, e.g. `columns/`)
+    folders = set(re.findall(r"`([a-z_]+)/`", text))
+    unnamed = [p for p in (ROOT / "src/synthloom").rglob("*.py")
+               if p.name != "__init__.py" and p.name not in named and p.parent.name not in folders]
+    assert unnamed == []
 
 
 @pytest.mark.slow
