@@ -10,11 +10,10 @@ column holds the same value, or both are missing. Such rows are always redrawn.
 Near copies are redrawn too: rows closer to a training row than NEAR_QUANTILE of the
 training rows lie to their nearest other distinct row. With `min_group=k` (k > 1) a row is
 also redrawn unless the training rows nearest to it are at least k people (k-anonymity of the
-nearest-record link): on discrete tables such as randhie, where many people share a row, k=5
-brings the share of rows closer to the training data than to a 20% holdout from ~0.75 to
-under 0.6, at a real cost in fidelity (README, Tables). It is not the default because that
-share is ~0.71 for real people the model never saw (the training set is four times the
-holdout and people recur across rows), so it measures size, not memorisation, there.
+nearest-record link), for discrete tables such as randhie where many people share a row, at
+a real cost in fidelity (README, Tables). It is not the default: with the two sides compared
+at equal size (evaluate's holdout share), the defaults already score ~0.5, as unseen real
+people do.
 
 The guard reads the private rows, so it is off under `epsilon` (there the budget bounds what
 a sample can reveal), and a model loaded from a file holds no training rows to check against."""
