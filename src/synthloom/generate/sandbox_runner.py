@@ -1,65 +1,113 @@
-"""Runs a user's Python validator in its own process (started by sandbox.py with `python -I -B`).
+"""Runs a user's Python validator in its own process, started by sandbox.py as
+`python -I -B sandbox_runner.py ANSWER_FD PARENT_PID MEMORY_MB CPU_S UNCONFINED_OK` with an empty
+environment, a scratch working directory, its own session, and stdout/stderr on /dev/null.
 
-Limits: address space (RLIMIT_AS); no sockets, no new processes, no ctypes, no file writes
-(enforced by an audit hook, which cannot be removed once installed). The wall-clock limit
-is enforced by the parent, which kills this process. Reads JSON lines on stdin, answers
-JSON lines on the original stdout; the user's prints go to stderr."""
+Frames in both directions are a 4-byte big-endian length then JSON. Requests arrive on stdin
+(the first one carries the code); answers leave on the private pipe ANSWER_FD, never on fd 1,
+so whatever the user's code prints cannot be taken for an answer. The code is compiled, then
+sandbox_confine.py confines this process, then the code runs: its module level is confined too."""
 
 import json
 import os
-import resource
+import struct
 import sys
 
-BLOCKED_PREFIXES = (
-    "socket.", "subprocess.", "os.system", "os.exec", "os.spawn", "os.posix_spawn", "os.fork",
-    "os.forkpty", "pty.", "ctypes.", "os.kill", "os.putenv", "winreg.", "urllib.Request", "http.client.",
-)
-WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+MAX_ANSWER = 1 << 20  # bytes of one answer; sandbox.py enforces the same bound
 
 
-def _audit(event, args):
-    if event.startswith(BLOCKED_PREFIXES):
-        raise PermissionError(f"{event} is not allowed in a validator (no network, no processes)")
-    if event == "open":
-        mode, flags = args[1], args[2]
-        writing = any(c in mode for c in "wax+") if isinstance(mode, str) else bool(flags & WRITE_FLAGS)
-        if writing:
-            raise PermissionError("writing files is not allowed in a validator")
+def _read_exactly(n):
+    chunks, left = [], n
+    while left:
+        chunk = os.read(0, min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
-def main():
-    memory = int(sys.argv[1]) * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    channel = os.fdopen(os.dup(1), "w", buffering=1)
-    sys.stdout = sys.stderr
-    code = json.loads(sys.stdin.readline())["code"]
-    sys.addaudithook(_audit)
-    namespace = {"__name__": "validator"}
+def _read_frame():
+    head = _read_exactly(4)
+    if head is None:
+        return None
+    body = _read_exactly(struct.unpack(">I", head)[0])
+    return None if body is None else json.loads(body)
+
+
+def _send(fd, message):
+    data = json.dumps(message, default=str).encode()
+    if len(data) > MAX_ANSWER:
+        data = json.dumps({
+            "seq": message.get("seq"), "ok": False,
+            "error": f"the validator's answer is {len(data)} bytes, over the limit of {MAX_ANSWER}",
+        }).encode()
+    frame = struct.pack(">I", len(data)) + data
+    while frame:
+        frame = frame[os.write(fd, frame):]
+
+
+def _load(code, namespace):
     try:
-        exec(compile(code, "<validator>", "exec"), namespace)
+        exec(code, namespace)
         validate = namespace["validate"]
         if not callable(validate):
             raise TypeError("`validate` is not a function")
+        return validate, None
+    except KeyError:
+        return None, "the code defines no `validate(value, row)` function"
     except BaseException as exc:  # report any load failure to the parent, then stop
-        message = "the code defines no `validate(value, row)` function" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
-        channel.write(json.dumps({"ready": False, "error": message}) + "\n")
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def main():
+    answer_fd, parent_pid, memory_mb, cpu_s, unconfined_ok = (int(a) for a in sys.argv[1:6])
+    os.set_inheritable(answer_fd, False)
+    first = _read_frame()
+    if first is None:
         return
-    channel.write(json.dumps({"ready": True}) + "\n")
-    for line in sys.stdin:
-        request = json.loads(line)
+    try:
+        code = compile(first["code"], "<validator>", "exec")
+    except BaseException as exc:
+        _send(answer_fd, {"ready": False, "error": f"{type(exc).__name__}: {exc}"})
+        return
+    # numerical libraries start no thread pools: this process may not create threads
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = "1"
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    try:
+        import sandbox_confine
+    finally:
+        del sys.path[0]
+    try:
+        confinement = sandbox_confine.confine(parent_pid=parent_pid, memory_mb=memory_mb, cpu_s=cpu_s)
+    except BaseException as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        if not unconfined_ok:
+            _send(answer_fd, {"ready": False, "unconfined": reason})
+            return
+        sandbox_confine.die_with_parent(parent_pid)
+        confinement = f"none ({reason})"
+    validate, error = _load(code, {"__name__": "validator"})
+    if validate is None:
+        _send(answer_fd, {"ready": False, "error": error})
+        return
+    _send(answer_fd, {"ready": True, "confinement": confinement})
+    while True:
+        request = _read_frame()
+        if request is None:
+            return
+        answer = {"seq": request["seq"], "ok": True}
         try:
             result = validate(request["value"], request["row"])
-            if result is True or result is None:
-                answer = {"ok": True}
-            elif result is False:
-                answer = {"ok": False, "error": "validate() returned False"}
-            else:
-                answer = {"ok": False, "error": str(result)}
+            if result is False:
+                answer.update(ok=False, error="validate() returned False")
+            elif not (result is True or result is None):
+                answer.update(ok=False, error=str(result))
         except MemoryError:
-            answer = {"ok": False, "error": "validator ran out of memory"}
+            answer.update(ok=False, error="validator ran out of memory")
         except BaseException as exc:
-            answer = {"ok": False, "error": f"validator raised {type(exc).__name__}: {exc}"}
-        channel.write(json.dumps(answer) + "\n")
+            answer.update(ok=False, error=f"validator raised {type(exc).__name__}: {exc}")
+        _send(answer_fd, answer)
 
 
 if __name__ == "__main__":

@@ -67,12 +67,14 @@ class RegexValidator(_Validator):
 
 class PythonValidator(_Validator):
     """`code` defines `validate(value, row)` returning True, or False / a reason string.
-    It runs in a separate process with time and memory limits and no network."""
+    It runs in a separate process with time, CPU and memory limits, an empty environment, and
+    kernel confinement (seccomp, Landlock): no network, no new processes, no file writes, reads
+    only below Python's own folders. See docs/security.md."""
 
     type: Literal["python"]
     code: str
     timeout_s: float = Field(5.0, gt=0)
-    memory_mb: int = Field(512, ge=32)
+    memory_mb: int = Field(512, ge=32, le=65_536)
 
     @field_validator("code")
     @classmethod
