@@ -50,8 +50,9 @@ def _interpreter() -> str:
 
 class SandboxWorker:
     def __init__(self, code: str, *, timeout_s: float, memory_mb: int, column: str = "validator",
-                 allow_unconfined: bool | None = None):
+                 allow_unconfined: bool | None = None, startup_s: float = STARTUP_S):
         self.code = code
+        self.startup_s = startup_s + timeout_s
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
         self.column = column
@@ -100,10 +101,10 @@ class SandboxWorker:
         started = time.monotonic()
         self._send({"code": self.code})
         try:
-            ready = await asyncio.wait_for(self._read(), STARTUP_S + self.timeout_s)
+            ready = await asyncio.wait_for(self._read(), self.startup_s)
         except (asyncio.TimeoutError, TimeoutError):
             await self._kill()
-            raise _Broken(f"its code did not finish loading within {STARTUP_S + self.timeout_s:g} s "
+            raise _Broken(f"its code did not finish loading within {self.startup_s:g} s "
                           "(an endless loop at module level?); make loading quick") from None
         except _Broken as exc:
             code = await self._wait_dead()
