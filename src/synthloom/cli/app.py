@@ -10,8 +10,9 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from synthloom.cli.errors import INCOMPLETE, err_console, friendly_errors
+from synthloom.cli.errors import DEBUG, INCOMPLETE, err_console, friendly_errors
 from synthloom.cli.render import print_summary, rows_table
+from synthloom.cli.safe_text import safe
 from synthloom.cli import curate_cmd, evaluate_cmd
 from synthloom.cli.tabular_cmd import app as tabular_app
 from synthloom.config import Recipe, load_recipe
@@ -26,9 +27,17 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-console = Console()
+console = Console(emoji=False)
 recipes_app = typer.Typer(help="Built-in recipes: list, show, copy for editing.", no_args_is_help=True)
 app.add_typer(recipes_app, name="recipes")
+
+
+@app.callback()
+def _options(debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")] = False) -> None:
+    """synthloom: synthetic training data people can trust."""
+    DEBUG["on"] = debug
+
+
 app.add_typer(tabular_app, name="tabular")
 app.command("evaluate")(friendly_errors(evaluate_cmd.evaluate))
 app.command("curate")(friendly_errors(curate_cmd.curate))
@@ -59,7 +68,7 @@ def _with_output_dir(recipe: Recipe, output_dir: Optional[Path]) -> Recipe:
 def _run(recipe: Recipe, resume: bool, overwrite: bool, quiet: bool) -> None:
     reporter = None if quiet else RichReporter()
     for notice in recipe.filter_notices():  # before any row is made: the user may want another judge
-        err_console.print(f"[yellow]note:[/] {notice}")
+        err_console.print(f"[yellow]note:[/] {safe(notice)}")
     summary = asyncio.run(generate_run(recipe, resume=resume, overwrite=overwrite, reporter=reporter))
     print_summary(console, summary)
     if summary.status != "complete":
@@ -120,7 +129,7 @@ def validate(
 ) -> None:
     """Check a recipe without running it."""
     r = _load(recipe, set_)
-    console.print(f"{recipe}: ok ({len(r.columns)} columns, target {r.target_rows} rows, fingerprint {r.fingerprint()})")
+    console.print(f"{safe(recipe)}: ok ({len(r.columns)} columns, target {r.target_rows} rows, fingerprint {r.fingerprint()})")
 
 
 @app.command()
@@ -132,7 +141,7 @@ def schema(
     text = json.dumps(Recipe.model_json_schema(by_alias=True), indent=2)
     if output:
         output.write_text(text + "\n", encoding="utf-8")
-        console.print(f"wrote {output}")
+        console.print(f"wrote {safe(output)}")
     else:
         typer.echo(text)
 
@@ -157,7 +166,7 @@ def export_cmd(
         _require_gates(run, gates)
 
     for path in export_run(run, format_, out_dir=out, dpo_style=dpo_style):
-        console.print(f"wrote {path}")
+        console.print(f"wrote {safe(path)}")
 
 
 @app.command("mix")
@@ -170,10 +179,10 @@ def mix_cmd(mix_file: Annotated[Path, typer.Argument(help="Mix YAML: sources, op
     result = run_mix(load_mix(mix_file))
     for name, n in result.duplicates.items():
         if n:
-            console.print(f"{name}: {n} duplicate record(s) dropped")
+            console.print(f"{safe(name)}: {n} duplicate record(s) dropped")
     for phase in result.phases:
         parts = ", ".join(f"{k} {v}" for k, v in phase.composition.items())
-        console.print(f"[bold]{phase.name}[/]: {phase.rows} rows ({parts}) -> {phase.files[0].parent}")
+        console.print(f"[bold]{safe(phase.name)}[/]: {phase.rows} rows ({safe(parts)}) -> {safe(phase.files[0].parent)}")
 
 
 def _gate_run(recipe: Recipe, rules: list) -> None:
@@ -188,9 +197,9 @@ def _gate_run(recipe: Recipe, rules: list) -> None:
     path = write_report(report, run_dir_of(recipe), gate_rows)
     print_failed(failed)
     if failed:
-        err_console.print(f"the rows are kept in {run_dir_of(recipe)}; see {path.with_suffix('.html')}")
+        err_console.print(f"the rows are kept in {safe(run_dir_of(recipe))}; see {safe(path.with_suffix('.html'))}")
         raise typer.Exit(GATES_FAILED)
-    console.print(f"[green]all {len(rules)} gates passed[/] ({path})")
+    console.print(f"[green]all {len(rules)} gates passed[/] ({safe(path)})")
 
 
 def _require_gates(run: Path, gates_path: Path) -> None:
@@ -209,7 +218,7 @@ def _require_gates(run: Path, gates_path: Path) -> None:
     if failed:
         listing = "; ".join(describe(g, v) for g, v in failed)
         raise SynthloomError(f"not released: {len(failed)} gate(s) failed: {listing}")
-    console.print(f"[green]all {len(rules)} gates passed[/] ({report_path})")
+    console.print(f"[green]all {len(rules)} gates passed[/] ({safe(report_path)})")
 
 
 @recipes_app.command("list")
@@ -222,7 +231,7 @@ def recipes_list() -> None:
     table.add_column("recipe")
     table.add_column("what it makes", overflow="fold")
     for r in builtin_recipes():
-        table.add_row(r.name, r.description)
+        table.add_row(safe(r.name), safe(r.description))
     console.print(table)
 
 
@@ -242,8 +251,8 @@ def recipes_init(
     """Copy a built-in recipe into a folder to edit and run."""
     target, folders = copy_recipe(name, directory)
     for folder in folders:
-        console.print(f"wrote {folder}/ (the bundled example it reads)")
-    console.print(f"wrote {target}; run it with: synthloom generate {target}")
+        console.print(f"wrote {safe(folder)}/ (the bundled example it reads)")
+    console.print(f"wrote {safe(target)}; run it with: synthloom generate {safe(target)}")
 
 
 @app.command()
@@ -262,7 +271,7 @@ def demo(
     recipe = load_recipe(builtin_recipe_path("demo_knowledge_qa"), overrides)
     seed = next(c for c in recipe.columns if c.name == "seed")
     tax = recipe.resolve_path(seed.taxonomy)
-    console.print(f"[bold]synthloom demo[/]: {rows} knowledge QA rows from {tax} on the embedded model")
+    console.print(f"[bold]synthloom demo[/]: {rows} knowledge QA rows from {safe(tax)} on the embedded model")
     _run(recipe, resume=False, overwrite=fresh, quiet=False)
     from synthloom.curate.run_curation import curate_run
     from synthloom.data.export import export_run
@@ -272,7 +281,7 @@ def demo(
     steps = ", ".join(f"{s.name} -{s.removed}" + (f" ({s.rewritten} redacted)" if s.rewritten else "")
                       for s in curated.steps)
     console.print(f"[bold green]curated[/]: kept {len(curated.kept)} of "
-                  f"{len(curated.kept) + len(curated.removed)} rows ({steps})")
+                  f"{len(curated.kept) + len(curated.removed)} rows ({safe(steps)})")
 
     from synthloom.evaluate.report import write_report
     from synthloom.evaluate.text_run import evaluate_run
@@ -283,11 +292,11 @@ def demo(
     console.print(
         f"[bold green]evaluation[/]: questions distinct-2 {s.get('prompts_distinct_2', float('nan')):.2f}, "
         f"copies of seed questions {s.get('prompts_exact_copies', 0)}, taxonomy-leaf coverage "
-        f"{s.get('leaf_coverage', float('nan')):.0%} -> {path.with_suffix('.html')}"
+        f"{s.get('leaf_coverage', float('nan')):.0%} -> {safe(path.with_suffix('.html'))}"
     )
     written = export_run(run_dir_of(recipe), ["sft", "parquet"])
-    console.print(f"[bold green]exported[/] SFT dataset: {written[0]}")
-    console.print(f"[bold green]dataset card[/]: {written[-1]}")
+    console.print(f"[bold green]exported[/] SFT dataset: {safe(written[0])}")
+    console.print(f"[bold green]dataset card[/]: {safe(written[-1])}")
     _demo_tabular(run_dir_of(recipe))
 
 
@@ -318,7 +327,7 @@ def _demo_tabular(run_dir: Path) -> None:
     synth.save(out / "randhie_gaussian_copula.slm")
     console.print(
         f"[bold green]tabular[/]: randhie {real.shape[0]:,} x {real.shape[1]} synthesized in {elapsed:.1f}s "
-        f"-> {out / 'randhie_synthetic.parquet'}"
+        f"-> {safe(out / 'randhie_synthetic.parquet')}"
     )
     report = evaluate_tables(real, fake, holdout=holdout, sensitive=["hlthp"])
     path = write_report(report, out / "report")
@@ -326,7 +335,7 @@ def _demo_tabular(run_dir: Path) -> None:
     console.print(
         f"[bold green]evaluation[/]: quality {s['quality']:.3f}, exact copies {s['exact_copy_share']:.1%} "
         f"(randhie is very discrete), closer to training than holdout {s['dcr_holdout_share']:.1%}, "
-        f"min group ratio {s['min_group_ratio']:.2f} -> {path}"
+        f"min group ratio {s['min_group_ratio']:.2f} -> {safe(path)}"
     )
 
 

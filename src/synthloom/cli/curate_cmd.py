@@ -10,7 +10,9 @@ from rich.table import Table
 
 from rich.console import Console
 
-console = Console()
+from synthloom.cli.safe_text import one_line, safe
+
+console = Console(emoji=False)
 
 
 def curate(
@@ -35,11 +37,11 @@ def curate(
         if spec is None:
             raise SynthloomError("a dataset needs --config FILE with the curation steps")
         result, path = curate_dataset(source, spec, output or Path("curated"))
-    table = Table(title=f"curation of {source}")
+    table = Table(title=f"curation of {safe(source)}")
     for col in ("step", "kind", "rows in", "removed", "rewritten", "seconds"):
         table.add_column(col, justify="left" if col in ("step", "kind") else "right")
     for s in result.steps:
-        table.add_row(s.name, s.kind, f"{s.rows_in:,}", f"{s.removed:,}", f"{s.rewritten:,}", f"{s.seconds:.2f}")
+        table.add_row(one_line(s.name), one_line(s.kind), f"{s.rows_in:,}", f"{s.removed:,}", f"{s.rewritten:,}", f"{s.seconds:.2f}")
     console.print(table)
     console.print(f"kept {len(result.kept):,} of {len(result.kept) + len(result.removed):,} rows; "
-                  f"results in {path.parent} (kept.jsonl, removed.jsonl with reasons, curation.json)")
+                  f"results in {safe(path.parent)} (kept.jsonl, removed.jsonl with reasons, curation.json)")

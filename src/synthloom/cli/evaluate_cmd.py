@@ -10,8 +10,9 @@ from rich.console import Console
 from rich.table import Table
 
 from synthloom.cli.errors import err_console
+from synthloom.cli.safe_text import one_line, safe
 
-console = Console()
+console = Console(emoji=False)
 GATES_FAILED = 4
 
 
@@ -19,7 +20,7 @@ def print_failed(failed: list) -> None:
     from synthloom.evaluate.gates import describe
 
     for gate, value in failed:
-        err_console.print(f"[bold red]gate failed:[/] {describe(gate, value)}")
+        err_console.print(f"[bold red]gate failed:[/] {safe(describe(gate, value))}")
 
 
 def evaluate(
@@ -68,9 +69,9 @@ def evaluate(
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key, value in report["summary"].items():
-        table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+        table.add_row(one_line(key), f"{value:.4f}" if isinstance(value, float) else one_line(value))
     console.print(table)
-    console.print(f"report: {path} and {path.with_suffix('.html')}")
+    console.print(f"report: {safe(path)} and {safe(path.with_suffix('.html'))}")
     print_failed(failed)
     if failed:
         raise typer.Exit(GATES_FAILED)

@@ -8,19 +8,21 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from synthloom.cli.safe_text import one_line, safe
 from synthloom.generate import RunSummary
 
 
 def _cell(value: Any, width: int = 80) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= width else text[: width - 1] + "…"
+    text = text if len(text) <= width else text[: width - 1] + "…"
+    return safe(text)  # a model's answer: no markup, no escape sequences
 
 
 def rows_table(rows: list[dict[str, Any]], title: str) -> Table:
-    table = Table(title=title, show_lines=True)
+    table = Table(title=safe(title), show_lines=True)
     columns = list(dict.fromkeys(k for r in rows for k in r))
     for c in columns:
-        table.add_column(c, overflow="fold")
+        table.add_column(one_line(c), overflow="fold")
     for r in rows:
         table.add_row(*(_cell(r.get(c, "")) for c in columns))
     return table
@@ -28,7 +30,7 @@ def rows_table(rows: list[dict[str, Any]], title: str) -> Table:
 
 def print_summary(console: Console, summary: RunSummary) -> None:
     for notice in summary.notices:
-        console.print(f"[yellow]note:[/] {notice}")
+        console.print(f"[yellow]note:[/] {safe(notice)}")
     colour = "green" if summary.status == "complete" else "yellow"
     console.print(
         f"[{colour}]{summary.status}[/]: {summary.accepted}/{summary.target} rows accepted, "
@@ -40,7 +42,7 @@ def print_summary(console: Console, summary: RunSummary) -> None:
         t.add_column("reason", overflow="fold")
         t.add_column("rows", justify="right")
         for col, reason, n in summary.rejections[:15]:
-            t.add_row(col, reason, str(n))
+            t.add_row(one_line(col), safe(reason), str(n))
         console.print(t)
     if summary.usage:
         t = Table(title="token usage")
@@ -48,9 +50,10 @@ def print_summary(console: Console, summary: RunSummary) -> None:
             t.add_column(h, justify="right" if h not in ("column", "model") else "left")
         for u in summary.usage:
             t.add_row(
-                u.column, u.model, str(u.calls), str(u.cached_calls), f"{u.prompt_tokens:,}",
+                one_line(u.column), one_line(u.model), str(u.calls), str(u.cached_calls), f"{u.prompt_tokens:,}",
                 f"{u.completion_tokens:,}", f"{u.cost_usd:.4f}",
             )
         console.print(t)
-    console.print(f"data: {summary.run_dir / 'shards'}  rejected: {summary.run_dir / 'rejected'}")
-    console.print(f"manifest: {summary.run_dir / 'manifest.json'}  lineage: {summary.run_dir / 'run.sqlite'}")
+    run_dir = safe(summary.run_dir)
+    console.print(f"data: {run_dir}/shards  rejected: {run_dir}/rejected")
+    console.print(f"manifest: {run_dir}/manifest.json  lineage: {run_dir}/run.sqlite")

@@ -10,10 +10,11 @@ import yaml
 from rich.console import Console
 
 from synthloom.cli.errors import friendly_errors
+from synthloom.cli.safe_text import safe
 from synthloom.config.errors import SynthloomError
 
 app = typer.Typer(help="Tabular synthesizers: fit on a real table, sample synthetic rows.", no_args_is_help=True)
-console = Console()
+console = Console(emoji=False)
 
 SynthOption = Annotated[
     str, typer.Option("--synthesizer", "-s", help="gaussian_copula, bayesian_network or marginal_tree.")
@@ -71,7 +72,7 @@ def _fit(data: Path, synthesizer: str, epsilon: Optional[float], spec_path: Opti
     privacy = synth.report.get("fit", {}).get("privacy")
     if privacy:
         parts = ", ".join(f"{k.removeprefix('spent_')} {v:.4g}" for k, v in privacy.items() if k.startswith("spent_"))
-        console.print(f"differential privacy: epsilon {privacy['epsilon']} spent ({parts})")
+        console.print(f"differential privacy: epsilon {privacy['epsilon']} spent ({safe(parts)})")
     return synth
 
 
@@ -128,13 +129,13 @@ def _sample(synth: Any, n: int, out: Path, condition: Any, rebalance: Any) -> No
     _write(table, out)
     report = synth.report.get("last_sample", {})
     rejected = {k: v for k, v in report.get("rejected_by_constraint", {}).items() if v}
-    console.print(f"wrote {n} rows to {out}" + (f" (constraints rejected {rejected}; "
+    console.print(f"wrote {n} rows to {safe(out)}" + (f" (constraints rejected {safe(rejected)}; "
                                               f"rejection rate {report['rejection_rate']:.1%})" if rejected else ""))
     copies = report.get("copies", {})
     if copies.get("guard") == "on":
         console.print(f"redrew {copies['redrawn_rows']} rows that copied or nearly copied a training row")
     elif copies:
-        console.print(f"copy guard: {copies['guard']}")
+        console.print(f"copy guard: {safe(copies['guard'])}")
 
 
 @app.command()
@@ -150,7 +151,7 @@ def fit(
     """Learn a synthesizer from a table and save it (the model file holds no training rows)."""
     synth = _fit(data, synthesizer, epsilon, spec, seed)
     synth.save(output)
-    console.print(f"saved {synth.name} to {output}")
+    console.print(f"saved {synth.name} to {safe(output)}")
 
 
 @app.command()

@@ -15,6 +15,14 @@ REAL, SYNTH = "#1f77b4", "#ff7f0e"
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("synthloom.evaluate", "templates"), autoescape=True)
 
 
+def _label(value: Any, width: int | None = None) -> str:
+    """Data as a chart label: `$` would start matplotlib's math mode (`$\\frac$` raises, `$x$`
+    changes the text), so it is escaped; control characters become spaces."""
+    text = str(value)[:width] if width else str(value)
+    text = "".join(" " if ord(c) < 32 or 0x7F <= ord(c) < 0xA0 else c for c in text)
+    return text.replace("$", r"\$")
+
+
 def _png(fig: Any) -> str:
     import matplotlib.pyplot as plt
 
@@ -44,8 +52,8 @@ def _marginal(name: str, m: dict[str, Any], score: float | None) -> str:
         x = np.arange(len(m["labels"]))
         ax.bar(x - 0.2, m["real"], width=0.4, color=REAL, label="real")
         ax.bar(x + 0.2, m["synthetic"], width=0.4, color=SYNTH, label="synthetic")
-        ax.set_xticks(x, [str(v)[:12] for v in m["labels"]], rotation=45, ha="right", fontsize=7)
-    title = name if score is None else f"{name}  ({score:.3f})"
+        ax.set_xticks(x, [_label(v, 12) for v in m["labels"]], rotation=45, ha="right", fontsize=7)
+    title = _label(name) if score is None else f"{_label(name)}  ({score:.3f})"
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7)
     return _png(fig)
@@ -56,8 +64,8 @@ def _heatmap(assoc: dict[str, Any]) -> str:
     n = len(assoc["columns"])
     fig, ax = _figure(0.45 * n + 2, 0.45 * n + 1.5)
     im = ax.imshow(diff, cmap="RdBu_r", vmin=-1, vmax=1)
-    ax.set_xticks(range(n), [c[:14] for c in assoc["columns"]], rotation=60, ha="right", fontsize=7)
-    ax.set_yticks(range(n), [c[:14] for c in assoc["columns"]], fontsize=7)
+    ax.set_xticks(range(n), [_label(c, 14) for c in assoc["columns"]], rotation=60, ha="right", fontsize=7)
+    ax.set_yticks(range(n), [_label(c, 14) for c in assoc["columns"]], fontsize=7)
     fig.colorbar(im, ax=ax, shrink=0.8)
     return _png(fig)
 
@@ -83,8 +91,9 @@ def _groups(name: str, g: dict[str, Any]) -> str:
     x = np.arange(len(labels))
     ax.bar(x - 0.2, [g["groups"][k]["real_share"] for k in labels], width=0.4, color=REAL, label="real")
     ax.bar(x + 0.2, [g["groups"][k]["synthetic_share"] for k in labels], width=0.4, color=SYNTH, label="synthetic")
-    ax.set_xticks(x, [k[:14] for k in labels], rotation=45, ha="right", fontsize=7)
-    ax.set_title(f"{name}  (min ratio {g['min_ratio']:.2f})" if g["min_ratio"] is not None else name, fontsize=9)
+    ax.set_xticks(x, [_label(k, 14) for k in labels], rotation=45, ha="right", fontsize=7)
+    title = f"{_label(name)}  (min ratio {g['min_ratio']:.2f})" if g["min_ratio"] is not None else _label(name)
+    ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7)
     return _png(fig)
 
@@ -123,7 +132,7 @@ def _diversity_plot(report: dict[str, Any]) -> str:
         lows = [v - (d.get(f"{m}_ci") or [v, v])[0] for m, v in zip(metrics, values)]
         highs = [(d.get(f"{m}_ci") or [v, v])[1] - v for m, v in zip(metrics, values)]
         x = np.arange(len(metrics)) + i * width
-        ax.bar(x, values, width=width, label=name, yerr=[lows, highs], capsize=3)
+        ax.bar(x, values, width=width, label=_label(name), yerr=[lows, highs], capsize=3)
     ax.set_xticks(np.arange(len(metrics)) + width * (len(names) - 1) / 2, metrics, fontsize=8)
     ax.set_ylim(0, 1)
     ax.legend(fontsize=7)

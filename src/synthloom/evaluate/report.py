@@ -181,13 +181,16 @@ def evaluate_tables(real: Any, synthetic: Any, *, holdout: Any = None, sensitive
 
 
 def write_report(report: dict[str, Any], out_dir: Path, gates: list[dict[str, Any]] | None = None) -> Path:
-    """report.json and the self-contained report.html beside it; returns the JSON's path."""
+    """report.json and the self-contained report.html beside it; returns the JSON's path.
+    Both are made in memory first, so a report that cannot be drawn writes neither file (a
+    stale report.html never sits beside a new report.json); the JSON, which gates read, goes last."""
     from synthloom.data.atomic import write_text_atomic
     from synthloom.evaluate.html import render_html, render_text_html
 
     path = Path(out_dir) / "report.json"
     stable = {k: v for k, v in report.items() if k != "seconds"}
-    write_text_atomic(path, json.dumps({**stable, "seconds": report.get("seconds")}, indent=2, sort_keys=True) + "\n")
+    text = json.dumps({**stable, "seconds": report.get("seconds")}, indent=2, sort_keys=True) + "\n"
     html = render_text_html(report, gates) if report.get("kind") == "text" else render_html(report, gates)
     write_text_atomic(Path(out_dir) / "report.html", html)
+    write_text_atomic(path, text)
     return path

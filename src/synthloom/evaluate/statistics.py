@@ -125,12 +125,18 @@ def detection(columns: list[Column], seed: int) -> dict[str, Any]:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_score
 
+    smaller = min(len(columns[0].real), len(columns[0].synthetic))
+    n_folds = min(CV_FOLDS, smaller)  # each fold needs a real and a synthetic row
+    if n_folds < 2:
+        return {"model": "logistic regression", "folds": 0, "auc": float("nan"), "auc_folds": [],
+                "score": float("nan"),
+                "skipped": f"the smaller table has {smaller} row(s); cross-validation needs at least 2 of each"}
     x = np.vstack([features(columns, "real"), features(columns, "synthetic")])
     y = np.r_[np.zeros(len(columns[0].real)), np.ones(len(columns[0].synthetic))]
-    folds = StratifiedKFold(CV_FOLDS, shuffle=True, random_state=seed)
+    folds = StratifiedKFold(n_folds, shuffle=True, random_state=seed)
     auc = cross_val_score(LogisticRegression(max_iter=500), x, y, cv=folds, scoring="roc_auc")
     mean = float(auc.mean())
-    return {"model": "logistic regression", "folds": CV_FOLDS, "auc": mean, "auc_folds": auc.tolist(),
+    return {"model": "logistic regression", "folds": n_folds, "auc": mean, "auc_folds": auc.tolist(),
             "score": 1 - (2 * max(mean, 0.5) - 1)}
 
 

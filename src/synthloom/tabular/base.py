@@ -23,6 +23,7 @@ from synthloom.tabular.public_domain import public_domains, public_metadata
 Columns = dict[str, np.ndarray]
 MAX_CANDIDATES = 5_000_000  # conditional / constrained sampling gives up past this many draws
 FORMAT_VERSION = 1
+MAX_MODEL_BYTES = 128 << 20  # the JSON a model file may unpack to: a gzip bomb stops here
 
 
 class Synthesizer:
@@ -262,16 +263,34 @@ class Synthesizer:
 
     @staticmethod
     def load(path: str | Path) -> "Synthesizer":
+        """A saved model; a damaged, foreign or oversized file is a one-sentence SynthloomError."""
         path = Path(path)
         try:
-            doc = json.loads(gzip.decompress(path.read_bytes()))
+            with gzip.open(path, "rb") as fh:
+                raw = fh.read(MAX_MODEL_BYTES + 1)  # a gzip bomb stops here, not at the memory limit
+            if len(raw) > MAX_MODEL_BYTES:
+                raise SynthloomError(f"{path} unpacks to more than {MAX_MODEL_BYTES >> 20} MiB; it is not a model "
+                                     "file synthloom wrote, refit the model")
+            doc = json.loads(raw)
         except FileNotFoundError:
             raise SynthloomError(f"model file {path} does not exist") from None
-        except (OSError, ValueError):
+        except (OSError, ValueError, EOFError, RecursionError, MemoryError):
             raise SynthloomError(f"{path} is not a synthloom tabular model") from None
-        cls = Synthesizer.registry.get(doc.get("synthesizer", ""))
+        if not isinstance(doc, dict):
+            raise SynthloomError(f"{path} is not a synthloom tabular model")
+        cls = Synthesizer.registry.get(doc.get("synthesizer", "")) if isinstance(doc.get("synthesizer"), str) else None
         if cls is None or doc.get("format") != FORMAT_VERSION:
             raise SynthloomError(f"{path} was saved by an unknown synthesizer or format version")
+        try:
+            return Synthesizer._from_doc(cls, doc)
+        except KeyError as exc:
+            raise SynthloomError(f"{path} lacks the field {exc}; the file is damaged, refit the model") from None
+        except (TypeError, ValueError, AttributeError, IndexError, RecursionError, OverflowError) as exc:
+            what = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+            raise SynthloomError(f"{path} is damaged ({what}); refit the model") from None
+
+    @staticmethod
+    def _from_doc(cls: type["Synthesizer"], doc: dict[str, Any]) -> "Synthesizer":
         synth = cls(**doc["params"])
         synth.meta = TableMeta.model_validate(doc["meta"])
         synth.types = {k: _parse_type(v) for k, v in doc["types"].items()}
