@@ -77,12 +77,11 @@ def _worker_calls(code: str, values: list, **kw) -> list:
 def test_audit_hook_state_cannot_be_reached_to_allow_writes(tmp_path):
     marker = tmp_path / "written-after-disarming"
     _, reasons, _ = _run(tmp_path, _validator(f"""
-        import sys
+        import os, sys
         def attack():
             sys.modules["__main__"].BLOCKED_PREFIXES = ()
-            for hook_state in ("WRITE_FLAGS",):
-                setattr(sys.modules["__main__"], hook_state, 0)
-            open({str(marker)!r}, "w").write("escaped")
+            sys.modules["__main__"].WRITE_FLAGS = 0  # the hook's own state
+            os.write(os.open({str(marker)!r}, os.O_WRONLY | os.O_CREAT), b"escaped")
             return "wrote"
     """))
     assert not marker.exists()
