@@ -1,0 +1,247 @@
+"""Red team: hostile Jinja2 templates and values, and hostile model endpoints.
+
+Templates: the real `synthloom validate` / `preview` run in a child process under a 1 GB
+address-space limit and a timeout; a template that would need gigabytes or hours ends in one
+sentence (validate) or a rejected cell with its reason (preview), quickly.
+Secrets: an API key goes only to a host the user allowed, and credentials written in an
+endpoint URL never reach a message, the manifest, the saved recipe or a rejected row."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import jinja2
+import pytest
+import yaml
+
+from synthloom.config.loader import parse_recipe
+from synthloom.config.templates import template_env
+
+ADDRESS_SPACE = 1 << 30  # 1 GB: an attack that allocates gigabytes dies here, it cannot swap the machine
+TIMEOUT_S = 120
+
+
+def _limited() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
+
+
+def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "COLUMNS": "200", "OPENBLAS_NUM_THREADS": "1", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "synthloom.cli.app", *args],
+        capture_output=True, text=True, timeout=TIMEOUT_S, env=full_env, preexec_fn=_limited,
+    )
+
+
+def _recipe(tmp_path: Path, columns: list[dict], **extra) -> Path:
+    path = tmp_path / "recipe.yaml"
+    path.write_text(yaml.safe_dump({"name": "attack", "target_rows": 2, "batch_size": 2, **extra, "columns": columns}))
+    return path
+
+
+def _seed(rows: list[dict]) -> dict:
+    return {"name": "s", "kind": "seed", "rows": rows}
+
+
+def _one_sentence(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def _validate_refuses(tmp_path: Path, template: str) -> str:
+    path = _recipe(tmp_path, [{"name": "x", "kind": "expression", "template": template}])
+    return _one_sentence(_cli("validate", str(path)))
+
+
+def _preview(tmp_path: Path, columns: list[dict], **extra) -> subprocess.CompletedProcess:
+    result = _cli("preview", str(_recipe(tmp_path, columns, **extra)), "-n", "2")
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    assert "MemoryError" not in result.stdout + result.stderr
+    return result
+
+
+def _render(source: str, **values) -> str:
+    return template_env().from_string(source).render(**values)
+
+
+# ---- size: constant operations are refused at validate, before anything is computed -----------
+
+def test_string_times_ten_to_the_ten_is_refused_at_validate(tmp_path):
+    line = _validate_refuses(tmp_path, "{{ 'A' * 10**10 }}")
+    assert "recipe.yaml" in line and "10,000,000,000 characters" in line and "1,000,000" in line
+
+
+def test_power_tower_ten_to_the_ten_to_the_ten_is_refused_at_validate(tmp_path):
+    line = _validate_refuses(tmp_path, "{{ 10 ** (10 ** 10) }}")
+    assert "`**`" in line and "bits" in line
+
+
+def test_list_times_ten_to_the_ten_is_refused_at_validate(tmp_path):
+    line = _validate_refuses(tmp_path, "{{ [0] * 10**10 }}")
+    assert "`*`" in line and "characters" in line
+
+
+def test_percent_format_with_a_huge_width_is_refused_at_validate(tmp_path):
+    line = _validate_refuses(tmp_path, "{{ '%0999999999d' % 1 }}")
+    assert "width" in line
+
+
+def test_constant_filter_is_never_folded_while_compiling():
+    # Jinja2 folds constant filters while compiling: `center` used to allocate 10 GB at compile.
+    template = template_env().from_string("{{ 'a' | center(10**10) }}")
+    with pytest.raises(jinja2.TemplateError, match="center filter"):
+        template.render()
+
+
+# ---- size: values from seed rows and model answers are checked while rendering -----------------
+
+def test_seed_value_times_ten_to_the_ten_is_a_rejected_cell_at_preview(tmp_path):
+    result = _preview(tmp_path, [_seed([{"text": "AB"}]),
+                                 {"name": "x", "kind": "expression", "template": "{{ s.text * 10**10 }}"}])
+    assert result.returncode == 0, result.stderr
+    assert "2 rejected" in result.stdout and "20,000,000,000 characters" in result.stdout
+
+
+def test_string_doubling_in_a_loop_is_stopped():
+    source = "{% set ns = namespace(s='AB') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}x"
+    with pytest.raises(jinja2.TemplateError, match="`~`"):
+        _render(source)
+
+
+def test_list_doubling_by_plus_in_a_loop_is_stopped():
+    source = "{% set ns = namespace(l=[1]) %}{% for i in range(64) %}{% set ns.l = ns.l + ns.l %}{% endfor %}x"
+    with pytest.raises(jinja2.TemplateError, match="`\\+`"):
+        _render(source)
+
+
+def test_nested_list_literals_sharing_one_big_value_are_refused():
+    source = ("{% set a = [x,x,x,x,x,x,x,x,x,x] %}{% set b = [a,a,a,a,a,a,a,a,a,a] %}"
+              "{% set c = [b,b,b,b,b,b,b,b,b,b] %}{{ c }}")
+    with pytest.raises(jinja2.TemplateError, match="list or dict"):
+        _render(source, x="A" * 10_000)
+
+
+def test_replace_filter_amplification_from_a_seed_value_is_refused():
+    with pytest.raises(jinja2.TemplateError, match="replace filter"):
+        _render("{{ x | replace('A', x) }}", x="A" * 100_000)
+
+
+def test_str_method_padding_is_refused():
+    with pytest.raises(jinja2.TemplateError, match=".ljust"):
+        _render("{{ 'a'.ljust(10**10) }}")
+
+
+def test_str_format_with_a_huge_width_is_refused():
+    with pytest.raises(jinja2.TemplateError, match="format width"):
+        _render("{{ '{:>99999999999}'.format(1) }}")
+
+
+def test_lipsum_global_asked_for_a_billion_paragraphs_is_refused():
+    with pytest.raises(jinja2.TemplateError, match="lipsum"):
+        _render("{{ lipsum(10**9) }}")
+
+
+def test_range_global_over_the_sandbox_cap_is_refused():
+    with pytest.raises(jinja2.TemplateError, match="MAX_RANGE"):
+        _render("{{ range(10**9) | list | length }}")
+
+
+def test_fifty_megabyte_rendered_prompt_is_a_rejected_cell_before_any_request(tmp_path, scripted_server):
+    server = scripted_server()
+    prompt = "{% for i in range(50000) %}{{ s.text }}{% endfor %}"  # 50,000 x 1,000 characters
+    models = {"m": {"provider": "openai", "model": "scripted", "endpoints": [{"url": server.url}], "max_retries": 0}}
+    result = _preview(tmp_path, [_seed([{"text": "A" * 1000}]),
+                                 {"name": "q", "kind": "llm_text", "model": "m", "prompt": prompt}], models=models)
+    assert result.returncode == 0, result.stderr
+    assert "2 rejected" in result.stdout and "over 1,000,000 characters" in result.stdout
+    assert server.model.requests == 0
+
+
+def test_export_template_amplification_fails_with_one_sentence():
+    from synthloom.config.errors import SynthloomError
+    from synthloom.config.recipe import ExportSpec
+    from synthloom.data.training_records import RecordMaker
+
+    maker = RecordMaker(ExportSpec(format="sft", prompt="{{ q * 10**9 }}", response="{{ a }}"))
+    with pytest.raises(SynthloomError, match="export template failed"):
+        maker.make({"_row_id": "r1", "q": "AB", "a": "x"})
+
+
+def test_recipe_filter_amplification_is_a_rejected_row(tmp_path):
+    result = _preview(tmp_path, [_seed([{"text": "AB"}])],
+                      filters=[{"expr": "(s.text * 10**10) | length > 1", "name": "big"}])
+    assert result.returncode == 0, result.stderr
+    assert "2 rejected" in result.stdout and "filter 'big'" in result.stdout
+
+
+# ---- time: loops and recursion run on a step budget ----------------------------------------------
+
+def test_nested_range_loops_of_ten_to_the_ten_steps_are_stopped(tmp_path):
+    template = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}x"
+    result = _preview(tmp_path, [{"name": "x", "kind": "expression", "template": template}])
+    assert result.returncode == 0, result.stderr
+    assert "2 rejected" in result.stdout and "1,000,000 steps" in result.stdout
+
+
+def test_loop_with_a_filter_that_skips_every_item_is_still_counted():
+    template = "{% for i in range(100000) %}{% for j in range(100000) if false %}{% endfor %}{% endfor %}x"
+    with pytest.raises(jinja2.TemplateError, match="steps"):
+        _render(template)
+
+
+def test_exponential_macro_recursion_is_stopped():
+    with pytest.raises(jinja2.TemplateError):
+        _render("{% macro f(n) %}{{ f(n) }}{{ f(n) }}{% endmacro %}{{ f(1) }}")
+
+
+def test_a_python_error_in_a_template_is_a_rejected_cell_not_a_crash(tmp_path):
+    result = _preview(tmp_path, [{"name": "x", "kind": "expression", "template": "{{ 1 / 0 }}"}])
+    assert result.returncode == 0, result.stderr
+    assert "2 rejected" in result.stdout and "ZeroDivisionError" in result.stdout
+
+
+# ---- escapes: the sandbox blocks Python internals ------------------------------------------------
+
+@pytest.mark.parametrize("source", [
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ cycler.__init__.__globals__.os }}",
+    "{{ lipsum.__globals__['os'] }}",
+    "{{ range.__self__ }}",
+    "{{ namespace.__init__.__globals__ }}",
+    "{{ (1).__class__.__base__.__subclasses__() }}",
+])
+def test_python_internals_escape_is_blocked(source):
+    with pytest.raises(jinja2.TemplateError):
+        _render(source)
+
+
+def test_escape_through_a_seed_value_is_blocked(tmp_path):
+    # A value is data: template syntax inside it is never evaluated.
+    out = _render("{{ s }}", s="{{ ''.__class__.__mro__ }}")
+    assert out == "{{ ''.__class__.__mro__ }}"
+
+
+def test_sandbox_is_a_sandboxed_environment():
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    assert isinstance(template_env(), ImmutableSandboxedEnvironment)
+    with pytest.raises(jinja2.exceptions.SecurityError):
+        _render("{% set l = [1] %}{{ l.append(2) }}")
+
+
+def test_ordinary_templates_still_render():
+    out = _render("{{ x | length }} {{ [1, 2] | join(',') }} {{ 'a' ~ 1 }} {{ '%s-%d' % ('a', 3) }} {{ 2 ** 8 }} "
+                  "{% for c in 'ab' %}{{ loop.index }}{{ c | upper }}{% endfor %}", x="abc")
+    assert out == "3 1,2 a1 a-3 256 1A2B"
+    recipe = parse_recipe(yaml.safe_dump({"name": "ok", "target_rows": 1, "columns": [
+        {"name": "x", "kind": "expression", "template": "{{ 'ab' * 3 }}"}]}))
+    assert recipe.columns[0].name == "x"
+    assert json.loads(_render("{{ d | tojson }}", d={"a": [1, 2]})) == {"a": [1, 2]}
