@@ -426,6 +426,18 @@ def test_a_crash_by_signal_is_a_rejected_cell_and_the_worker_restarts(tmp_path):
     assert all("validator process died (signal 11)" in r for r in reasons)
 
 
+@pytest.mark.parametrize("limit", [{"memory_mb": 10**9}, {"timeout_s": 10**9}])
+def test_a_recipe_cannot_lift_the_validators_limits(tmp_path, limit):
+    column = {"name": "check", "kind": "validator", "type": "python", "target": "kind",
+              "code": "def validate(v, r):\n    return True\n", **limit}
+    recipe = {"name": "redteam", "target_rows": 2, "output_dir": str(tmp_path / "runs"),
+              "columns": [{"name": "kind", "kind": "sampler", "type": "category", "values": ["ok"]}, column]}
+    path = tmp_path / "recipe.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    with pytest.raises(SynthloomError, match=next(iter(limit))):
+        load_recipe(path)
+
+
 UNPRIVILEGED_SCRIPT = """
 import asyncio, os, sys
 from synthloom.generate.sandbox import SandboxWorker

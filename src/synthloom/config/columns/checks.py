@@ -73,7 +73,7 @@ class PythonValidator(_Validator):
 
     type: Literal["python"]
     code: str
-    timeout_s: float = Field(5.0, gt=0)
+    timeout_s: float = Field(5.0, gt=0, le=300)  # bounded: a recipe must not lift its own code's limits
     memory_mb: int = Field(512, ge=32, le=65_536)
 
     @field_validator("code")

@@ -1,5 +1,6 @@
 """Validator columns: check another column with a JSON Schema, a regex, or Python code in a
-process the kernel confines (sandbox.py; the threat model is docs/security.md). The cell is {"valid": bool, "error": str | None}; invalid rows are rejected unless
+process the kernel confines (sandbox.py; the threat model is docs/security.md). The cell is
+{"valid": bool, "error": str | None}; invalid rows are rejected unless
 `reject: false`."""
 
 from __future__ import annotations
