@@ -417,6 +417,22 @@ def attack():
     assert all(r == "kind: io_uring_setup=-1 ptrace=-1 prctl=-1" for r in reasons)
 
 
+def test_sysv_shared_memory_and_message_queues_are_denied(tmp_path):
+    # other processes of the same user could be reached through them
+    _, reasons, _ = _run(tmp_path, _validator(DISARM + """
+import ctypes
+def attack():
+    libc = ctypes.CDLL(None, use_errno=True)
+    shm, msg = libc.shmget(0, 4096, 0o1600), libc.msgget(0, 0o1600)
+    if shm >= 0:
+        libc.shmctl(shm, 0, None)  # IPC_RMID: leave the machine as it was
+    if msg >= 0:
+        libc.msgctl(msg, 0, None)
+    return f"shmget={shm} msgget={msg}"
+"""))
+    assert all(r == "kind: shmget=-1 msgget=-1" for r in reasons)
+
+
 def test_a_crash_by_signal_is_a_rejected_cell_and_the_worker_restarts(tmp_path):
     _, reasons, _ = _run(tmp_path, _validator("""
         import os, signal

@@ -44,6 +44,10 @@ DENIED = (
     "swapon", "swapoff", "acct", "quotactl", "sethostname", "setdomainname", "syslog",
     "fanotify_init", "memfd_secret", "setuid", "setgid", "setreuid", "setregid", "setresuid",
     "setresgid", "setgroups", "setfsuid", "setfsgid", "capset", "personality",
+    "shmget", "shmat", "shmctl", "msgget", "msgsnd", "msgrcv", "msgctl", "semget", "semop",
+    "semctl", "semtimedop", "mq_open", "mq_unlink", "mq_timedsend", "settimeofday",
+    "clock_settime", "clock_adjtime", "adjtimex", "sched_setscheduler", "sched_setparam",
+    "sched_setattr", "setpriority", "ioprio_set", "iopl", "ioperm", "vhangup", "uselib",
 )
 # open flags that write, create or truncate
 WRITE_FLAGS = (os.O_WRONLY, os.O_RDWR, os.O_CREAT, os.O_TRUNC, os.O_APPEND)
