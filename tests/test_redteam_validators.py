@@ -243,7 +243,7 @@ def test_import_time_endless_loop_is_a_clear_error_not_a_hang():
         worker = SandboxWorker("while True:\n    pass\n", timeout_s=0.5, memory_mb=256, startup_s=1.0)
         with pytest.raises(SynthloomError, match="did not finish loading"):
             await worker.start()
-        assert worker.proc is None and worker.scratch is None
+        assert worker.proc is None
         # the caller goes on: another validator starts and answers
         good = SandboxWorker("def validate(v, r):\n    return v > 0\n", timeout_s=2, memory_mb=256)
         await good.start()
@@ -281,6 +281,8 @@ def test_validator_dies_when_its_parent_is_killed():
         child = int(parent.stdout.readline())
         time.sleep(0.3)  # the child is now spinning inside validate()
         assert _pid_alive(child)
+        # its scratch folder is already gone: a killed parent leaves nothing behind
+        assert os.readlink(f"/proc/{child}/cwd").endswith("(deleted)")
     finally:
         parent.kill()
         parent.wait()

@@ -1,6 +1,7 @@
 """A long-lived confined process per Python validator column (starting one per cell would cost
 ~30 ms each). The process (sandbox_runner.py, confined by sandbox_confine.py) starts with an
-empty environment in a fresh scratch folder, in its own session, and dies with this process.
+empty environment in a fresh scratch folder (removed once it started there), in its own
+session, and dies with this process.
 
 Every failure of a call (timeout, crash, kill by the kernel, oversized or malformed answer)
 becomes that cell's rejection reason and the process is restarted; a rejection reason is the
@@ -64,7 +65,6 @@ class SandboxWorker:
         self.proc: asyncio.subprocess.Process | None = None
         self.answers: asyncio.StreamReader | None = None
         self._transport: asyncio.BaseTransport | None = None
-        self.scratch: str | None = None
         self.lock = asyncio.Lock()
         self._seq = 0
         self._busy_s = 0.0
@@ -78,14 +78,14 @@ class SandboxWorker:
 
     async def _start(self) -> None:
         await self._kill()
-        self.scratch = tempfile.mkdtemp(prefix="synthloom-validator-")
+        scratch = tempfile.mkdtemp(prefix="synthloom-validator-")
         read_fd, write_fd = os.pipe()
         try:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-I", "-B", str(RUNNER), str(write_fd), str(os.getpid()),
                 str(self.memory_mb), str(self.cpu_s), str(int(self.allow_unconfined)),
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL, env={}, cwd=self.scratch,
+                stderr=asyncio.subprocess.DEVNULL, env={}, cwd=scratch,
                 start_new_session=True, pass_fds=(write_fd,), executable=_interpreter(),
             )
         except BaseException:
@@ -93,6 +93,9 @@ class SandboxWorker:
             raise
         finally:
             os.close(write_fd)
+            # the process has its working directory by now (it is set before exec); an empty
+            # folder removed at once leaks nothing even if this process is killed
+            shutil.rmtree(scratch, ignore_errors=True)
         loop = asyncio.get_running_loop()
         self.answers = asyncio.StreamReader(limit=MAX_ANSWER + 8)
         self._transport, _ = await loop.connect_read_pipe(
@@ -203,9 +206,6 @@ class SandboxWorker:
         if self._transport is not None:
             self._transport.close()
         self._transport = self.answers = None
-        if self.scratch is not None:
-            shutil.rmtree(self.scratch, ignore_errors=True)
-            self.scratch = None
 
     async def aclose(self) -> None:
         if self.proc is not None and self.proc.returncode is None and self.proc.stdin:
