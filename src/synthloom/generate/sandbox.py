@@ -78,6 +78,8 @@ class SandboxWorker:
 
     async def _start(self) -> None:
         await self._kill()
+        if not sys.platform.startswith("linux") and not self.allow_unconfined:
+            raise _Broken(self._refusal(f"this system is {sys.platform}, not Linux"))
         scratch = tempfile.mkdtemp(prefix="synthloom-validator-")
         read_fd, write_fd = os.pipe()
         try:
@@ -115,14 +117,16 @@ class SandboxWorker:
         self._busy_s += time.monotonic() - started
         if ready.get("unconfined"):
             await self._kill()
-            raise _Broken(_cap(
-                f"python validators run only under the kernel's confinement (seccomp), which is not "
-                f"available here ({ready['unconfined']}); to run them unconfined at your own risk, "
-                f"set {UNCONFINED_ENV}=1"))
+            raise _Broken(self._refusal(str(ready["unconfined"])))
         if not ready.get("ready"):
             await self._kill()
             raise _Broken(_cap(f"its code cannot be loaded ({ready.get('error')}); it must define validate(value, row)"))
         self.confinement = str(ready.get("confinement"))
+
+    @staticmethod
+    def _refusal(why: str) -> str:
+        return _cap(f"python validators run only under the kernel's confinement (seccomp), which is not "
+                    f"available here ({why}); to run them unconfined at your own risk, set {UNCONFINED_ENV}=1")
 
     def _send(self, message: dict[str, Any]) -> None:
         assert self.proc is not None and self.proc.stdin is not None

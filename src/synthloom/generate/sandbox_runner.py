@@ -85,7 +85,12 @@ def main():
         if not unconfined_ok:
             _send(answer_fd, {"ready": False, "unconfined": reason})
             return
-        sandbox_confine.die_with_parent(parent_pid)
+        for keep in (lambda: sandbox_confine.die_with_parent(parent_pid),
+                     lambda: sandbox_confine.set_limits(memory_mb=memory_mb, cpu_s=cpu_s)):
+            try:  # what this system offers of them (another OS may have neither)
+                keep()
+            except (OSError, AttributeError, ValueError):
+                pass
         confinement = f"none ({reason})"
     validate, error = _load(code, {"__name__": "validator"})
     if validate is None:
