@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -485,6 +486,7 @@ asyncio.run(main())
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="this test itself is unprivileged; the others run as this user")
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="util-linux's setpriv is not installed")
 def test_unprivileged_user_gets_the_same_confinement():
     secret = "sk-redteam-unprivileged-42"
     env = {"PATH": "/usr/bin:/bin", "OPENAI_API_KEY": secret}
