@@ -173,8 +173,10 @@ class SandboxWorker:
             except (BrokenPipeError, ConnectionResetError):
                 return self._death(await self._wait_dead())
             except _Broken as exc:
-                code = await self._wait_dead()
-                return _cap(str(exc) or self._death(code))
+                if str(exc):  # it broke the protocol: no need to wait for it
+                    await self._kill()
+                    return _cap(str(exc))
+                return self._death(await self._wait_dead())
             finally:
                 self._busy_s += time.monotonic() - started
             if answer.get("ok") is True:
