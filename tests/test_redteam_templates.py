@@ -245,3 +245,111 @@ def test_ordinary_templates_still_render():
         {"name": "x", "kind": "expression", "template": "{{ 'ab' * 3 }}"}]}))
     assert recipe.columns[0].name == "x"
     assert json.loads(_render("{{ d | tojson }}", d={"a": [1, 2]})) == {"a": [1, 2]}
+
+
+# ---- secrets: where an API key may go, and credentials written in a URL -------------------------
+
+KEY = "sk-test-not-a-real-key-4f1c"
+NOT_ALLOWED = "[::ffff:127.0.0.1]"  # this machine, but not a name on the loopback allow-list
+
+
+def _model(url: str, **extra) -> dict:
+    return {"m": {"provider": "openai", "model": "scripted", "endpoints": [{"url": url}], "max_retries": 0,
+                  "backoff_base_s": 0.0, **extra}}
+
+
+def _asks(**extra) -> list[dict]:
+    return [{"name": "topic", "kind": "sampler", "type": "category", "values": ["birds"]},
+            {"name": "q", "kind": "llm_text", "model": "m", "prompt": "Ask about {{ topic }}.", **extra}]
+
+
+def _no_allow_list() -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "SYNTHLOOM_ALLOWED_KEY_HOSTS"}
+    return {**env, "SL_TEST_KEY": KEY}
+
+
+def _run_cli(args: list[str], env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "synthloom.cli.app", *args], capture_output=True, text=True,
+                          timeout=TIMEOUT_S, env={**env, "COLUMNS": "200"}, preexec_fn=_limited)
+
+
+def test_api_key_to_a_host_the_user_did_not_allow_is_refused_before_any_request(tmp_path, scripted_server):
+    server = scripted_server()
+    url = f"http://{NOT_ALLOWED}:{server.port}/v1"
+    path = _recipe(tmp_path, _asks(), models=_model(url, api_key_env="SL_TEST_KEY"))
+    result = _run_cli(["preview", str(path), "-n", "1"], _no_allow_list())
+    line = _one_sentence(result)
+    assert "SYNTHLOOM_ALLOWED_KEY_HOSTS=[::ffff:7f00:1]" in line and "SYNTHLOOM_ALLOWED_KEY_HOSTS" in line and KEY not in line
+    assert server.model.seen == []
+
+
+def test_api_key_over_plain_http_to_an_allowed_remote_host_is_refused(tmp_path, scripted_server):
+    server = scripted_server()
+    url = f"http://{NOT_ALLOWED}:{server.port}/v1"
+    path = _recipe(tmp_path, _asks(), models=_model(url, api_key_env="SL_TEST_KEY"))
+    env = {**_no_allow_list(), "SYNTHLOOM_ALLOWED_KEY_HOSTS": "api.example.org, [::ffff:127.0.0.1]"}
+    line = _one_sentence(_run_cli(["preview", str(path), "-n", "1"], env))
+    assert "without encryption" in line and "https://" in line
+    assert server.model.seen == []
+
+
+def test_api_key_goes_only_in_the_authorization_header_of_an_allowed_host(tmp_path, scripted_server):
+    server = scripted_server()
+    path = _recipe(tmp_path, _asks(), models=_model(server.url, api_key_env="SL_TEST_KEY"))
+    result = _run_cli(["preview", str(path), "-n", "2"], _no_allow_list())  # loopback: allowed by default
+    assert result.returncode == 0, result.stderr
+    assert server.model.seen and all(auth == f"Bearer {KEY}" for _, auth in server.model.seen)
+    assert not any(KEY in url for url, _ in server.model.seen)
+    assert KEY not in result.stdout + result.stderr
+
+
+def test_api_key_env_must_be_a_variable_name(tmp_path):
+    path = _recipe(tmp_path, _asks(), models=_model("http://127.0.0.1:9/v1", api_key_env="KEY; cat /etc/passwd"))
+    line = _one_sentence(_cli("validate", str(path)))
+    assert "api_key_env" in line
+
+
+def _all_text(folder: Path) -> str:
+    return "\n".join(p.read_bytes().decode("latin-1") for p in folder.rglob("*") if p.is_file())
+
+
+def test_password_in_an_endpoint_url_never_reaches_messages_manifest_recipe_or_rejected_rows(tmp_path, scripted_server):
+    server = scripted_server(fault_rate=1.0, faults=("500",))
+    url = f"http://alice:hunter2secret@127.0.0.1:{server.port}/v1"
+    path = _recipe(tmp_path, _asks(), models=_model(url), output_dir=str(tmp_path / "runs"), max_batches=1)
+    result = _run_cli(["generate", str(path)], _no_allow_list())
+    assert "hunter2secret" not in result.stdout + result.stderr
+    assert server.model.seen, "the endpoint was called"
+    run = tmp_path / "runs" / "attack"
+    assert (run / "recipe.yaml").is_file() and (run / "manifest.json").is_file()
+    manifest = (run / "manifest.json").read_text()
+    assert "HTTP 500 from http://***@127.0.0.1" in manifest, manifest
+    assert "hunter2secret" not in _all_text(run)
+    assert "alice" not in (run / "recipe.yaml").read_text()
+
+
+def test_token_in_an_endpoint_query_never_reaches_output_or_the_saved_run(tmp_path, scripted_server):
+    server = scripted_server()
+    url = f"http://127.0.0.1:{server.port}/v1?api_key=tok3nsecret&api-version=2024"
+    path = _recipe(tmp_path, _asks(), models=_model(url), output_dir=str(tmp_path / "runs"))
+    result = _run_cli(["generate", str(path)], _no_allow_list())
+    assert result.returncode == 0, result.stderr
+    assert "tok3nsecret" not in result.stdout + result.stderr
+    assert any("api_key=tok3nsecret" in u and "/v1/chat/completions?" in u for u, _ in server.model.seen)
+    run = tmp_path / "runs" / "attack"
+    assert "api_key=***&api-version=2024" in (run / "recipe.yaml").read_text()
+    assert "tok3nsecret" not in _all_text(run)
+
+
+def test_redaction_keeps_the_fingerprint_and_resume_works():
+    def recipe(url: str):
+        return parse_recipe(yaml.safe_dump({"name": "r", "target_rows": 1, "models": _model(url), "columns": _asks()}))
+
+    a = recipe("http://alice:one@127.0.0.1:9/v1?token=x&v=2")
+    b = recipe("http://alice:two@127.0.0.1:9/v1?token=y&v=2")
+    assert a.fingerprint() == b.fingerprint()  # rotating a password keeps the run resumable
+    saved = yaml.safe_dump(a.model_dump(mode="json", by_alias=True, exclude_none=True))
+    assert "one" not in saved and "token=***" in saved and "v=2" in saved
+    assert parse_recipe(saved).fingerprint() == a.fingerprint()
+    plain = recipe("http://127.0.0.1:9/v1")
+    assert plain.models["m"].endpoints[0].model_dump(mode="json")["url"] == "http://127.0.0.1:9/v1"

@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_serializer
+
+# Query parameters whose values are credentials (?api_key=..., ?token=..., ?sig=...).
+_SECRET_PARAM = re.compile(r"key|token|secret|pass|auth|sig|cred|session", re.IGNORECASE)
+REDACTED = "***"
+
+
+def redact_url(url: str) -> str:
+    """The URL with any user:password@ and credential-like query values replaced by ***:
+    what messages, the manifest and a run's saved recipe show. Unchanged if it has none."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return REDACTED
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = REDACTED + "@" + netloc.rpartition("@")[2]
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(_SECRET_PARAM.search(k) for k, _ in pairs):
+            query = urlencode([(k, REDACTED if _SECRET_PARAM.search(k) else v) for k, v in pairs], safe="*")
+    if netloc == parts.netloc and query == parts.query:
+        return url
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 class _Strict(BaseModel):
@@ -25,6 +51,12 @@ class HttpEndpoint(_Strict):
         None, gt=0, description="Space requests evenly to stay under this rate (e.g. a provider's RPM limit)."
     )
 
+    @field_serializer("url", when_used="json")
+    def _redacted(self, url: HttpUrl) -> str:
+        # Saved recipes and the fingerprint never hold credentials written in the URL, so
+        # changing a password keeps the fingerprint and a run can be resumed.
+        return redact_url(str(url))
+
 
 class OpenAIModel(_Strict):
     """Any OpenAI-compatible server: vLLM, SGLang, llama.cpp server, Ollama, TGI, OpenAI."""
@@ -32,7 +64,12 @@ class OpenAIModel(_Strict):
     provider: Literal["openai"]
     model: str = Field(description="Model name sent in each request.")
     endpoints: list[HttpEndpoint] = Field(min_length=1)
-    api_key_env: str | None = Field(None, description="Environment variable holding the API key.")
+    api_key_env: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$",
+        description="Environment variable holding the API key; sent only to hosts the user allows "
+        "(SYNTHLOOM_ALLOWED_KEY_HOSTS; 127.0.0.1, localhost and ::1 always).",
+    )
     timeout_s: float = Field(60.0, gt=0, description="Per-request timeout.")
     connect_timeout_s: float = Field(5.0, gt=0)
     max_retries: int = Field(5, ge=0, description="Retries on 429, 5xx, timeouts and connection errors.")

@@ -8,11 +8,14 @@ import random
 import time
 from typing import Any
 
+from urllib.parse import urlsplit, urlunsplit
+
 import httpx
 
-from synthloom.config.endpoints import OpenAIModel
+from synthloom.config.endpoints import REDACTED, OpenAIModel, redact_url
 from synthloom.config.errors import SynthloomError
 from synthloom.models.endpoint_pool import EndpointPool
+from synthloom.models.key_hosts import key_refusal
 from synthloom.models.protocol import GenerationRequest, GenerationResult, ModelCallError, Usage
 
 # httpx's connection pool scans all its connections on every request; small pools keep
@@ -42,19 +45,28 @@ class OpenAIBackend:
             urls, [e.max_concurrency for e in config.endpoints], [e.max_requests_per_minute for e in config.endpoints]
         )
         self.max_concurrency = self.pool.capacity
+        # What messages show: never credentials written in a URL.
+        self.shown = [redact_url(u) for u in urls]
         headers = {}
+        self._key = ""
         if config.api_key_env:
+            # The user decides where a key may go, not the recipe: refused before any request.
+            for url in urls:
+                refusal = key_refusal(alias, config.api_key_env, url)
+                if refusal:
+                    raise SynthloomError(refusal)
             key = os.environ.get(config.api_key_env)
             if not key:
                 raise SynthloomError(
                     f"model '{alias}' reads its API key from ${config.api_key_env}, which is not set; export it first"
                 )
-            headers["Authorization"] = f"Bearer {key}"
+            headers["Authorization"] = f"Bearer {key}"  # only here: never in a URL or a message
+            self._key = key
         timeout = httpx.Timeout(config.timeout_s, connect=config.connect_timeout_s)
         limits = httpx.Limits(max_connections=SLOTS_PER_CLIENT, max_keepalive_connections=SLOTS_PER_CLIENT)
         self.clients = [
             [
-                httpx.AsyncClient(headers=headers, timeout=timeout, limits=limits)
+                httpx.AsyncClient(headers=headers, timeout=timeout, limits=limits, follow_redirects=False)
                 for _ in range(-(-e.max_concurrency // SLOTS_PER_CLIENT))
             ]
             for e in config.endpoints
@@ -64,12 +76,12 @@ class OpenAIBackend:
     async def check(self) -> None:
         """Fail fast, with one sentence, when no endpoint answers at all."""
         errors = []
-        for url in self.pool.urls:
+        for i, url in enumerate(self.pool.urls):
             try:
-                await self.clients[0][0].get(url + "/models", timeout=self.config.connect_timeout_s)
+                await self.clients[i][0].get(_join(url, "/models"), timeout=self.config.connect_timeout_s)
                 return
             except httpx.TransportError as exc:
-                errors.append(f"{url} ({type(exc).__name__})")
+                errors.append(f"{self.shown[i]} ({type(exc).__name__})")
         raise SynthloomError(
             f"model '{self.alias}' cannot be reached at {', '.join(errors)}; start the server "
             f"or fix models.{self.alias}.endpoints in the recipe"
@@ -120,6 +132,10 @@ class OpenAIBackend:
                 last, retry_after = exc.reason, exc.retry_after
         raise ModelCallError(f"model '{self.alias}' failed after {cfg.max_retries + 1} attempts: {last}")
 
+    def _scrub(self, text: str) -> str:
+        """A server's error text with our key taken out (some servers echo it back)."""
+        return text.replace(self._key, REDACTED) if self._key else text
+
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         cfg = self.config
         cap = min(cfg.backoff_max_s, cfg.backoff_base_s * 2 ** (attempt - 1))
@@ -130,25 +146,25 @@ class OpenAIBackend:
 
     async def _attempt(self, path: str, body: dict[str, Any], request: GenerationRequest) -> GenerationResult:
         async with self.pool.lease() as (endpoint, slot):
-            url = self.pool.urls[endpoint]
+            url, shown = self.pool.urls[endpoint], self.shown[endpoint]
             client = self.clients[endpoint][slot // SLOTS_PER_CLIENT]
             start = time.perf_counter()
             try:
-                resp = await client.post(url + path, json=body)
+                resp = await client.post(_join(url, path), json=body)
             except httpx.TimeoutException:
-                raise _Retryable(f"timed out after {self.config.timeout_s}s at {url}") from None
+                raise _Retryable(f"timed out after {self.config.timeout_s}s at {shown}") from None
             except httpx.TransportError as exc:
-                raise _Retryable(f"connection error at {url}: {type(exc).__name__}") from None
+                raise _Retryable(f"connection error at {shown}: {type(exc).__name__}") from None
             latency = time.perf_counter() - start
         if resp.status_code in RETRYABLE_STATUS:
-            raise _Retryable(f"HTTP {resp.status_code} from {url}", _retry_after(resp))
+            raise _Retryable(f"HTTP {resp.status_code} from {shown}", _retry_after(resp))
         if resp.status_code in FATAL_STATUS:
             raise SynthloomError(
-                f"model '{self.alias}' at {url} answered HTTP {resp.status_code} ({_error_text(resp)}); "
+                f"model '{self.alias}' at {shown} answered HTTP {resp.status_code} ({self._scrub(_error_text(resp))}); "
                 f"check models.{self.alias} (model name, URL, API key)"
             )
         if resp.status_code >= 400:
-            raise ModelCallError(f"HTTP {resp.status_code} from {url}: {resp.text[:200]}")
+            raise ModelCallError(f"HTTP {resp.status_code} from {shown}: {self._scrub(resp.text[:200])}")
         try:
             data = resp.json()
             choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
@@ -157,7 +173,7 @@ class OpenAIBackend:
             else:
                 texts = [c["text"] for c in choices]
         except (ValueError, KeyError, TypeError):
-            raise _Retryable(f"malformed response body from {url}") from None
+            raise _Retryable(f"malformed response body from {shown}") from None
         usage = data.get("usage") or {}
         return GenerationResult(
             texts=texts,
@@ -166,6 +182,12 @@ class OpenAIBackend:
             model=self.model_id,
             truncated=any(c.get("finish_reason") == "length" for c in choices),
         )
+
+
+def _join(base: str, path: str) -> str:
+    """base + path, with the path before any ?query of the base (e.g. ?api-version=...)."""
+    parts = urlsplit(base)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + path))
 
 
 def _retry_after(resp: httpx.Response) -> float | None:

@@ -43,6 +43,7 @@ class ScriptedModel:
         self.in_flight = 0
         self.max_in_flight = 0
         self.faults_injected: dict[str, int] = {}
+        self.seen: list[tuple[str, str | None]] = []  # (URL, Authorization header) of every request
 
     def draw_fault(self) -> str | None:
         with self._lock:
@@ -105,6 +106,7 @@ def build_app(model: ScriptedModel) -> Any:
         return None
 
     async def _complete(request: Request, chat: bool) -> Any:
+        model.seen.append((str(request.url), request.headers.get("authorization")))
         model.in_flight += 1
         model.max_in_flight = max(model.max_in_flight, model.in_flight)
         try:
@@ -157,7 +159,8 @@ def build_app(model: ScriptedModel) -> Any:
         return await _complete(request, chat=False)
 
     @app.get("/v1/models")
-    async def models() -> Any:
+    async def models(request: Request) -> Any:
+        model.seen.append((str(request.url), request.headers.get("authorization")))
         return {"object": "list", "data": [{"id": "scripted", "object": "model"}]}
 
     @app.get("/stats")
