@@ -353,3 +353,14 @@ def test_redaction_keeps_the_fingerprint_and_resume_works():
     assert parse_recipe(saved).fingerprint() == a.fingerprint()
     plain = recipe("http://127.0.0.1:9/v1")
     assert plain.models["m"].endpoints[0].model_dump(mode="json")["url"] == "http://127.0.0.1:9/v1"
+
+
+def test_export_messages_of_the_wrong_shape_from_a_row_fail_with_one_sentence():
+    from synthloom.config.errors import SynthloomError
+    from synthloom.config.recipe import ExportSpec
+    from synthloom.data.training_records import RecordMaker
+
+    maker = RecordMaker(ExportSpec(format="sft", messages="convo"))
+    for convo in ('[{"content": "no role"}]', "not json", [3]):
+        with pytest.raises(SynthloomError, match="`messages` did not give"):
+            maker.make({"_row_id": "r1", "convo": convo})

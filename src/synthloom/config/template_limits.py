@@ -240,7 +240,9 @@ def _filter_estimate(name: str, value: Any, args: tuple[Any, ...], kwargs: dict[
         return n + size(start)
     if name in ("striptags", "urlize") and len(text) > 100_000:
         raise TemplateLimitError(f"the {name} filter reads at most 100,000 characters")
-    return n
+    # Any other filter makes about as much as it is given: a string given to the template is
+    # already in memory (its result is checked), but printing a list may cost far more.
+    return 0 if isinstance(value, (str, bytes)) else n
 
 
 def wrap_filter(name: str, func: Any) -> Any:

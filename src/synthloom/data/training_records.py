@@ -32,8 +32,13 @@ class RecordMaker:
     def make(self, row: dict[str, Any]) -> dict[str, Any]:
         try:
             return self._sft(row) if self.spec.format == "sft" else self._dpo(row)
-        except jinja2.TemplateError as exc:
+        except jinja2.TemplateError as exc:  # any failure inside a template, limits included
             raise SynthloomError(f"row {row.get('_row_id')}: the export template failed ({exc}); fix `export`") from None
+        except (ValueError, TypeError, KeyError) as exc:  # `messages` gave something else than role/content pairs
+            raise SynthloomError(
+                f"row {row.get('_row_id')}: `messages` did not give a list of {{role, content}} messages "
+                f"({type(exc).__name__}: {str(exc)[:200]}); fix `export.messages`"
+            ) from None
 
     def _system(self, row: dict[str, Any]) -> list[dict[str, str]]:
         return [{"role": "system", "content": self._render("system", row)}] if "system" in self.t else []
