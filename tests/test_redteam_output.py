@@ -129,13 +129,13 @@ def test_safe_text_neutralises_every_control_and_bidi_character():
 # ---- chart labels and the report's two files -----------------------------------------------------
 
 def test_mathtext_column_names_draw_in_the_html_report(tmp_path):
-    cols = {"$x$": [i % 7 for i in range(30)], "$\\frac": [["a", "b$\\frac{"][i % 2] for i in range(30)],
+    cols = {"$x$": [i % 7 for i in range(30)], "$\\frac$": [["a", "$\\frac{$"][i % 2] for i in range(30)],
             "\\$y$\\": [i * 0.5 for i in range(30)]}
     real = _table(tmp_path, "real.csv", cols)
     result = run_cli("evaluate", "--real", str(real), "--synthetic", str(real), "-o", str(tmp_path / "rep"))
     assert result.returncode == 0, result.stderr
     html = (tmp_path / "rep" / "report.html").read_text()
-    assert "$\\frac" in html and "$x$" in html
+    assert "$\\frac$" in html and "$x$" in html
 
 
 def test_report_json_is_not_written_when_its_html_cannot_be_drawn(tmp_path):
@@ -183,6 +183,20 @@ def test_deeply_nested_jsonl_is_one_sentence_not_a_crash(tmp_path):
     assert "t.jsonl:1: JSON nested too deeply" in _one_error_line(result)
 
 
+def test_jsonl_of_a_bare_null_is_one_sentence_not_a_crash(tmp_path):
+    # found by tests/test_fuzz.py: Arrow's JSON reader died of a segmentation fault on this file
+    result = _evaluate_file(tmp_path, "t.jsonl", b"null\n")
+    assert result.returncode == 2
+    assert "t.jsonl:1: a JSON null where a JSON object" in _one_error_line(result)
+
+
+def test_csv_header_that_is_not_utf8_is_one_sentence(tmp_path):
+    # found by tests/test_fuzz.py: Arrow decodes column names only when asked, outside the reader's try
+    result = _evaluate_file(tmp_path, "t.csv", b"\x80\r")
+    assert result.returncode == 2
+    assert "not UTF-8" in _one_error_line(result)
+
+
 def test_duplicate_csv_column_names_are_one_sentence(tmp_path):
     result = _evaluate_file(tmp_path, "t.csv", b"a,a,b\n1,2,3\n4,5,6\n")
     assert result.returncode == 2
@@ -222,6 +236,15 @@ def test_model_file_with_a_wrong_type_is_one_sentence(tmp_path):
     result = run_cli("tabular", "sample", str(tmp_path / "bad.slm"), "-n", "3", "-o", str(tmp_path / "o.parquet"))
     assert result.returncode == 2
     assert "is damaged" in _one_error_line(result)
+
+
+def test_model_file_with_a_corrupt_gzip_stream_is_one_sentence(tmp_path):
+    # found by tests/test_fuzz.py: zlib.error is not an OSError and escaped the loader
+    good = gzip.compress(json.dumps(_saved_model(tmp_path)).encode())
+    (tmp_path / "bad.slm").write_bytes(good[:10] + bytes(b ^ 0x5A for b in good[10:40]) + good[40:])
+    result = run_cli("tabular", "sample", str(tmp_path / "bad.slm"), "-n", "3", "-o", str(tmp_path / "o.parquet"))
+    assert result.returncode == 2
+    assert "is not a synthloom tabular model" in _one_error_line(result)
 
 
 def test_gzip_bomb_model_file_stops_at_the_size_cap(tmp_path):

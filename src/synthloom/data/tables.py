@@ -27,7 +27,10 @@ def read_table(path: str | Path) -> pa.Table:
     malformed is a one-sentence SynthloomError naming the file (and the line when there is one)."""
     path = Path(path)
     if path.is_dir() and sorted(path.glob("*.arrow")):  # a Hugging Face `save_to_disk` directory
-        return _checked(_read_arrow_dir(path), path, "ARROW")
+        try:
+            return _checked(_read_arrow_dir(path), path, "ARROW")
+        except UnicodeDecodeError:
+            raise SynthloomError(f"{path}: its column names are not UTF-8; save the dataset again") from None
     fmt = READERS.get(path.suffix.lower())
     if fmt is None:
         raise SynthloomError(
@@ -42,11 +45,13 @@ def read_table(path: str | Path) -> pa.Table:
             table = pq.read_table(path)
         else:
             table = _read_jsonl(path)
+        return _checked(table, path, fmt.upper())
     except SynthloomError:
         raise
+    except UnicodeDecodeError:
+        raise SynthloomError(f"{path} holds text that is not UTF-8 (in its header or data); save it as UTF-8") from None
     except (pa.ArrowException, OSError, ValueError, RecursionError, MemoryError) as exc:
         raise SynthloomError(f"{path} cannot be read as {fmt.upper()} ({_first_line(exc)}); check the file") from None
-    return _checked(table, path, fmt.upper())
 
 
 def _first_line(exc: BaseException, width: int = 160) -> str:
@@ -169,8 +174,19 @@ def _json_depth(path: Path) -> int:
 _JSON_KINDS = {int: "number", float: "number", str: "string", list: "array", bool: "true/false", type(None): "null"}
 
 
+def _objects_only(path: Path) -> bool:
+    """Every non-blank line looks like one JSON object. Arrow's JSON reader dies of a segmentation
+    fault on some other shapes (a file holding just `null`), so it only sees these."""
+    with open(path, "rb") as fh:
+        for raw in fh:
+            line = raw.strip()
+            if line and not (line.startswith(b"{") and line.endswith(b"}")):
+                return False
+    return True
+
+
 def _read_jsonl(path: Path) -> pa.Table:
-    if _json_depth(path) <= MAX_JSON_DEPTH:
+    if _objects_only(path) and _json_depth(path) <= MAX_JSON_DEPTH:
         try:
             return pajson.read_json(path)
         except pa.ArrowInvalid:

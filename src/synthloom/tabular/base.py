@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import uuid
+import zlib
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -266,15 +267,18 @@ class Synthesizer:
         """A saved model; a damaged, foreign or oversized file is a one-sentence SynthloomError."""
         path = Path(path)
         try:
+            chunks, size = [], 0
             with gzip.open(path, "rb") as fh:
-                raw = fh.read(MAX_MODEL_BYTES + 1)  # a gzip bomb stops here, not at the memory limit
-            if len(raw) > MAX_MODEL_BYTES:
-                raise SynthloomError(f"{path} unpacks to more than {MAX_MODEL_BYTES >> 20} MiB; it is not a model "
-                                     "file synthloom wrote, refit the model")
-            doc = json.loads(raw)
+                while chunk := fh.read(1 << 20):  # a gzip bomb stops at the cap, not at the memory limit
+                    size += len(chunk)
+                    if size > MAX_MODEL_BYTES:
+                        raise SynthloomError(f"{path} unpacks to more than {MAX_MODEL_BYTES >> 20} MiB; it is not "
+                                             "a model file synthloom wrote, refit the model")
+                    chunks.append(chunk)
+            doc = json.loads(b"".join(chunks))
         except FileNotFoundError:
             raise SynthloomError(f"model file {path} does not exist") from None
-        except (OSError, ValueError, EOFError, RecursionError, MemoryError):
+        except (OSError, ValueError, EOFError, zlib.error, RecursionError, MemoryError):
             raise SynthloomError(f"{path} is not a synthloom tabular model") from None
         if not isinstance(doc, dict):
             raise SynthloomError(f"{path} is not a synthloom tabular model")
