@@ -364,3 +364,79 @@ def test_export_messages_of_the_wrong_shape_from_a_row_fail_with_one_sentence():
     for convo in ('[{"content": "no role"}]', "not json", [3]):
         with pytest.raises(SynthloomError, match="`messages` did not give"):
             maker.make({"_row_id": "r1", "convo": convo})
+
+
+@pytest.mark.parametrize("source, match", [
+    ("{{ 'a'.translate({97: x}) }}", "translate"),
+    ("{{ '{:{w}}'.format(1, w=10**9) }}", "nested field"),
+    ("{{ range(2000) | map('string') | map('list') | sum(start=[]) }}", "sum filter"),
+    ("{{ ('<a' ~ x) | striptags }}", "striptags"),
+    ("{{ (x ~ '\\n' ~ x) | indent(10**9) }}", "indent filter"),
+    ("{{ [1] | batch(10**9, x) | list }}", "batch filter"),
+    ("{{ range(1000) | join(x) }}", "join filter"),
+    ("{{ x | wordwrap(1, wrapstring=x) }}", "wordwrap filter"),
+    ("{{ ('\\t' * 1000).expandtabs(10**6) }}", ".expandtabs"),
+    ("{{ '1'.zfill(10**10) }}", ".zfill"),
+    ("{{ x.join(range(1000) | map('string')) }}", ".join"),
+])
+def test_amplifying_filter_or_method_is_refused_before_it_runs(source, match):
+    with pytest.raises(jinja2.TemplateError, match=match):
+        _render(source, x="A" * 200_000)
+
+
+class _Recorder:
+    """A real HTTP server on 127.0.0.1 that answers every POST with one canned response and
+    records each request's path and Authorization header."""
+
+    def __init__(self, status: int, body: dict, headers: dict | None = None):
+        import http.server
+        import threading
+
+        seen = self.seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's name
+                seen.append((self.path, self.headers.get("Authorization")))
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_server_echoing_the_key_in_its_error_does_not_put_it_in_the_message(tmp_path):
+    server = _Recorder(401, {"error": {"message": f"Incorrect API key provided: {KEY}"}})
+    try:
+        path = _recipe(tmp_path, _asks(), models=_model(server.url, api_key_env="SL_TEST_KEY"))
+        line = _one_sentence(_run_cli(["preview", str(path), "-n", "1"], _no_allow_list()))
+    finally:
+        server.close()
+    assert "HTTP 401" in line and "Incorrect API key provided: ***" in line and KEY not in line
+
+
+def test_a_redirect_does_not_carry_the_key_to_another_host(tmp_path):
+    elsewhere = _Recorder(200, {})
+    server = _Recorder(307, {}, headers={"Location": elsewhere.url + "/chat/completions"})
+    try:
+        path = _recipe(tmp_path, _asks(), models=_model(server.url, api_key_env="SL_TEST_KEY"))
+        result = _run_cli(["preview", str(path), "-n", "1"], _no_allow_list())
+    finally:
+        server.close()
+        elsewhere.close()
+    assert server.seen and elsewhere.seen == []
+    assert KEY not in result.stdout + result.stderr

@@ -253,6 +253,9 @@ def wrap_filter(name: str, func: Any) -> Any:
     def checked(*args: Any, **kwargs: Any) -> Any:
         step()
         value, rest = (args[skip] if len(args) > skip else None), args[skip + 1 :]
+        if isinstance(value, Iterator):  # map(...), select(...): count what they give first
+            value = list(value)
+            args = (*args[:skip], value, *rest)
         _too_big(f"the {name} filter", _filter_estimate(name, value, rest, kwargs))
         return check_size(func(*args, **kwargs), f"the result of the {name} filter")
 
@@ -262,11 +265,13 @@ def wrap_filter(name: str, func: Any) -> Any:
 
 
 # str / bytes methods that can make much more than they are given.
-def check_method(obj: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+def check_method(obj: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    """Refuses a str / bytes method call that would make too much; returns the arguments to
+    call it with (an iterator given to .join is read into a list first, to be counted)."""
     obj = getattr(obj, "__wrapped__", obj)  # the sandbox wraps str.format
     owner = getattr(obj, "__self__", None)
     if not isinstance(owner, (str, bytes)):
-        return
+        return args
     name = getattr(obj, "__name__", "")
     n = len(owner)
     if name in ("center", "ljust", "rjust", "zfill"):
@@ -283,11 +288,15 @@ def check_method(obj: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Non
         _too_big(".replace", n + hits * max(len(new) - len(old), 0))
     elif name == "join" and args:
         items = args[0]
+        if isinstance(items, Iterator):
+            items = list(items)
+            args = (items, *args[1:])
         _too_big(".join", size(items) + (len(items) if hasattr(items, "__len__") else 0) * n)
     elif name in ("format", "format_map") and isinstance(owner, str):
         check_format_string(owner, args, kwargs)
     elif name in ("translate", "maketrans"):
         raise TemplateLimitError(f".{name} is not allowed in templates")
+    return args
 
 
 _BINOPS = {"Mul": "*", "Pow": "**", "Add": "+", "Mod": "%", "Sub": "-", "Div": "/", "FloorDiv": "//"}

@@ -153,7 +153,7 @@ class SynthloomSandbox(ImmutableSandboxedEnvironment):
 
     def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         L.step()
-        L.check_method(obj, args, kwargs)
+        args = L.check_method(obj, args, kwargs)
         return L.check_size(super().call(context, obj, *args, **kwargs), "the result of a call")
 
     def compile_expression(self, source: str, undefined_to_none: bool = True) -> TemplateExpression:
