@@ -197,6 +197,23 @@ def test_loop_with_a_filter_that_skips_every_item_is_still_counted():
         _render(template)
 
 
+def test_slow_work_in_each_of_few_loop_iterations_is_stopped_by_the_time_budget():
+    # 100,000 steps is within the step budget; sorting 100,000 strings each time is not.
+    with pytest.raises(jinja2.TemplateError, match="ran for more than"):
+        _render("{% for i in range(100000) %}{% set y = big | sort %}{% endfor %}",
+                big=[str(i) for i in range(100_000)])
+
+
+def test_exponential_recursive_loop_is_stopped():
+    with pytest.raises(jinja2.TemplateError):
+        _render("{% set ns = namespace(a=1) %}{% for a in [ns] recursive %}{{ loop([ns, ns]) }}{% endfor %}")
+
+
+def test_namespace_grown_after_it_was_shared_is_refused_when_printed():
+    with pytest.raises(jinja2.TemplateError, match="printed value"):
+        _render("{% set ns = namespace(a=1) %}{% set l = [ns] * 100000 %}{% set ns.a = x %}{{ l }}", x="A" * 200_000)
+
+
 def test_exponential_macro_recursion_is_stopped():
     with pytest.raises(jinja2.TemplateError):
         _render("{% macro f(n) %}{{ f(n) }}{{ f(n) }}{% endmacro %}{{ f(1) }}")

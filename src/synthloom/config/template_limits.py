@@ -7,7 +7,7 @@ list / tuple / dict literals, every filter, every call (functions, methods, macr
 may hold at most MAX_VALUE_CHARS characters (counting nested items, each shared item as
 often as it appears, which is what printing it would cost), an integer at most MAX_INT_BITS
 bits, and one render may take at most MAX_STEPS steps (loop iterations, calls and filters
-together) and MAX_SECONDS of wall time, checked at every step. A render's text may hold at
+together) and MAX_SECONDS of wall time, both checked at every step. A render's text may hold at
 most MAX_OUTPUT_CHARS characters.
 
 Nothing is folded at compile time (the sandbox's code generator evaluates no constants), so
@@ -72,7 +72,7 @@ def step() -> bool:
     b.steps -= 1
     if b.steps < 0:
         raise TemplateLimitError(f"the template took more than {MAX_STEPS:,} steps (loop iterations and calls)")
-    if not b.steps & 255 and time.monotonic() > b.deadline:
+    if time.monotonic() > b.deadline:
         raise TemplateLimitError(f"the template ran for more than {MAX_SECONDS:g} s")
     return True
 
