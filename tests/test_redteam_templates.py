@@ -129,6 +129,17 @@ def test_nested_list_literals_sharing_one_big_value_are_refused():
         _render(source, x="A" * 10_000)
 
 
+@pytest.mark.parametrize("source", [
+    "{% set s %}{% for i in range(100000) %}{{ x }}{% endfor %}{% endset %}{{ s | length }}",
+    "{% macro m() %}{% for i in range(100000) %}{{ x }}{% endfor %}{% endmacro %}{{ m() | length }}",
+    "{% filter length %}{% for i in range(100000) %}{{ x }}{% endfor %}{% endfilter %}",
+])
+def test_a_block_repeating_a_big_value_is_refused_before_it_is_joined(source):
+    # 100,000 references to one 200,000-character value: 20 GB once joined.
+    with pytest.raises(jinja2.TemplateError, match="block's text"):
+        _render(source, x="A" * 200_000)
+
+
 def test_replace_filter_amplification_from_a_seed_value_is_refused():
     with pytest.raises(jinja2.TemplateError, match="replace filter"):
         _render("{{ x | replace('A', x) }}", x="A" * 100_000)

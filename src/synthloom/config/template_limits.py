@@ -191,6 +191,18 @@ def concat(parts: tuple[Any, ...]) -> str:
     return "".join(str(p) for p in parts)
 
 
+def join_text(pieces: Any) -> str:
+    """The text of a block (`{% set x %}...{% endset %}`, a macro, `caller()`, `{% filter %}`),
+    which Jinja2 collects in a list of pieces: refused before joining past MAX_OUTPUT_CHARS."""
+    out, total = [], 0
+    for piece in pieces:
+        total += len(piece)
+        if total > MAX_OUTPUT_CHARS:
+            raise TemplateLimitError(f"a block's text would be over {MAX_OUTPUT_CHARS:,} characters")
+        out.append(piece)
+    return "".join(out)
+
+
 def literal(value: Any) -> Any:
     """A list, tuple or dict literal: its items may be big already."""
     return check_size(value, "a list or dict")

@@ -11,7 +11,8 @@ be hostile. The environment is Jinja2's ImmutableSandboxedEnvironment (no `__cla
 - every operation that can make much more than it is given runs under the limits of
   `template_limits.py` (value size, integer size), checked before the value is made;
 - every loop iteration, call and filter is a step of the render's budget (steps and seconds);
-- a render's text is collected piece by piece and stops at MAX_OUTPUT_CHARS;
+- a render's text, and the text of each block, macro and `caller()`, is collected piece by
+  piece and stops at MAX_OUTPUT_CHARS;
 - any failure inside a render (1 / 0, a refused operation, a recursion too deep) is a
   jinja2.TemplateError, so callers turn it into a rejected cell with the reason."""
 
@@ -143,6 +144,7 @@ class SynthloomSandbox(ImmutableSandboxedEnvironment):
         self.sl_step = L.step
         self.sl_concat = L.concat
         self.sl_literal = L.literal
+        self.concat = L.join_text  # compiled templates join every block's pieces with this
 
     @staticmethod
     def _finalize(value: Any) -> Any:
