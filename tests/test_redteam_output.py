@@ -60,13 +60,13 @@ def test_markup_in_a_path_of_an_error_is_printed_literally(tmp_path):
 
 
 def test_markup_in_a_path_of_a_success_is_printed_literally(tmp_path):
-    folder = tmp_path / "[red]ok[bold]"
+    folder = tmp_path / "[red]ok[bold]:warning:"
     folder.mkdir()
     recipe = folder / "r.yaml"
     recipe.write_text("name: t\ntarget_rows: 1\ncolumns:\n  - {name: n, kind: sampler, type: uniform, low: 0, high: 1}\n")
     result = run_cli("validate", str(recipe))
     assert result.returncode == 0, result.stderr
-    assert "[red]ok[bold]/r.yaml: ok" in result.stdout
+    assert "[red]ok[bold]:warning:/r.yaml: ok" in result.stdout  # no markup, no emoji
 
 
 def test_markup_in_a_rejection_reason_is_printed_literally(tmp_path):
@@ -318,7 +318,32 @@ def test_a_broken_quote_is_named_with_its_line(tmp_path):
     assert "line 3 opens a quote" in _one_error_line(result)
 
 
+def test_a_row_of_the_wrong_width_is_named_with_its_line(tmp_path):
+    from synthloom.data.tables import read_table
+
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,c\n1,2,3\n4,5\n")
+    with pytest.raises(SynthloomError, match=r"line 3 has 2 fields where the header has 3"):
+        read_table(path)
+
+
 # ---- --debug -------------------------------------------------------------------------------------
+
+def test_an_unexpected_error_is_one_line_with_exit_1(capsys):
+    import typer
+
+    from synthloom.cli.errors import friendly_errors
+
+    @friendly_errors
+    def broken() -> None:
+        raise ZeroDivisionError("division by zero\nTraceback (most recent call last):")
+
+    with pytest.raises(typer.Exit) as exit_info:
+        broken()
+    assert exit_info.value.exit_code == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "ZeroDivisionError" in err and "--debug" in err
+
 
 def test_debug_shows_the_traceback_that_is_hidden_otherwise(tmp_path):
     args = ("tabular", "sample", str(tmp_path / "none.slm"), "-n", "1", "-o", str(tmp_path / "o.parquet"))

@@ -121,7 +121,7 @@ def _read_csv(path: Path) -> pa.Table:
     delimiter = _sniff_delimiter(head)
     try:  # Arrow skips a UTF-8 byte-order mark itself
         return pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=delimiter))
-    except pa.ArrowInvalid as exc:
+    except pa.ArrowInvalid:
         where = _csv_fault(path, delimiter)
         if where:
             raise SynthloomError(f"{path}: {where}") from None
