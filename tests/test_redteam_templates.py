@@ -94,6 +94,16 @@ def test_percent_format_with_a_huge_width_is_refused_at_validate(tmp_path):
     assert "width" in line
 
 
+@pytest.mark.parametrize("extra", [
+    {"filters": [{"name": "big", "expr": "('A' * 10**10) | length > 0"}]},
+    {"export": {"format": "sft", "prompt": "{{ 'A' * 10**10 }}", "response": "{{ x }}"}},
+])
+def test_constant_amplification_in_a_filter_or_export_is_refused_at_validate(tmp_path, extra):
+    path = _recipe(tmp_path, [{"name": "x", "kind": "expression", "template": "hi"}], **extra)
+    line = _one_sentence(_cli("validate", str(path)))
+    assert "10,000,000,000 characters" in line
+
+
 def test_constant_filter_is_never_folded_while_compiling():
     # Jinja2 folds constant filters while compiling: `center` used to allocate 10 GB at compile.
     template = template_env().from_string("{{ 'a' | center(10**10) }}")
