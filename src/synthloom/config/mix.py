@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from synthloom.config.paths import RelativePaths
+from synthloom.config.paths import FolderName, RelativePaths
 
-Take = int | float | Literal["all"]
+Take = Annotated[int, Field(ge=1, le=1_000_000_000)] | float | Literal["all"]
 
 
 class _Strict(BaseModel):
@@ -35,7 +35,7 @@ class Dedup(_Strict):
 
 
 class Phase(_Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: FolderName
     take: dict[str, Take] = Field(
         default_factory=dict, description="Source -> rows: a count, a fraction (0-1] of the source, or `all`."
     )
@@ -45,8 +45,8 @@ class Phase(_Strict):
 
 
 class Mix(_Strict, RelativePaths):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    seed: int = 0
+    name: FolderName
+    seed: int = Field(0, ge=0, le=2**63 - 1)
     output_dir: str = "mixes"
     sources: dict[str, MixSource] = Field(min_length=1)
     dedup: Dedup | None = None

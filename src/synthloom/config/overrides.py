@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from synthloom.config.errors import RecipeError
+from synthloom.config.yaml_reader import load_yaml
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str], source: str) -> dict[str, Any]:
@@ -19,7 +20,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], source: str) -> 
         if not sep or not path:
             raise RecipeError(f"override {item!r} is not of the form path=value (e.g. target_rows=50)", source=source)
         try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
+            value = load_yaml(raw, source) if raw.strip() else ""
         except yaml.YAMLError:
             value = raw
         _set(data, path.split("."), value, item, source)

@@ -13,7 +13,7 @@ from synthloom.config.columns import Column
 from synthloom.config.endpoints import DEFAULT_MODEL_ALIAS, ModelConfig
 from synthloom.config.curation import CurationSpec
 from synthloom.config.filters import Filter, SmallModelFilter, active_filters, filter_notices
-from synthloom.config.paths import RelativePaths
+from synthloom.config.paths import FolderName, RelativePaths
 from synthloom.config.templates import expression_variables, template_variables
 
 
@@ -23,7 +23,7 @@ class Budget(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_tokens: int | None = Field(None, ge=1)
+    max_tokens: int | None = Field(None, ge=1, le=10**15)
     max_cost_usd: float | None = Field(None, gt=0)
 
 
@@ -84,15 +84,16 @@ class ExportSpec(BaseModel):
 class Recipe(RelativePaths):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Run name; the run directory is output_dir/name.")
+    name: FolderName = Field(
+        description="Run name; the run directory is output_dir/name (letters, digits, _ . -; not only dots).")
     description: str | None = None
-    seed: int = Field(0, description="Seed for every random choice (samplers, seed order, model sampling).")
-    target_rows: int = Field(ge=1, description="Stop once this many rows are accepted.")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="Seed for every random choice (samplers, seed order, model sampling).")
+    target_rows: int = Field(ge=1, le=1_000_000_000, description="Stop once this many rows are accepted.")
     batch_size: int = Field(16, ge=1, le=100_000)
     max_batches: int | None = Field(
-        None, ge=1, description="Give up after this many batches (default: enough for 4x the target)."
+        None, ge=1, le=1_000_000_000, description="Give up after this many batches (default: enough for 4x the target)."
     )
-    concurrent_batches: int = Field(2, ge=1, description="Batches generated at the same time.")
+    concurrent_batches: int = Field(2, ge=1, le=1024, description="Batches generated at the same time.")
     output_dir: str = Field("runs", description="Parent directory of the run directory.")
     models: dict[str, ModelConfig] = Field(default_factory=dict)
     columns: list[Column] = Field(min_length=1)

@@ -17,6 +17,7 @@ from synthloom.config.mix import Mix
 from synthloom.curate.dedup import exact_dedup, near_dedup
 from synthloom.data.atomic import write_text_atomic
 from synthloom.data.export import run_records, write_hf, write_jsonl
+from synthloom.data.output_folder import MIX_MARKER, claim_folder
 from synthloom.data.tables import read_table, rows_to_table, write_parquet_atomic
 
 
@@ -107,7 +108,7 @@ def _take(rng: np.random.Generator, records: list[dict[str, Any]], amount: Any, 
 def run_mix(mix: Mix) -> MixResult:
     loaded = {name: _load_source(mix, name) for name in mix.sources}
     duplicates = _dedup(mix, loaded)
-    out_dir = mix.resolve_path(mix.output_dir) / mix.name
+    out_dir = claim_folder(mix.resolve_path(mix.output_dir) / mix.name, MIX_MARKER, legacy=("mix.json",))
     done: dict[str, list[dict[str, Any]]] = {}
     results: list[PhaseResult] = []
     for p_index, phase in enumerate(mix.phases):

@@ -11,6 +11,7 @@ from synthloom.config.curation import CurationSpec
 from synthloom.config.errors import SynthloomError
 from synthloom.curate.pipeline import CurationResult, curate, write_curation
 from synthloom.data.export import opened_run
+from synthloom.data.output_folder import CURATION_MARKER, claim_folder
 from synthloom.data.report_stamp import remove_run_reports
 from synthloom.data.run_db import RunDB
 from synthloom.data.tables import read_table
@@ -50,6 +51,8 @@ def curate_dataset(path: Path, spec: CurationSpec, out_dir: Path) -> tuple[Curat
     if not path.exists():
         raise SynthloomError(f"{path} does not exist; give a run directory, a CSV/Parquet/JSONL file or a "
                              "Hugging Face dataset directory")
+    claim_folder(out_dir, CURATION_MARKER, legacy=("curation.json",), create=False)  # refused before any work
     rows = read_table(path).to_pylist()
     result = curate(rows, spec, where=str(path))
+    claim_folder(out_dir, CURATION_MARKER, legacy=("curation.json",))
     return result, write_curation(result, out_dir, {"source": str(path)})

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +13,13 @@ import pyarrow.parquet as pq
 
 from synthloom.config.errors import SynthloomError
 from synthloom.data.atomic import write_text_atomic
+from synthloom.data.output_folder import RUN_MARKER, claim_folder
 from synthloom.data.report_stamp import remove_run_reports
 from synthloom.data.run_db import RunDB
 from synthloom.data.tables import concat_tables, write_parquet_atomic
 
 SHARD_RE = re.compile(r"^part-(\d{5,})\.parquet$")
+CURATION_FILES = ("kept.jsonl", "removed.jsonl", "curation.json")  # what `synthloom curate` writes there
 
 
 class RunStore:
@@ -36,6 +37,7 @@ class RunStore:
         """recipe_dir: the recipe file's folder, where its relative paths (reference sets of a
         `curation:` block, seed files) keep resolving when the run is curated or exported later."""
         store = cls(root)
+        claim_folder(store.root, RUN_MARKER, legacy=("run.sqlite",))  # never a folder of the user's
         existed = store.db_path.exists()
         if existed and not (resume or overwrite):
             raise SynthloomError(
@@ -48,10 +50,8 @@ class RunStore:
         previous = db.get_meta("fingerprint")
         if existed and overwrite:
             db.reset_results()
-            for d in (store.shards, store.rejected):
-                shutil.rmtree(d)
-                d.mkdir()
-            shutil.rmtree(store.root / "curation", ignore_errors=True)  # it curated the rows now gone
+            store.remove_written(shards=True)  # only what the run wrote: a user's file there stays
+            store.remove_curation()  # it curated the rows now gone
             remove_run_reports(store.root)  # it judged the rows now gone
         elif existed and resume and previous and previous != fingerprint:
             raise SynthloomError(
@@ -76,6 +76,24 @@ class RunStore:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+    def remove_written(self, *, shards: bool) -> None:
+        """Delete the shard files the run wrote (and temp files), nothing else in shards/ and rejected/."""
+        for directory in (self.shards, self.rejected):
+            for f in directory.iterdir():
+                if f.name.endswith(".tmp") or (shards and SHARD_RE.match(f.name)):
+                    f.unlink(missing_ok=True)
+
+    def remove_curation(self) -> None:
+        """Delete what `synthloom curate` wrote into curation/; the folder goes only when that empties it."""
+        folder = self.root / "curation"
+        if folder.is_dir() and not folder.is_symlink():
+            for name in CURATION_FILES:
+                (folder / name).unlink(missing_ok=True)
+            try:
+                folder.rmdir()
+            except OSError:
+                pass  # something else is in it: not ours to delete
 
     def remove_orphans(self) -> None:
         """Delete temp files and shards written by a batch that never committed."""

@@ -31,6 +31,7 @@ def load_seed_rows(config: SeedColumn, resolve_path: Callable[[str], Path],
             document_map={k: resolve_path(v) for k, v in config.document_map.items()},
             chunk_words=config.chunk_words,
             notices=notices,
+            allow_local_repos=config.allow_local_repos,
         )
     elif config.rows is not None:
         rows = [dict(r) for r in config.rows]

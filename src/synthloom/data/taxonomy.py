@@ -11,10 +11,12 @@ from typing import Any
 
 import yaml
 
-from synthloom.config.errors import SynthloomError
+from synthloom.config.errors import RecipeError, SynthloomError
+from synthloom.config.yaml_reader import load_yaml, read_yaml_text
 
 KINDS = ("knowledge", "compositional_skills", "foundational_skills")
 SUPPORTED_VERSIONS = (1, 2, 3)
+MAX_QNA_BYTES = 1024 * 1024  # InstructLab's own qna.yaml files are a few kilobytes
 
 
 class TaxonomyError(SynthloomError):
@@ -44,6 +46,14 @@ def find_leaves(root: str | Path) -> list[Path]:
     if not root.is_dir():
         raise TaxonomyError(f"taxonomy directory {root} does not exist; check the path")
     files = sorted(root.rglob("qna.yaml"))
+    real_root = root.resolve()
+    for file in files:
+        try:
+            real = file.resolve()
+        except (OSError, RuntimeError):
+            real = Path("/")
+        if real_root not in real.parents:
+            raise TaxonomyError(f"{file}: is a link to a file outside the taxonomy {root}; copy the file in instead")
     if not files:
         raise TaxonomyError(f"taxonomy directory {root} has no qna.yaml files; point at the taxonomy root")
     return files
@@ -51,7 +61,9 @@ def find_leaves(root: str | Path) -> list[Path]:
 
 def load_leaf(file: Path, root: Path) -> Leaf:
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        data = load_yaml(read_yaml_text(file, "qna.yaml", MAX_QNA_BYTES), str(file))
+    except RecipeError as exc:
+        raise TaxonomyError(str(exc)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f":{mark.line + 1}" if mark else ""
@@ -151,6 +163,7 @@ def taxonomy_rows(
     document_map: dict[str, Path] | None = None,
     chunk_words: int = 300,
     notices: list[str] | None = None,
+    allow_local_repos: bool = False,
 ) -> list[dict[str, Any]]:
     """Seed rows in a stable order (leaf path, then example or chunk order).
 
@@ -162,7 +175,7 @@ def taxonomy_rows(
         examples = [(_clean(ex.get("context")), _example_qas(ex)) for ex in leaf.seed_examples]
         chunks = []
         if unit == "chunk" and leaf.kind == "knowledge":
-            chunks = _chunks_for(leaf, document_map or {}, chunk_words, notices)
+            chunks = _chunks_for(leaf, document_map or {}, chunk_words, notices, allow_local_repos)
         if chunks:
             for i, chunk in enumerate(chunks):
                 _, qas = examples[i % len(examples)]
@@ -172,12 +185,19 @@ def taxonomy_rows(
     return rows
 
 
-def _chunks_for(leaf: Leaf, document_map: dict[str, Path], chunk_words: int, notices: list[str] | None) -> list[Any]:
-    from synthloom.data.documents import document_folder, leaf_chunks
+def _chunks_for(leaf: Leaf, document_map: dict[str, Path], chunk_words: int, notices: list[str] | None,
+                allow_local: bool = False) -> list[Any]:
+    from synthloom.data.documents import DocumentError, document_folder, leaf_chunks
 
-    document = leaf.document or {}
-    folder = document_folder(document, document_map)
-    chunks = leaf_chunks(folder, list(document.get("patterns") or []), chunk_words) if folder else []
+    document = leaf.document if isinstance(leaf.document, dict) else {}
+    patterns = document.get("patterns") or []
+    try:
+        if not isinstance(patterns, list):
+            raise DocumentError("document.patterns must be a list of file patterns such as '*.md'")
+        folder = document_folder(document, document_map, allow_local)
+        chunks = leaf_chunks(folder, list(patterns), chunk_words) if folder else []
+    except DocumentError as exc:
+        raise TaxonomyError(f"{leaf.file}: {exc}") from None
     if not chunks:
         if not document.get("repo"):
             raise TaxonomyError(

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from synthloom.config.errors import SynthloomError
+from synthloom.config.yaml_reader import load_yaml, read_yaml_text
 
 OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "==": operator.eq, "!=": operator.ne}
 RULE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(<=|>=|==|!=|<|>)\s*(-?[0-9.eE+-]+)\s*$")
@@ -44,9 +45,7 @@ def parse_gates(rules: list[Any], source: str = "gates") -> list[Gate]:
 def load_gates(path: str | Path) -> list[Gate]:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SynthloomError(f"gates file {path} does not exist") from None
+        data = load_yaml(read_yaml_text(path, "gates"), str(path))  # bounded: no aliases, size and depth caps
     except yaml.YAMLError as exc:
         raise SynthloomError(f"gates file {path} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
     rules = data.get("gates") if isinstance(data, dict) else data

@@ -25,6 +25,32 @@ SURPLUS_COLUMN = "_target"
 NOVELTY_COLUMN = "_novelty"
 
 
+class _Todo:
+    """The batches still to launch, range(total) less those committed or launched, without
+    holding them in a list: a run of a billion batches costs one cursor per partition."""
+
+    def __init__(self, total: int, n_parts: int, taken: set[int]):
+        self.total, self.n_parts = total, n_parts
+        self.taken = {b for b in taken if b < total}
+        self.cursor = list(range(n_parts))  # the lowest batch of each partition not yet passed
+
+    def lowest(self, part: int) -> int | None:
+        b = self.cursor[part]
+        while b < self.total and b in self.taken:
+            self.taken.discard(b)  # the cursor never comes back below it
+            b += self.n_parts
+        self.cursor[part] = b
+        return b if b < self.total else None
+
+    def first(self, parts: Any) -> int | None:
+        """The lowest batch still to launch among these partitions."""
+        found = [b for b in (self.lowest(p) for p in parts) if b is not None]
+        return min(found, default=None)
+
+    def remove(self, b: int) -> None:
+        self.taken.add(b)
+
+
 class Driver:
     def __init__(self, recipe: Recipe, store: RunStore, runner: Any, reporter: Any):
         self.recipe, self.store, self.runner, self.reporter = recipe, store, runner, reporter
@@ -79,7 +105,7 @@ class Driver:
 
     # ---- the loop ----
     async def run(self) -> str:
-        todo = [b for b in range(self.recipe.effective_max_batches * self.n_parts) if b not in self.committed]
+        todo = _Todo(self.recipe.effective_max_batches * self.n_parts, self.n_parts, self.committed)
         self.reporter.start(self.target_total, self.accepted, self.rejected, self.meter.tokens)
         orderly = False
         try:
@@ -87,7 +113,6 @@ class Driver:
                 self._commit_ready(todo)
                 if self.accepted >= self.target_total:
                     break
-                todo[:] = [b for b in todo if not self._full(b % self.n_parts)]
                 self._launch(todo)
                 if not self.in_flight:
                     break  # nothing running and nothing more to start: this session is over
@@ -99,7 +124,7 @@ class Driver:
             return "complete"
         return "budget_reached" if self.meter.budget_reached else "max_batches_reached"
 
-    def _launch(self, todo: list[int]) -> None:
+    def _launch(self, todo: _Todo) -> None:
         while len(self.in_flight) < self.recipe.concurrent_batches and not self.meter.budget_reached:
             b = self._next_launch(todo, [*self.in_flight, *self.done])
             if b is None:
@@ -121,7 +146,7 @@ class Driver:
             else:
                 self.done[b] = task.result()
 
-    def _commit_ready(self, todo: list[int]) -> None:
+    def _commit_ready(self, todo: _Todo) -> None:
         """A batch of a full partition commits at once: its rows are all surplus, whatever the
         order. Any other commits only when no lower batch is running, stopped or still to run,
         so the rows kept are the same whichever batch finishes first."""
@@ -129,13 +154,13 @@ class Driver:
             if self._full(b % self.n_parts) or b < self._lowest_unsettled(todo):
                 self._commit(self.done.pop(b))
 
-    def _lowest_unsettled(self, todo: list[int]) -> float:
+    def _lowest_unsettled(self, todo: _Todo) -> float:
         """The lowest batch that may still add rows: running, stopped, or the next to launch."""
-        upcoming = next((b for b in todo if not self._full(b % self.n_parts)), None)  # todo is sorted
+        upcoming = todo.first(p for p in range(self.n_parts) if not self._full(p))
         pending = [b for b in (*self.in_flight, *self.unfinished) if not self._full(b % self.n_parts)]
         return min([*pending, *([upcoming] if upcoming is not None else [])], default=float("inf"))
 
-    async def _wind_down(self, todo: list[int], orderly: bool) -> None:
+    async def _wind_down(self, todo: _Todo, orderly: bool) -> None:
         """Send no new model call. After an orderly end, the calls already sent finish (they are
         paid for) and their batches commit if they may; after an error they are cancelled.
         Whatever did not commit records its usage; its rows are made again, from the cache,
@@ -158,15 +183,15 @@ class Driver:
     def _record_uncommitted(self, batch: int) -> None:
         self.store.db.record_uncommitted_usage(batch, list(self.tallies.pop(batch).rows.values()))
 
-    def _next_launch(self, todo: list[int], pending: list[int]) -> int | None:
+    def _next_launch(self, todo: _Todo, pending: list[int]) -> int | None:
         """The lowest batch whose partition still expects to fall short of its target."""
         size = self.recipe.batch_size * self._acceptance()
-        for b in todo:
-            part = b % self.n_parts
+
+        def short(part: int) -> bool:
             pending_here = sum(1 for x in pending if x % self.n_parts == part)
-            if self.accepted_by_part[part] + pending_here * size < self.recipe.target_rows:
-                return b
-        return None
+            return self.accepted_by_part[part] + pending_here * size < self.recipe.target_rows
+
+        return todo.first(p for p in range(self.n_parts) if short(p))
 
     # ---- committing ----
     def _reject(self, result: BatchResult, rows: list[dict[str, Any]], column: str, reasons: list[str]) -> None:

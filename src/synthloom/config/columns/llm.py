@@ -32,7 +32,7 @@ class _LLMColumn(_Column):
     system_prompt: str | None = None
     temperature: float = Field(0.7, ge=0, le=2)
     top_p: float = Field(1.0, gt=0, le=1)
-    max_tokens: int = Field(256, ge=1)
+    max_tokens: int = Field(256, ge=1, le=1_000_000)
     stop: list[str] | None = None
 
     _parses = field_validator("prompt", "system_prompt")(lambda v: _check_template(v))
@@ -59,7 +59,7 @@ class LLMTextColumn(_LLMColumn):
     magpie_template: Literal["auto", "chatml", "llama3", "mistral", "gemma", "phi3"] = Field(
         "auto", description="Chat template family for `magpie`; `auto` reads it from an embedded GGUF model."
     )
-    n: int = Field(1, ge=1, description="Samples per row; more than one gives a list.")
+    n: int = Field(1, ge=1, le=100, description="Samples per row; more than one gives a list.")
 
 
 class LLMStructuredColumn(_LLMColumn):
@@ -91,10 +91,10 @@ class JudgeColumn(_LLMColumn):
 
     kind: Literal["judge"]
     attributes: dict[str, str] = Field(default_factory=lambda: dict(HELPSTEER2_ATTRIBUTES), min_length=1)
-    min_score: int = 0
-    max_score: int = 4
+    min_score: int = Field(0, ge=-1000, le=1000)
+    max_score: int = Field(4, ge=-1000, le=1000)
     temperature: float = Field(0.0, ge=0, le=2)
-    max_tokens: int = Field(128, ge=1)
+    max_tokens: int = Field(128, ge=1, le=1_000_000)
 
     @model_validator(mode="after")
     def _scale(self) -> "JudgeColumn":
@@ -118,7 +118,7 @@ class LLMDialogueColumn(_Column):
     assistant_prompt: str = Field("You are a helpful assistant.", description="System prompt of the assistant.")
     temperature: float = Field(0.7, ge=0, le=2)
     top_p: float = Field(1.0, gt=0, le=1)
-    max_tokens: int = Field(256, ge=1, description="Per message.")
+    max_tokens: int = Field(256, ge=1, le=1_000_000, description="Per message.")
 
     _parses = field_validator("opening", "user_prompt", "assistant_prompt")(lambda v: _check_template(v))
 

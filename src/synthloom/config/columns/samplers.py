@@ -8,6 +8,8 @@ from pydantic import Field, model_validator
 
 from synthloom.config.columns.base import _Column
 
+Age = Annotated[int, Field(ge=0, le=150)]
+
 
 class _Sampler(_Column):
     kind: Literal["sampler"]
@@ -57,8 +59,8 @@ class IntSampler(_RangeSampler):
     """Integers in [low, high], both included."""
 
     type: Literal["int"]
-    low: int
-    high: int
+    low: int = Field(ge=-(2**63), le=2**63 - 1)
+    high: int = Field(ge=-(2**63), le=2**63 - 1)
 
 
 class GaussianSampler(_Sampler):
@@ -83,7 +85,7 @@ class PersonSampler(_Sampler):
 
     type: Literal["person"]
     locale: str = "en_US"
-    age_range: tuple[int, int] = (18, 85)
+    age_range: tuple[Age, Age] = (18, 85)
 
 
 class PersonaSampler(_Sampler):
@@ -91,7 +93,7 @@ class PersonaSampler(_Sampler):
 
     type: Literal["persona"]
     locale: str = "en_US"
-    age_range: tuple[int, int] = (18, 85)
+    age_range: tuple[Age, Age] = (18, 85)
 
 
 SamplerColumn = Annotated[

@@ -26,10 +26,14 @@ class SeedColumn(_Column):
     document_map: dict[str, str] = Field(
         default_factory=dict, description="Knowledge document repo URL -> local folder (relative to the recipe)."
     )
-    chunk_words: int = Field(300, ge=50, description="Target chunk size in words.")
+    allow_local_repos: bool = Field(
+        False, description="Read a knowledge leaf whose `document.repo` is a local folder or a file:// URL "
+        "(off by default: a taxonomy could otherwise make synthloom read any folder on this machine)."
+    )
+    chunk_words: int = Field(300, ge=50, le=100_000, description="Target chunk size in words.")
     where: str | None = Field(None, description="Jinja2 expression over a seed row's fields; keep rows where true.")
     sample_size: int = Field(
-        1, ge=1, description="Rows per cell: more than one gives a list of distinct rows (e.g. in-context examples)."
+        1, ge=1, le=10_000, description="Rows per cell: more than one gives a list of distinct rows (e.g. in-context examples)."
     )
 
     _where_parses = field_validator("where")(lambda v: _check_expression(v))
