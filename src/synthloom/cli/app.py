@@ -333,8 +333,9 @@ def _demo_tabular(run_dir: Path) -> None:
     path = write_report(report, out / "report")
     s = report["summary"]
     console.print(
-        f"[bold green]evaluation[/]: quality {s['quality']:.3f}, exact copies {s['exact_copy_share']:.1%} "
-        f"(randhie is very discrete), closer to training than holdout {s['dcr_holdout_share']:.1%}, "
+        f"[bold green]evaluation[/]: quality {s['quality']:.3f}, copies of a training row "
+        f"{s['exact_copy_share']:.1%} ({synth.report['last_sample']['copies'].get('redrawn_rows', 0):,} redrawn), "
+        f"closer to training than to the holdout at equal size {s['dcr_holdout_share']:.1%}, "
         f"min group ratio {s['min_group_ratio']:.2f} -> {safe(path)}"
     )
 
