@@ -49,13 +49,6 @@ def qa_recipe(url: str, out: Path, *, name: str = "qa", target: int = 20, batch:
     return recipe
 
 
-class _NoAliases(yaml.SafeDumper):
-    """synthloom refuses YAML aliases, which safe_dump writes for objects used twice."""
-
-    def ignore_aliases(self, data):
-        return True
-
-
 def write(recipe: dict, path: Path) -> Path:
-    path.write_text(yaml.dump(recipe, Dumper=_NoAliases, sort_keys=False))
+    path.write_text(yaml.safe_dump(recipe, sort_keys=False))
     return path
