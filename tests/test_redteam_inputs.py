@@ -453,3 +453,10 @@ def test_curate_output_into_a_non_empty_user_folder_is_refused(tmp_path):
     assert_refused(run_cli("curate", str(data), "-c", str(cfg), "-o", str(tmp_path / "home"), cwd=tmp_path),
                    "did not write")
     assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("args", [("preview", "lab_knowledge", "-n", "100000000"), ("demo", "--rows", "100000000")])
+def test_row_counts_on_the_command_line_are_bounded(tmp_path, args):
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2 and "less than or equal to 10000" in result.stderr
+    assert not any(tmp_path.iterdir())  # refused before anything was made

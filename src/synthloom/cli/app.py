@@ -109,7 +109,7 @@ def generate(
 @friendly_errors
 def preview(
     recipe: Annotated[Path, typer.Argument(help="Recipe YAML file, or a built-in recipe's name.")],
-    n: Annotated[int, typer.Option("-n", min=1, help="Rows to show.")] = 5,
+    n: Annotated[int, typer.Option("-n", min=1, max=10_000, help="Rows to show (at most 10,000).")] = 5,
     set_: SetOption = None,
 ) -> None:
     """Compute a few rows and print them; writes nothing."""
@@ -260,7 +260,7 @@ def recipes_init(
 def demo(
     taxonomy: Annotated[Optional[Path], typer.Option(help="InstructLab taxonomy root.")] = None,
     output_dir: Annotated[Path, typer.Option(help="Parent folder of the run.")] = Path("runs"),
-    rows: Annotated[int, typer.Option(min=1, help="Accepted rows to make.")] = 20,
+    rows: Annotated[int, typer.Option(min=1, max=10_000, help="Accepted rows to make (at most 10,000).")] = 20,
     fresh: Annotated[bool, typer.Option(help="Regenerate even if the demo run exists.")] = True,
 ) -> None:
     """Knowledge QA from the bundled example taxonomy on the embedded model, filtered and curated."""
