@@ -478,3 +478,22 @@ def test_a_redirect_does_not_carry_the_key_to_another_host(tmp_path):
         elsewhere.close()
     assert server.seen and elsewhere.seen == []
     assert KEY not in result.stdout + result.stderr
+
+
+def test_validate_answers_under_a_400_mb_address_space_limit(tmp_path):
+    """It used to spin at full CPU with no output: datasketch pulled scipy, whose OpenBLAS could
+    not start its threads under the limit. The issue's own setting: no OPENBLAS_NUM_THREADS."""
+    good = _recipe(tmp_path, [{"name": "x", "kind": "expression", "template": "{{ 'ok' }}"}])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"name": "attack", "target_rows": 2, "columns": [
+        {"name": "x", "kind": "expression", "template": "{{ 'A' * 10**10 }}"}]}))
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (400 << 20, 400 << 20))
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    for path, code in ((good, 0), (bad, 2)):
+        result = subprocess.run([sys.executable, "-m", "synthloom.cli.app", "validate", str(path)], capture_output=True,
+                                text=True, timeout=60, env={**env, "COLUMNS": "200"}, preexec_fn=limited)
+        assert result.returncode == code, result.stderr
+        assert "Traceback" not in result.stderr and (result.stdout + result.stderr).strip()

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from typing import Any
 
-from datasketch import MinHash, MinHashLSH
 
 WORD = re.compile(r"\w+")
 NUM_PERM = 128
@@ -82,11 +82,17 @@ def _shingles(text: str) -> set[str]:
 
 class MinHashPool:
     def __init__(self, threshold: float):
+        # datasketch pulls scipy, whose OpenBLAS start-up fails under tight memory limits: import
+        # it only when a MinHash pool is used, so the CLI (`validate`) starts without it.
+        from datasketch import MinHashLSH
+
         self.threshold = threshold
         self.lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-        self.hashes: dict[str, MinHash] = {}
+        self.hashes: dict[str, Any] = {}
 
-    def _hash(self, text: str) -> MinHash:
+    def _hash(self, text: str) -> Any:
+        from datasketch import MinHash
+
         m = MinHash(num_perm=NUM_PERM, seed=1)
         for s in _shingles(text):
             m.update(s.encode())
