@@ -158,49 +158,28 @@ def _evaluate_file(tmp_path: Path, name: str, data: bytes) -> subprocess.Complet
     return run_cli("evaluate", "--real", str(path), "--synthetic", str(path), "-o", str(tmp_path / "rep"))
 
 
-def test_jsonl_line_that_is_a_scalar_is_one_sentence(tmp_path):
-    result = _evaluate_file(tmp_path, "t.jsonl", b'{"a": 1}\n5\n')
-    assert result.returncode == 2
-    assert "t.jsonl:2: a JSON number where a JSON object" in _one_error_line(result)
-
-
-def test_invalid_utf8_in_a_csv_is_one_sentence(tmp_path):
-    result = _evaluate_file(tmp_path, "t.csv", b"a,b\n\xff\xfe,1\nx,2\n")
-    assert result.returncode == 2
-    assert "not UTF-8" in _one_error_line(result)
-
-
-def test_invalid_utf8_in_a_jsonl_is_one_sentence(tmp_path):
-    result = _evaluate_file(tmp_path, "t.jsonl", b'{"a": 1}\n{"a": "\xff", "b": [1]}\n')
-    assert result.returncode == 2
-    assert "t.jsonl:2: not UTF-8" in _one_error_line(result)
-
-
-def test_deeply_nested_jsonl_is_one_sentence_not_a_crash(tmp_path):
+# (file name, bytes, what the one sentence says); each crashed with a traceback or worse before
+MALFORMED = {
+    "jsonl_line_that_is_a_scalar": ("t.jsonl", b'{"a": 1}\n5\n', "t.jsonl:2: a JSON number where a JSON object"),
+    "invalid_utf8_in_a_csv": ("t.csv", b"a,b\n\xff\xfe,1\nx,2\n", "not UTF-8"),
+    "invalid_utf8_in_a_jsonl": ("t.jsonl", b'{"a": 1}\n{"a": "\xff", "b": [1]}\n', "t.jsonl:2: not UTF-8"),
     # Arrow's JSON reader recursed into this until the process died of a segmentation fault
-    result = _evaluate_file(tmp_path, "t.jsonl", b'{"a": ' + b"[" * 200_000 + b"]" * 200_000 + b"}\n")
-    assert result.returncode == 2
-    assert "t.jsonl:1: JSON nested too deeply" in _one_error_line(result)
-
-
-def test_jsonl_of_a_bare_null_is_one_sentence_not_a_crash(tmp_path):
+    "deeply_nested_jsonl": ("t.jsonl", b'{"a": ' + b"[" * 200_000 + b"]" * 200_000 + b"}\n",
+                            "t.jsonl:1: JSON nested too deeply"),
     # found by tests/test_fuzz.py: Arrow's JSON reader died of a segmentation fault on this file
-    result = _evaluate_file(tmp_path, "t.jsonl", b"null\n")
-    assert result.returncode == 2
-    assert "t.jsonl:1: a JSON null where a JSON object" in _one_error_line(result)
-
-
-def test_csv_header_that_is_not_utf8_is_one_sentence(tmp_path):
+    "jsonl_of_a_bare_null": ("t.jsonl", b"null\n", "t.jsonl:1: a JSON null where a JSON object"),
     # found by tests/test_fuzz.py: Arrow decodes column names only when asked, outside the reader's try
-    result = _evaluate_file(tmp_path, "t.csv", b"\x80\r")
-    assert result.returncode == 2
-    assert "not UTF-8" in _one_error_line(result)
+    "csv_header_that_is_not_utf8": ("t.csv", b"\x80\r", "not UTF-8"),
+    "duplicate_csv_column_names": ("t.csv", b"a,a,b\n1,2,3\n4,5,6\n", "'a' appear more than once"),
+}
 
 
-def test_duplicate_csv_column_names_are_one_sentence(tmp_path):
-    result = _evaluate_file(tmp_path, "t.csv", b"a,a,b\n1,2,3\n4,5,6\n")
+@pytest.mark.parametrize("attack", MALFORMED)
+def test_a_malformed_table_file_is_one_sentence(tmp_path, attack):
+    name, data, words = MALFORMED[attack]
+    result = _evaluate_file(tmp_path, name, data)
     assert result.returncode == 2
-    assert "'a' appear more than once" in _one_error_line(result)
+    assert words in _one_error_line(result)
 
 
 def test_arrow_file_with_a_huge_header_is_one_sentence(tmp_path):
