@@ -4,10 +4,10 @@ resting on its passage, whatever model wrote it (no judge needed)."""
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 
-_WORD = re.compile(r"\w+")
+from synthloom.data.similarity import words
+
 # Words this short are mostly function words in the languages we see; the rest carry content.
 _MIN_LETTERS = 4
 # Comparing word starts lets inflections match ("eruptions" ~ "eruption", "imprentas" ~ "imprenta").
@@ -15,7 +15,7 @@ _STEM = 6
 
 
 def content_words(text: str) -> list[str]:
-    return [w[:_STEM] for w in _WORD.findall(text.lower()) if len(w) >= _MIN_LETTERS and not w.isdigit()]
+    return [w[:_STEM] for w in words(text) if len(w) >= _MIN_LETTERS and not w.isdigit()]
 
 
 def lexical_support(text: str, source: str) -> float:
