@@ -13,6 +13,7 @@ from rich.console import Console
 from synthloom.cli.errors import DEBUG, INCOMPLETE, err_console, friendly_errors
 from synthloom.cli.render import print_summary, rows_table
 from synthloom.cli.safe_text import safe
+from synthloom.api import to_recipe, with_output_dir
 from synthloom.cli import curate_cmd, evaluate_cmd
 from synthloom.cli.tabular_cmd import app as tabular_app
 from synthloom.config import Recipe, load_recipe
@@ -50,19 +51,7 @@ SetOption = Annotated[
 
 def _load(recipe: Path, overrides: Optional[list[str]]) -> Recipe:
     """A recipe file, or the name of a built-in recipe (its relative paths then start here)."""
-    if not recipe.exists() and recipe.suffix == "" and len(recipe.parts) == 1:
-        from synthloom.config.loader import parse_recipe
-
-        path = builtin_recipe_path(str(recipe))
-        return parse_recipe(path.read_text(encoding="utf-8"), source=str(path), base_dir=Path.cwd(), overrides=overrides)
-    return load_recipe(recipe, overrides)
-
-
-def _with_output_dir(recipe: Recipe, output_dir: Optional[Path]) -> Recipe:
-    if output_dir is None:
-        return recipe
-    base = recipe.resolve_path(".")
-    return recipe.model_copy(update={"output_dir": str(output_dir.resolve())}).with_base_dir(base)
+    return to_recipe(recipe, overrides)
 
 
 def _run(recipe: Recipe, resume: bool, overwrite: bool, quiet: bool) -> None:
@@ -94,7 +83,7 @@ def generate(
     ] = None,
 ) -> None:
     """Generate a dataset from a recipe into output_dir/<name>/."""
-    loaded = _with_output_dir(_load(recipe, set_), output_dir)
+    loaded = with_output_dir(_load(recipe, set_), output_dir)
     rules = None
     if gates is not None:
         from synthloom.evaluate.gates import load_gates

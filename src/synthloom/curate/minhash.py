@@ -10,15 +10,14 @@ two shingle sets before it counts."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import repeat
 
 import numpy as np
 
 from synthloom.curate.shingles import _MULT, Shingled, mix, shingles
+from synthloom.workers import WorkerPool
 
 EMPTY = np.uint32(0xFFFFFFFF)
 PARALLEL_FROM = 200_000  # below this many documents, starting worker processes costs more than it saves
@@ -115,10 +114,6 @@ def _chunk_signatures(texts: list[str], num_perm: int, unit: str, n: int) -> np.
     return signatures(shingles(texts, unit, n), num_perm)
 
 
-def _one_polars_thread() -> None:  # each worker process keeps to its own core
-    os.environ["POLARS_MAX_THREADS"] = "1"
-
-
 def corpus_signatures(texts: list[str], num_perm: int = 128, unit: str = "word", n: int = 5,
                       chunk: int = 50_000, workers: int | None = None) -> np.ndarray:
     """Signatures by chunks of documents, so memory holds one chunk's shingles at a time; large
@@ -126,10 +121,10 @@ def corpus_signatures(texts: list[str], num_perm: int = 128, unit: str = "word",
     starts = range(0, len(texts), chunk)
     workers = workers if workers is not None else (os.cpu_count() or 1) if len(texts) >= PARALLEL_FROM else 1
     if workers > 1 and len(starts) > 1:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_one_polars_thread) as pool:
-            parts = list(pool.map(_chunk_signatures, (texts[s:s + chunk] for s in starts),
-                                  repeat(num_perm), repeat(unit), repeat(n)))
+        # each worker process keeps to its own core
+        with WorkerPool(workers, name="minhash", env={"POLARS_MAX_THREADS": "1"}) as pool:
+            parts = pool.map(_chunk_signatures, (texts[s:s + chunk] for s in starts),
+                             repeat(num_perm), repeat(unit), repeat(n))
     else:
         parts = [_chunk_signatures(texts[s:s + chunk], num_perm, unit, n) for s in starts]
     return np.concatenate(parts) if parts else np.zeros((0, num_perm), dtype=np.uint32)

@@ -1,23 +1,24 @@
 """The embedded default: llama-cpp-python in worker processes, one thread each.
 
 One process per slot because two threads in one process collapse when the other core is
-busy; output is constrained by a grammar built from the JSON Schema."""
+busy; output is constrained by a grammar built from the JSON Schema. The workers are
+synthloom's own (`synthloom.workers`), so a caller's script without a `__main__` guard is
+never re-imported."""
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
 import json
-import multiprocessing
+import re
 import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
 from synthloom.config.endpoints import LlamaCppModel
 from synthloom.config.errors import SynthloomError
 from synthloom.models.protocol import GenerationRequest, GenerationResult, ModelCallError, Usage
+from synthloom.workers import WorkerDied, WorkerPool, WorkerStartError
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -44,7 +45,9 @@ def _init_worker(path: str, n_ctx: int, n_threads: int) -> None:
     global _LLM
     from llama_cpp import Llama
 
-    _LLM = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads, verbose=False)
+    # verbose while loading: llama.cpp's log is the only place that says why a file is refused
+    _LLM = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads, verbose=True)
+    _LLM.verbose = False  # no timing lines on every call
 
 
 def _chat_template() -> str | None:
@@ -107,30 +110,25 @@ class LlamaCppBackend:
             ) from None
         self.model_id = f"llamacpp:{self.path.name}"
         self.max_concurrency = config.workers
-        self._executor: ProcessPoolExecutor | None = None
+        self._workers: WorkerPool | None = None
         self.chat_template: str | None = None  # read from the GGUF by check()
 
-    def _pool(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(
-                max_workers=self.config.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker,
-                initargs=(str(self.path), self.config.n_ctx, self.config.threads_per_worker),
+    def _pool(self) -> WorkerPool:
+        if self._workers is None:
+            self._workers = WorkerPool(
+                self.config.workers, name=f"llama.cpp ({self.alias})", init=_init_worker,
+                init_args=(str(self.path), self.config.n_ctx, self.config.threads_per_worker),
             )
-        return self._executor
+        return self._workers
 
     async def check(self) -> None:
         """Load the model in a worker now, so a bad file fails the run with one sentence
         instead of failing every row."""
-        loop = asyncio.get_running_loop()
         try:
-            self.chat_template = await loop.run_in_executor(self._pool(), _chat_template)
-        except BrokenProcessPool:
-            self._executor = None
-            raise SynthloomError(
-                f"model '{self.alias}': llama.cpp could not load {self.path}; check that it is a GGUF model file"
-            ) from None
+            self.chat_template = await asyncio.wrap_future(self._pool().submit(_chat_template))
+        except WorkerStartError as exc:
+            raise SynthloomError(f"model '{self.alias}': llama.cpp could not load {self.path}: "
+                                 f"{exc.cause}{_loader_says(exc.log)}") from None
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         payload = {
@@ -144,12 +142,12 @@ class LlamaCppBackend:
             "json_schema": request.json_schema,
             "seed": request.seed,
         }
-        loop = asyncio.get_running_loop()
         try:
-            texts, p_tok, c_tok, latency, truncated = await loop.run_in_executor(self._pool(), _run, payload)
-        except BrokenProcessPool:
-            self._executor = None
-            raise ModelCallError(f"model '{self.alias}': the llama.cpp worker process died") from None
+            texts, p_tok, c_tok, latency, truncated = await asyncio.wrap_future(self._pool().submit(_run, payload))
+        except WorkerStartError as exc:
+            raise ModelCallError(f"model '{self.alias}': llama.cpp could not load {self.path}: {exc.cause}") from None
+        except WorkerDied as exc:  # the next call starts a new worker
+            raise ModelCallError(f"model '{self.alias}': {exc}") from None
         except ValueError as exc:  # e.g. prompt longer than the context window
             raise ModelCallError(f"model '{self.alias}': {exc}") from None
         return GenerationResult(
@@ -157,6 +155,18 @@ class LlamaCppBackend:
         )
 
     async def aclose(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        if self._workers is not None:
+            workers, self._workers = self._workers, None
+            await asyncio.to_thread(workers.shutdown, True, True)
+
+
+_LOADER_ERROR = re.compile(r"invalid|error|failed|unsupported|unknown|corrupt", re.IGNORECASE)
+
+
+def _loader_says(log: list[str]) -> str:
+    """The first line of the end of llama.cpp's log that says what went wrong, if any does
+    (the end: the metadata lines before it may contain words like "unknown")."""
+    for line in log[-8:]:
+        if _LOADER_ERROR.search(line):
+            return f" (llama.cpp: {line.strip()[:300]})"
+    return ""
