@@ -36,7 +36,9 @@ async def cell():  # a notebook kernel runs each cell with its event loop runnin
     asyncio.get_running_loop()
     exec(compile(sys.stdin.read(), "<cell>", "exec"), {"__name__": "__main__"})
 
-asyncio.run(cell())
+# like ipykernel: a plain loop, so Ctrl-C raises KeyboardInterrupt in the cell (asyncio.run
+# would turn it into a cancellation of a task that is blocked in the cell)
+asyncio.new_event_loop().run_until_complete(cell())
 """
 
 
@@ -120,3 +122,28 @@ def test_embedded_model_script_without_guard_completes(tmp_path):
     done = _python(tmp_path, [str(script)])
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split() == ["body", "accepted", "2"]
+
+
+def test_ctrl_c_in_a_notebook_cancels_the_run_and_keeps_what_it_committed(tmp_path):
+    import signal
+    import time
+
+    cell = ('import synthloom\n'
+            'synthloom.run({"name": "long", "target_rows": 5000000, "batch_size": 500,\n'
+            '               "columns": [{"name": "a", "kind": "sampler", "type": "uuid"}]})\n')
+    proc = subprocess.Popen([sys.executable, "-c", NOTEBOOK], cwd=tmp_path, stdin=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    proc.stdin.write(cell)
+    proc.stdin.close()
+    shards = tmp_path / "runs" / "long" / "shards"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not any(shards.glob("part-*.parquet")):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=120)  # without the cancel, the run went on for minutes
+        err = proc.stderr.read()
+    finally:
+        proc.kill()
+    assert proc.returncode != 0 and "KeyboardInterrupt" in err
+    assert any(shards.glob("part-*.parquet"))

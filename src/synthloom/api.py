@@ -8,8 +8,10 @@ there the run gets its own loop in a helper thread. Async code can await
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Coroutine, TypeVar
@@ -60,13 +62,31 @@ def with_output_dir(recipe: Recipe, output_dir: str | Path | None) -> Recipe:
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine to its end from synchronous code, even where an event loop is running."""
+    """Run a coroutine to its end from synchronous code, even where an event loop is running.
+
+    Ctrl-C cancels the run in either case; what it committed stays, for `resume=True`."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(coro)
+    started = threading.Event()
+    where: dict[str, Any] = {}
+
+    async def tracked() -> T:
+        where["loop"], where["task"] = asyncio.get_running_loop(), asyncio.current_task()
+        started.set()
+        return await coro
+
     with ThreadPoolExecutor(1, thread_name_prefix="synthloom-run") as helper:
-        return helper.submit(asyncio.run, coro).result()
+        done = helper.submit(asyncio.run, tracked())
+        try:
+            return done.result()
+        except KeyboardInterrupt:
+            started.wait()
+            where["loop"].call_soon_threadsafe(where["task"].cancel)
+            with contextlib.suppress(asyncio.CancelledError):
+                done.result()
+            raise
 
 
 def _refuse_inside_a_spawned_import() -> None:
