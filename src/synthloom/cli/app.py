@@ -59,7 +59,8 @@ def _run(recipe: Recipe, resume: bool, overwrite: bool, quiet: bool) -> None:
     for notice in recipe.filter_notices():  # before any row is made: the user may want another judge
         err_console.print(f"[yellow]note:[/] {safe(notice)}")
     summary = asyncio.run(generate_run(recipe, resume=resume, overwrite=overwrite, reporter=reporter))
-    print_summary(console, summary)
+    shown = [*recipe.filter_notices(), *(reporter.shown_notices if reporter else [])]
+    print_summary(console, summary, frozenset(shown))
     if summary.status != "complete":
         err_console.print(
             f"[yellow]stopped:[/] {summary.accepted} of {summary.target} rows ({summary.status.replace('_', ' ')}); "

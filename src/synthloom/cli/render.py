@@ -28,9 +28,11 @@ def rows_table(rows: list[dict[str, Any]], title: str) -> Table:
     return table
 
 
-def print_summary(console: Console, summary: RunSummary) -> None:
+def print_summary(console: Console, summary: RunSummary, shown: frozenset[str] = frozenset()) -> None:
+    """`shown`: notices already printed when the run started."""
     for notice in summary.notices:
-        console.print(f"[yellow]note:[/] {safe(notice)}")
+        if notice not in shown:
+            console.print(f"[yellow]note:[/] {safe(notice)}")
     colour = "green" if summary.status == "complete" else "yellow"
     console.print(
         f"[{colour}]{summary.status}[/]: {summary.accepted}/{summary.target} rows accepted, "

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_serializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, field_serializer
 
 # Query parameters whose values are credentials (?api_key=..., ?token=..., ?sig=...).
 _SECRET_PARAM = re.compile(r"key|token|secret|pass|auth|sig|cred|session", re.IGNORECASE)
@@ -58,10 +58,20 @@ class HttpEndpoint(_Strict):
         return redact_url(str(url))
 
 
+# The server kinds an HTTP model may name: each takes JSON schemas its own way
+# (models/dialects.py); `openai-compatible` finds out by probing each endpoint at run start.
+HttpProvider = Literal["openai-compatible", "openai", "vllm", "sglang", "llamacpp-server", "ollama", "tgi"]
+
+
 class OpenAIModel(_Strict):
     """Any OpenAI-compatible server: vLLM, SGLang, llama.cpp server, Ollama, TGI, OpenAI."""
 
-    provider: Literal["openai"]
+    provider: HttpProvider = Field(
+        "openai-compatible",
+        description="The server kind, which decides how JSON schemas are sent: openai, vllm, sglang, "
+        "llamacpp-server (llama.cpp's llama-server or llama-cpp-python's server), ollama, tgi; or "
+        "openai-compatible (the default), which probes each endpoint with a few tiny requests at run start.",
+    )
     model: str = Field(description="Model name sent in each request.")
     endpoints: list[HttpEndpoint] = Field(min_length=1)
     api_key_env: str | None = Field(
@@ -91,7 +101,16 @@ class LlamaCppModel(_Strict):
     price: Price | None = None
 
 
-ModelConfig = Annotated[OpenAIModel | LlamaCppModel, Field(discriminator="provider")]
+def _http_by_default(value: Any) -> Any:
+    """A model without `provider` is an HTTP server of unknown kind: it gets probed."""
+    if isinstance(value, dict) and "provider" not in value:
+        return {"provider": "openai-compatible", **value}
+    return value
+
+
+ModelConfig = Annotated[
+    Annotated[OpenAIModel | LlamaCppModel, Field(discriminator="provider")], BeforeValidator(_http_by_default)
+]
 
 DEFAULT_MODEL_ALIAS = "default"
 

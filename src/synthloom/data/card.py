@@ -46,8 +46,9 @@ def _coverage(store: RunStore) -> tuple[str, list[tuple[str, int]]]:
 
 
 def _model_label(m: Any) -> str:
-    if m.provider == "openai":
-        return f"{m.model} (OpenAI-compatible, {len(m.endpoints)} endpoint(s))"
+    if m.provider != "llamacpp":
+        kind = "OpenAI-compatible" if m.provider in ("openai", "openai-compatible") else m.provider
+        return f"{m.model} ({kind}, {len(m.endpoints)} endpoint(s))"
     return f"llama.cpp, {Path(m.path).name if m.path else 'SmolLM2-135M-Instruct Q4_1 (embedded)'}"
 
 

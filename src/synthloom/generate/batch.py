@@ -73,7 +73,17 @@ class BatchRunner:
 
     @property
     def notices(self) -> list[str]:
-        return [n for g in self.generators.values() for n in g.notices]
+        return [*self.server_notices, *(n for g in self.generators.values() for n in g.notices)]
+
+    @property
+    def server_notices(self) -> list[str]:
+        """What the probe found out about each endpoint (said once, at the start)."""
+        return [n for c in self.callers.values() for n in getattr(c.backend, "notices", ())]
+
+    def servers(self) -> dict[str, list[dict[str, Any]]]:
+        """Per model alias and endpoint: how structured output, /completions and usage work."""
+        return {alias: [cap.to_json() for cap in c.backend.capabilities]
+                for alias, c in self.callers.items() if hasattr(c.backend, "capabilities")}
 
     def partition_of(self, batch: int) -> int:
         """Batches take turns among partitions, so each partition's batches are numbered apart."""

@@ -31,6 +31,7 @@ class RunSummary:
     elapsed_s: float = 0.0
     partitions: dict[str, int] = field(default_factory=dict)  # accepted rows per partition value
     notices: list[str] = field(default_factory=list)  # fallbacks and the like, said once
+    servers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # per alias: each endpoint's dialect
 
     @property
     def tokens(self) -> int:
@@ -76,6 +77,8 @@ async def generate_run(
                            recipe_dir=recipe.resolve_path("."))
     try:
         async with open_runner(recipe, store.db) as runner:
+            for notice in runner.server_notices:  # what the probe found, before the first row
+                getattr(reporter, "notice", lambda _text: None)(notice)
             driver = Driver(recipe, store, runner, reporter)
             status = await driver.run()
         summary = RunSummary(
@@ -90,6 +93,7 @@ async def generate_run(
             elapsed_s=time.perf_counter() - started,
             partitions=driver.partition_counts() if recipe.partition_by else {},
             notices=[*recipe.filter_notices(), *runner.notices],
+            servers=runner.servers(),
         )
         store.write_manifest(summary.to_json())
         reporter.finish(summary)

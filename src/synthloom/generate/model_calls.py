@@ -10,7 +10,7 @@ from typing import Protocol
 from synthloom.config.endpoints import Price
 from synthloom.data.run_db import CachedResponse, UsageRow
 from synthloom.generate.spend import SpendMeter
-from synthloom.models.protocol import GenerationRequest, GenerationResult, LLMBackend, Usage
+from synthloom.models.protocol import GenerationRequest, GenerationResult, LLMBackend, RequestRefused, Usage
 
 
 class ResponseCache(Protocol):
@@ -81,8 +81,14 @@ class ModelCaller:
         # call is sent: only calls actually sent (at most one per slot) can overshoot a budget.
         self._sending = asyncio.Semaphore(max(1, getattr(backend, "max_concurrency", 1)))
 
+    def cache_key(self, request: GenerationRequest) -> str:
+        """A structured answer depends on how the schema reached the server (dialects.py): one
+        made through a field the server ignored must not answer for one that constrains it."""
+        scope = getattr(self.backend, "cache_scope", "") if request.json_schema is not None else ""
+        return request.cache_key(self.backend.model_id + scope)
+
     async def call(self, request: GenerationRequest, column: str, tally: UsageTally) -> GenerationResult:
-        key = request.cache_key(self.backend.model_id)
+        key = self.cache_key(request)
         hit = self.cache.cache_get(key)
         if hit is not None:
             usage = Usage(hit.prompt_tokens, hit.completion_tokens)
@@ -90,7 +96,10 @@ class ModelCaller:
             return GenerationResult(hit.texts, usage, 0.0, self.backend.model_id, cached=True)
         async with self._sending:
             tally.check_can_spend()  # raises SpendingStopped
-            result = await self.backend.generate(request)
+            try:
+                result = await self.backend.generate(request)
+            except RequestRefused as exc:
+                raise RequestRefused(f"column '{column}': {exc}") from None
         tally.add(column, self.alias, result.usage, cost_of(result.usage, self.price), cached=False)
         self.cache.cache_put(
             key,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from synthloom.generate.engine import RunSummary
@@ -25,8 +26,14 @@ class RichReporter:
             transient=False,
         )
         self.task = None
+        self.shown_notices: list[str] = []  # said at the start: the summary need not repeat them
         self._t0 = time.perf_counter()
         self._tokens0 = 0
+
+    def notice(self, text: str) -> None:
+        """Something the user should hear before the run starts (what a probe found)."""
+        self.console.print(f"[yellow]note:[/] {escape(text)}")
+        self.shown_notices.append(text)
 
     def start(self, target: int, accepted: int, rejected: int, tokens: int) -> None:
         self._t0 = time.perf_counter()

@@ -5,7 +5,8 @@ from synthloom.models.protocol import (
     GenerationResult,
     LLMBackend,
     ModelCallError,
+    RequestRefused,
     Usage,
 )
 
-__all__ = ["GenerationRequest", "GenerationResult", "LLMBackend", "ModelCallError", "Usage"]
+__all__ = ["GenerationRequest", "GenerationResult", "LLMBackend", "ModelCallError", "RequestRefused", "Usage"]

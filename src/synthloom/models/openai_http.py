@@ -1,22 +1,43 @@
-"""Any OpenAI-compatible server (vLLM, SGLang, llama.cpp server, Ollama, TGI, OpenAI) over httpx."""
+"""Any OpenAI-compatible server (vLLM, SGLang, llama.cpp server, Ollama, TGI, OpenAI) over httpx.
+
+Each endpoint speaks one structured-output dialect (dialects.py): the one its `provider:` names,
+or, with `provider: openai-compatible`, the one a probe at run start found (probe.py).
+
+What is retried and what is not: 429, 5xx, timeouts and connection errors are retried with
+backoff. An answer that will be the same for every request like it is not: 401 / 403 / 404,
+400 / 422 (unless the server says the prompt is too long or was filtered, which is this
+request's own problem and rejects only its cell), and a 500 whose body names a field that
+carries the JSON schema. The first such answer stops the run with one sentence
+(RequestRefused). The first request of each kind (path, with or without a schema) goes alone,
+and the others wait for it, so a refusal costs one request, not one per cell in flight."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import random
+import re
 import time
 from typing import Any
-
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from synthloom.config.endpoints import REDACTED, OpenAIModel, redact_url
 from synthloom.config.errors import SynthloomError
+from synthloom.models.dialects import (
+    DESCRIPTION,
+    PROBING_PROVIDER,
+    PROVIDER_DIALECT,
+    SCHEMA_FIELDS,
+    neutral_parameters,
+    provider_guess,
+    with_schema,
+)
 from synthloom.models.endpoint_pool import EndpointPool
 from synthloom.models.key_hosts import key_refusal
-from synthloom.models.protocol import GenerationRequest, GenerationResult, ModelCallError, Usage
+from synthloom.models.probe import EndpointCapabilities, ProbeFailed, probe
+from synthloom.models.protocol import GenerationRequest, GenerationResult, ModelCallError, RequestRefused, Usage
 
 # httpx's connection pool scans all its connections on every request; small pools keep
 # that cheap at high concurrency, so each endpoint gets one client per this many slots.
@@ -24,6 +45,14 @@ SLOTS_PER_CLIENT = 8
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 # Errors that will repeat for every request (bad key, wrong model or path): stop the run.
 FATAL_STATUS = {401, 403, 404}
+# Errors that will repeat for every request built the same way (a field or value the server
+# does not take): stop the run too, unless the server blames this request's own prompt.
+REFUSED_STATUS = {400, 422}
+_THIS_REQUEST_ONLY = re.compile(
+    r"context.length|context window|maximum context|too many tokens|too long|content.policy|content.filter|"
+    r"content management policy|safety system",
+    re.IGNORECASE,
+)
 
 
 class _Retryable(Exception):
@@ -31,6 +60,33 @@ class _Retryable(Exception):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+
+
+class _FirstRequest:
+    """The first request of a kind goes alone; the others wait until it has an answer. If the
+    server refused it for good, they fail with the same sentence without being sent."""
+
+    def __init__(self) -> None:
+        self.state = "new"  # new | leading | open | failed
+        self.error: RequestRefused | None = None
+        self._event = asyncio.Event()
+
+    async def enter(self) -> bool:
+        """True for the one caller that goes first."""
+        while True:
+            if self.state == "open":
+                return False
+            if self.state == "failed":
+                raise RequestRefused(str(self.error))
+            if self.state == "new":
+                self.state = "leading"
+                return True
+            await self._event.wait()
+
+    def settle(self, error: RequestRefused | None = None) -> None:
+        if self.state == "leading":
+            self.state, self.error = ("failed", error) if error is not None else ("open", None)
+            self._event.set()
 
 
 class OpenAIBackend:
@@ -47,6 +103,13 @@ class OpenAIBackend:
         self.max_concurrency = self.pool.capacity
         # What messages show: never credentials written in a URL.
         self.shown = [redact_url(u) for u in urls]
+        self.capabilities = [
+            EndpointCapabilities(shown, config.provider, PROVIDER_DIALECT.get(config.provider, "json_schema"))
+            for shown in self.shown
+        ]
+        self.notices: list[str] = []
+        self.cache_scope = ""
+        self._first: dict[tuple[str, bool], _FirstRequest] = {}
         headers = {}
         self._key = ""
         if config.api_key_env:
@@ -74,18 +137,54 @@ class OpenAIBackend:
         self._jitter = random.Random(rng_seed)
 
     async def check(self) -> None:
-        """Fail fast, with one sentence, when no endpoint answers at all."""
+        """Fail fast, with one sentence, when no endpoint answers at all; then, for
+        `provider: openai-compatible`, probe what each endpoint takes."""
         errors = []
         for i, url in enumerate(self.pool.urls):
             try:
                 await self.clients[i][0].get(_join(url, "/models"), timeout=self.config.connect_timeout_s)
-                return
+                break
             except httpx.TransportError as exc:
                 errors.append(f"{self.shown[i]} ({type(exc).__name__})")
-        raise SynthloomError(
-            f"model '{self.alias}' cannot be reached at {', '.join(errors)}; start the server "
-            f"or fix models.{self.alias}.endpoints in the recipe"
-        )
+        else:
+            raise SynthloomError(
+                f"model '{self.alias}' cannot be reached at {', '.join(errors)}; start the server "
+                f"or fix models.{self.alias}.endpoints in the recipe"
+            )
+        if self.config.provider == PROBING_PROVIDER:
+            for i in range(len(self.pool.urls)):
+                await self._probe(i)
+            self.supports_completions = self.config.supports_completions and all(
+                c.completions for c in self.capabilities)
+            self.notices = [c.notice(self.alias) for c in self.capabilities]
+        dialects = sorted({c.structured_output for c in self.capabilities})
+        # Structured answers got through another dialect are other answers: they get their own
+        # cache keys (json_schema keeps the keys of runs made before dialects existed).
+        self.cache_scope = "" if dialects == ["json_schema"] else "|structured:" + ",".join(dialects)
+
+    async def _probe(self, i: int) -> None:
+        client, url, shown = self.clients[i][0], self.pool.urls[i], self.shown[i]
+
+        async def post(path: str, body: dict[str, Any]) -> httpx.Response | None:
+            for attempt in range(self.config.max_retries + 1):
+                if attempt:
+                    await asyncio.sleep(self._delay(attempt, None))
+                try:
+                    resp = await client.post(_join(url, path), json=body)
+                except httpx.TransportError:
+                    continue
+                if resp.status_code == 500 or resp.status_code not in RETRYABLE_STATUS:
+                    return resp  # a 500 to one dialect is that dialect's refusal (llama-cpp-python)
+            return None
+
+        try:
+            await probe(post, self.config.model, self.capabilities[i], completions=self.config.supports_completions)
+        except ProbeFailed as failed:
+            resp = failed.response
+            raise RequestRefused(
+                f"model '{self.alias}' at {shown} answered HTTP {resp.status_code} to a chat request "
+                f"({self._scrub(_error_text(resp))}); check models.{self.alias} (model name, URL, API key)"
+            ) from None
 
     async def aclose(self) -> None:
         for group in self.clients:
@@ -93,6 +192,7 @@ class OpenAIBackend:
                 await client.aclose()
 
     def _body(self, req: GenerationRequest) -> tuple[str, dict[str, Any]]:
+        """The request without its schema, which goes in per endpoint (`_endpoint_body`)."""
         body: dict[str, Any] = {
             "model": self.config.model,
             "temperature": req.temperature,
@@ -106,30 +206,46 @@ class OpenAIBackend:
             body["seed"] = req.seed
         if req.is_chat:
             body["messages"] = req.message_dicts()
-            if req.json_schema is not None:
-                body["response_format"] = {
-                    "type": "json_schema",
-                    "json_schema": {"name": "output", "schema": req.json_schema},
-                }
             return "/chat/completions", body
         if not self.supports_completions:
-            raise ModelCallError(f"model '{self.alias}' does not serve raw completions (supports_completions: false)")
+            why = "supports_completions: false" if not self.config.supports_completions else "the probe found none"
+            raise ModelCallError(f"model '{self.alias}' does not serve raw completions ({why})")
         body["prompt"] = req.prompt
-        if req.json_schema is not None:
-            body["response_format"] = {"type": "json_schema", "json_schema": {"name": "output", "schema": req.json_schema}}
         return "/completions", body
+
+    def _endpoint_body(self, endpoint: int, body: dict[str, Any], req: GenerationRequest) -> dict[str, Any]:
+        dialect = self.capabilities[endpoint].structured_output
+        if req.json_schema is not None:
+            body = with_schema(body, req.json_schema, dialect)
+        return neutral_parameters(body, dialect)
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         path, body = self._body(request)
+        first = self._first.setdefault((path, request.json_schema is not None), _FirstRequest())
+        leading = await first.enter()
         cfg = self.config
         last, retry_after = "no attempt made", None
-        for attempt in range(cfg.max_retries + 1):
-            if attempt:
-                await asyncio.sleep(self._delay(attempt, retry_after))
-            try:
-                return await self._attempt(path, body, request)
-            except _Retryable as exc:
-                last, retry_after = exc.reason, exc.retry_after
+        try:
+            for attempt in range(cfg.max_retries + 1):
+                if attempt:
+                    await asyncio.sleep(self._delay(attempt, retry_after))
+                try:
+                    result = await self._attempt(path, body, request)
+                except _Retryable as exc:
+                    last, retry_after = exc.reason, exc.retry_after
+                    if leading:
+                        first.settle()  # it reached the server and may succeed: the others may go
+                    continue
+                except RequestRefused as exc:
+                    if leading:
+                        first.settle(exc)
+                    raise
+                if leading:
+                    first.settle()
+                return result
+        finally:
+            if leading:
+                first.settle()  # cancelled, or failed for this request only
         raise ModelCallError(f"model '{self.alias}' failed after {cfg.max_retries + 1} attempts: {last}")
 
     def _scrub(self, text: str) -> str:
@@ -148,23 +264,31 @@ class OpenAIBackend:
         async with self.pool.lease() as (endpoint, slot):
             url, shown = self.pool.urls[endpoint], self.shown[endpoint]
             client = self.clients[endpoint][slot // SLOTS_PER_CLIENT]
+            sent = self._endpoint_body(endpoint, body, request)
             start = time.perf_counter()
             try:
-                resp = await client.post(_join(url, path), json=body)
+                resp = await client.post(_join(url, path), json=sent)
             except httpx.TimeoutException:
                 raise _Retryable(f"timed out after {self.config.timeout_s}s at {shown}") from None
             except httpx.TransportError as exc:
                 raise _Retryable(f"connection error at {shown}: {type(exc).__name__}") from None
             latency = time.perf_counter() - start
-        if resp.status_code in RETRYABLE_STATUS:
-            raise _Retryable(f"HTTP {resp.status_code} from {shown}", _retry_after(resp))
-        if resp.status_code in FATAL_STATUS:
-            raise SynthloomError(
-                f"model '{self.alias}' at {shown} answered HTTP {resp.status_code} ({self._scrub(_error_text(resp))}); "
+        status = resp.status_code
+        if status in FATAL_STATUS:
+            raise RequestRefused(
+                f"model '{self.alias}' at {shown} answered HTTP {status} ({self._scrub(_error_text(resp))}); "
                 f"check models.{self.alias} (model name, URL, API key)"
             )
-        if resp.status_code >= 400:
-            raise ModelCallError(f"HTTP {resp.status_code} from {shown}: {self._scrub(resp.text[:200])}")
+        field = _schema_field_named(resp, sent) if request.json_schema is not None else None
+        if status in REFUSED_STATUS or (status == 500 and field is not None):
+            text = self._scrub(_error_text(resp))
+            if field is None and _THIS_REQUEST_ONLY.search(text):
+                raise ModelCallError(f"HTTP {status} from {shown}: {text}")
+            raise RequestRefused(self._refusal(endpoint, status, text, field))
+        if status in RETRYABLE_STATUS:
+            raise _Retryable(f"HTTP {status} from {shown}", _retry_after(resp))
+        if status >= 400:
+            raise ModelCallError(f"HTTP {status} from {shown}: {self._scrub(_error_text(resp))}")
         try:
             data = resp.json()
             choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
@@ -172,7 +296,7 @@ class OpenAIBackend:
                 texts = [c["message"]["content"] or "" for c in choices]
             else:
                 texts = [c["text"] for c in choices]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise _Retryable(f"malformed response body from {shown}") from None
         usage = data.get("usage") or {}
         return GenerationResult(
@@ -182,6 +306,34 @@ class OpenAIBackend:
             model=self.model_id,
             truncated=any(c.get("finish_reason") == "length" for c in choices),
         )
+
+    def _refusal(self, endpoint: int, status: int, text: str, field: str | None) -> str:
+        """One sentence: which endpoint refused what, and what to change in the recipe."""
+        caps, shown, provider = self.capabilities[endpoint], self.shown[endpoint], self.config.provider
+        guess = provider_guess(status, text)
+        where = f"model '{self.alias}' at {shown}"
+        if field is None:
+            advice = f"set provider: {guess}" if guess and guess != provider else (
+                f"check models.{self.alias} (model name, provider) and the column's sampling settings")
+            return f"{where} refused a request with HTTP {status} ({text}), as it would refuse every one like it; {advice}"
+        sent_as = DESCRIPTION[caps.structured_output]
+        if caps.probed:
+            advice = ("the probe found that it takes schemas this way, so it refuses this schema itself: simplify it "
+                      "(for example drop pattern, format or $ref)")
+        elif guess and guess != provider:
+            advice = f"set provider: {guess}, or provider: {PROBING_PROVIDER} to let synthloom probe what it takes"
+        else:
+            advice = (f"set provider: {PROBING_PROVIDER} to let synthloom probe what this server takes, or, if it "
+                      "takes other schemas this way, simplify this one")
+        return (f"{where} refused the field {field} (HTTP {status}: {text}) through which provider: {provider} "
+                f"sends JSON schemas as {sent_as}; {advice}")
+
+
+def _schema_field_named(resp: httpx.Response, sent: dict[str, Any]) -> str | None:
+    """The field carrying our schema, when the error body names it (or a part of it)."""
+    ours = next((f for f in ("response_format", "guided_json") if f in sent), None)
+    low = resp.text.lower()
+    return ours if ours is not None and any(name in low for name in SCHEMA_FIELDS) else None
 
 
 def _join(base: str, path: str) -> str:
@@ -199,8 +351,20 @@ def _retry_after(resp: httpx.Response) -> float | None:
 
 
 def _error_text(resp: httpx.Response) -> str:
+    """The server's own words, on one line: OpenAI, vLLM, SGLang, llama.cpp, TGI and plain-text
+    error bodies all put them in different places."""
     try:
-        err = resp.json().get("error", {})
-        return str(err.get("message") if isinstance(err, dict) else err)[:200]
+        data = resp.json()
     except ValueError:
-        return resp.text[:200]
+        data = None
+    text = None
+    if isinstance(data, dict):
+        err = data.get("error")
+        if isinstance(err, dict):
+            text = err.get("message")
+        elif err is not None:
+            text = err
+        text = text if text is not None else data.get("message") or data.get("detail")
+    if text is None:
+        text = resp.text
+    return " ".join(str(text).split())[:200]

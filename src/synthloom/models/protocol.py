@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol, runtime_checkable
 
+from synthloom.config.errors import SynthloomError
+
 
 @dataclass(frozen=True)
 class GenerationRequest:
@@ -70,6 +72,12 @@ class ModelCallError(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+class RequestRefused(SynthloomError):
+    """A server refused a request in a way every request like it would be refused (a field it
+    does not take, a wrong model name, a bad key): the run stops with this sentence instead of
+    retrying or rejecting cell after cell."""
 
 
 @runtime_checkable

@@ -46,7 +46,8 @@ def magpie_prompt(gen: "LLMTextGenerator", values: dict[str, Any], seed: int, en
     if not backend.supports_completions:
         raise SynthloomError(
             f"column '{cfg.name}' uses Magpie, which needs raw completions, but model '{cfg.model}' does not "
-            "serve them (supports_completions: false); Magpie cannot run on it, use another endpoint"
+            "serve them (supports_completions: false, or the probe found no /completions); Magpie cannot run on "
+            "it, use another endpoint"
         )
     family = cfg.magpie_template
     if family == "auto":
