@@ -10,6 +10,7 @@ from rich.table import Table
 
 from synthloom.cli.safe_text import one_line, safe
 from synthloom.generate import RunSummary
+from synthloom.models.token_count import ESTIMATE_RULE as TOKEN_ESTIMATE
 
 
 def _cell(value: Any, width: int = 80) -> str:
@@ -47,15 +48,23 @@ def print_summary(console: Console, summary: RunSummary, shown: frozenset[str] =
             t.add_row(one_line(col), safe(reason), str(n))
         console.print(t)
     if summary.usage:
+        estimated = summary.estimated_tokens
         t = Table(title="token usage")
-        for h in ("column", "model", "calls", "cached", "prompt tok", "completion tok", "cost $"):
+        headers = ("column", "model", "calls", "cached", "prompt tok", "completion tok",
+                   *(("estimated tok",) if estimated else ()), "cost $")
+        for h in headers:
             t.add_column(h, justify="right" if h not in ("column", "model") else "left")
         for u in summary.usage:
             t.add_row(
                 one_line(u.column), one_line(u.model), str(u.calls), str(u.cached_calls), f"{u.prompt_tokens:,}",
-                f"{u.completion_tokens:,}", f"{u.cost_usd:.4f}",
+                f"{u.completion_tokens:,}", *((f"{u.estimated_tokens:,}",) if estimated else ()), f"{u.cost_usd:.4f}",
             )
         console.print(t)
+        if estimated:
+            console.print(
+                f"[yellow]estimated:[/] {estimated:,} of {summary.tokens:,} tokens ({TOKEN_ESTIMATE}); the server "
+                "reported no token usage for them, and the cost and the budget used the estimate"
+            )
     run_dir = safe(summary.run_dir)
     console.print(f"data: {run_dir}/shards  rejected: {run_dir}/rejected")
     console.print(f"manifest: {run_dir}/manifest.json  lineage: {run_dir}/run.sqlite")

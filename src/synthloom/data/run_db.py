@@ -25,12 +25,13 @@ CREATE TABLE IF NOT EXISTS usage (
   batch INTEGER NOT NULL, column_name TEXT NOT NULL, model TEXT NOT NULL,
   calls INTEGER NOT NULL, cached_calls INTEGER NOT NULL,
   prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL,
+  estimated_tokens INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (batch, column_name, model));
 CREATE TABLE IF NOT EXISTS uncommitted_usage (
   batch INTEGER NOT NULL, column_name TEXT NOT NULL, model TEXT NOT NULL,
   calls INTEGER NOT NULL, cached_calls INTEGER NOT NULL,
   prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL,
-  recorded_at REAL NOT NULL);
+  recorded_at REAL NOT NULL, estimated_tokens INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS rejections (
   batch INTEGER NOT NULL, column_name TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL,
   PRIMARY KEY (batch, column_name, reason));
@@ -61,6 +62,16 @@ class UsageRow:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
+    # of the tokens above, those the server did not report and synthloom estimated (token_count.py)
+    estimated_tokens: int = 0
+
+
+# Columns added after runs were made with the tables above: run.sqlite files of those runs get them.
+_ADDED_COLUMNS = {
+    "usage": [("estimated_tokens", "INTEGER NOT NULL DEFAULT 0")],
+    "uncommitted_usage": [("estimated_tokens", "INTEGER NOT NULL DEFAULT 0")],
+}
+_USAGE_FIELDS = "column_name, model, calls, cached_calls, prompt_tokens, completion_tokens, cost_usd, estimated_tokens"
 
 
 class RunDB:
@@ -70,6 +81,11 @@ class RunDB:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(SCHEMA)
+        for table, columns in _ADDED_COLUMNS.items():
+            have = {row[1] for row in self.conn.execute(f"PRAGMA table_info({table})")}
+            for name, decl in columns:
+                if name not in have:
+                    self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
 
     def close(self) -> None:
         self.conn.close()
@@ -121,9 +137,10 @@ class RunDB:
                 (batch, accepted, rejected, shard, rejected_file, time.time()),
             )
             self.conn.executemany(
-                "INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO usage (batch, {_USAGE_FIELDS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (batch, u.column, u.model, u.calls, u.cached_calls, u.prompt_tokens, u.completion_tokens, u.cost_usd)
+                    (batch, u.column, u.model, u.calls, u.cached_calls, u.prompt_tokens, u.completion_tokens, u.cost_usd,
+                     u.estimated_tokens)
                     for u in usage
                 ],
             )
@@ -147,9 +164,10 @@ class RunDB:
         with self.conn:
             self.conn.execute("BEGIN")
             self.conn.executemany(
-                "INSERT INTO uncommitted_usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO uncommitted_usage (batch, {_USAGE_FIELDS}, recorded_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(batch, u.column, u.model, u.calls, u.cached_calls, u.prompt_tokens, u.completion_tokens,
-                  u.cost_usd, now) for u in rows],
+                  u.cost_usd, u.estimated_tokens, now) for u in rows],
             )
 
     def reset_results(self) -> None:
@@ -163,10 +181,10 @@ class RunDB:
     # ---- summaries ----
     def usage_totals(self) -> list[UsageRow]:
         """Everything the run paid for: committed batches and those that never committed."""
-        fields = "column_name, model, calls, cached_calls, prompt_tokens, completion_tokens, cost_usd"
+        fields = _USAGE_FIELDS
         rows = self.conn.execute(
             "SELECT column_name, model, SUM(calls), SUM(cached_calls), SUM(prompt_tokens), "
-            f"SUM(completion_tokens), SUM(cost_usd) FROM (SELECT {fields} FROM usage "
+            f"SUM(completion_tokens), SUM(cost_usd), SUM(estimated_tokens) FROM (SELECT {fields} FROM usage "
             f"UNION ALL SELECT {fields} FROM uncommitted_usage) GROUP BY column_name, model ORDER BY column_name"
         )
         return [UsageRow(*r) for r in rows]

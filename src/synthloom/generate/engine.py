@@ -16,6 +16,7 @@ from synthloom.generate.batch import BatchResult
 from synthloom.generate.driver import Driver
 from synthloom.generate.model_calls import MemoryCache
 from synthloom.generate.resources import open_runner
+from synthloom.models.token_count import ESTIMATE_RULE as TOKEN_ESTIMATE
 
 
 @dataclass
@@ -41,10 +42,17 @@ class RunSummary:
     def cost_usd(self) -> float:
         return sum(u.cost_usd for u in self.usage)
 
+    @property
+    def estimated_tokens(self) -> int:
+        """Of `tokens`, those a server did not report: estimated by TOKEN_ESTIMATE."""
+        return sum(u.estimated_tokens for u in self.usage)
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["run_dir"] = str(self.run_dir)
         data["tokens"] = self.tokens
+        data["estimated_tokens"] = self.estimated_tokens
+        data["token_estimate"] = TOKEN_ESTIMATE if self.estimated_tokens else None
         data["cost_usd"] = round(self.cost_usd, 6)
         data["rejections"] = [{"column": c, "reason": r, "count": n} for c, r, n in self.rejections]
         return data

@@ -52,6 +52,7 @@ class UsageTally:
             return  # a cached answer costs nothing now
         row.prompt_tokens += usage.prompt_tokens
         row.completion_tokens += usage.completion_tokens
+        row.estimated_tokens += usage.estimated_tokens  # counted, cost and held to the budget all the same
         row.cost_usd += cost
         if self.meter is not None:
             self.meter.add(usage.prompt_tokens + usage.completion_tokens, cost)

@@ -37,7 +37,8 @@ from synthloom.models.dialects import (
 from synthloom.models.endpoint_pool import EndpointPool
 from synthloom.models.key_hosts import key_refusal
 from synthloom.models.probe import EndpointCapabilities, ProbeFailed, probe
-from synthloom.models.protocol import GenerationRequest, GenerationResult, ModelCallError, RequestRefused, Usage
+from synthloom.models.protocol import GenerationRequest, GenerationResult, ModelCallError, RequestRefused
+from synthloom.models.token_count import usage_of
 
 # httpx's connection pool scans all its connections on every request; small pools keep
 # that cheap at high concurrency, so each endpoint gets one client per this many slots.
@@ -298,10 +299,9 @@ class OpenAIBackend:
                 texts = [c["text"] for c in choices]
         except (ValueError, KeyError, TypeError, AttributeError):
             raise _Retryable(f"malformed response body from {shown}") from None
-        usage = data.get("usage") or {}
         return GenerationResult(
             texts=texts,
-            usage=Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)),
+            usage=usage_of(data.get("usage"), sent, texts),  # estimated where the server reports none
             latency_s=latency,
             model=self.model_id,
             truncated=any(c.get("finish_reason") == "length" for c in choices),
