@@ -25,7 +25,10 @@ PROBE_SCHEMA = {
     "additionalProperties": False,
 }
 PROBE_PROMPT = "Reply with a JSON object."
-PROBE_MAX_TOKENS = 8
+# SmolLM2-135M under llama-cpp-python's grammar answers `{ "k": 7}` in 7 tokens, and a grammar lets
+# a model put whitespace between the tokens (llama.cpp's allows up to 20 characters per gap): an
+# answer cut short would pass for a server that ignores the schema, so leave room.
+PROBE_MAX_TOKENS = 16
 
 # post(path, body) -> the answer, or None when the endpoint could not be reached
 Post = Callable[[str, dict[str, Any]], Awaitable[httpx.Response | None]]
@@ -53,7 +56,7 @@ class EndpointCapabilities:
             return (f"model '{alias}' at {self.url} did not answer the probe ({self.probe_requests} requests), "
                     f"so JSON schemas go through {how}, the usual way")
         completions = {True: "served", False: "not served", None: "not checked"}[self.completions]
-        usage = {True: "reported", False: "not reported", None: "not checked"}[self.usage]
+        usage = {True: "reported", False: "not reported (estimated: characters / 4)", None: "not checked"}[self.usage]
         return (f"model '{alias}' at {self.url} (provider: {self.provider}, probed with {self.probe_requests} "
                 f"requests) takes JSON schemas through {how}; raw /completions {completions}; token usage {usage}")
 
@@ -66,15 +69,18 @@ class ProbeFailed(Exception):
         self.response = response
 
 
-def _chat_text(resp: httpx.Response) -> tuple[str | None, bool]:
-    """(answer text or None if the body is not a chat completion, whether usage came back)."""
+def _chat_text(resp: httpx.Response) -> tuple[str | None, bool, bool]:
+    """(answer text or None if the body is not a chat completion, whether usage came back,
+    whether the answer was cut at max_tokens)."""
     try:
         data = resp.json()
-        text = data["choices"][0]["message"]["content"] or ""
+        choice = data["choices"][0]
+        text = choice["message"]["content"] or ""
     except (ValueError, KeyError, IndexError, TypeError):
-        return None, False
+        return None, False, False
     usage = data.get("usage") if isinstance(data, dict) else None
-    return str(text), isinstance(usage, dict) and usage.get("completion_tokens") is not None
+    cut = isinstance(choice, dict) and choice.get("finish_reason") == "length"
+    return str(text), isinstance(usage, dict) and usage.get("completion_tokens") is not None, cut
 
 
 async def probe(post: Post, model: str, caps: EndpointCapabilities, *, completions: bool) -> EndpointCapabilities:
@@ -96,7 +102,7 @@ async def probe(post: Post, model: str, caps: EndpointCapabilities, *, completio
             caps.tried.append(f"{dialect}: HTTP {resp.status_code}")
             last_refusal = resp
             continue
-        text, usage = _chat_text(resp)
+        text, usage, cut = _chat_text(resp)
         if text is None:
             caps.tried.append(f"{dialect}: malformed answer")
             continue
@@ -106,7 +112,8 @@ async def probe(post: Post, model: str, caps: EndpointCapabilities, *, completio
         if parse_and_validate(text, PROBE_SCHEMA)[1] is None:
             chosen = dialect
             break
-        caps.tried.append(f"{dialect}: answer did not follow the schema")
+        caps.tried.append(f"{dialect}: answer did not follow the schema"
+                          + (f" (cut at {PROBE_MAX_TOKENS} tokens)" if cut else ""))
     if chosen is None and not answered:
         # Every dialect was refused: does the endpoint answer a plain chat request at all?
         resp = await post("/chat/completions", base)
