@@ -246,15 +246,16 @@ def test_clustered_semantic_search_finds_the_pairs_all_pairs_search_finds():
 
 
 def test_the_lineage_names_rows_by_id_and_tells_flagged_from_rewritten(tmp_path):
-    from synthloom.curate.pipeline import CurationResult
+    from synthloom.curate.pipeline import CurationResult, Rewrite
     from synthloom.curate.run_curation import record_in_lineage
+    from synthloom.curate.step import Removal, RowMatch
     from synthloom.data.run_db import RunDB
 
     rows = [{"_row_id": "a-0", "text": "x"}, {"_row_id": "b-1", "text": "x"}]
-    removed = [{**rows[1], "_curation": {"step": "near", "reason": "near duplicate of row 0 (0.93)",
-                                         "matched": "row 0"}}]
+    removal = Removal("near", "near duplicate of row 0 (0.93)", RowMatch(0))
+    removed = [{**rows[1], "_curation": removal.record()}]
     db = RunDB(tmp_path / "run.sqlite")
-    record_in_lineage(db, CurationResult([rows[0]], removed, [], [(0, "pii", "flagged")]), rows)
+    record_in_lineage(db, CurationResult([rows[0]], removed, [], [Rewrite(0, "pii", "flagged")], {1: removal}), rows)
     got = db.conn.execute("SELECT row_id, step, action, matched FROM curation_rows ORDER BY row_id").fetchall()
     assert got == [("a-0", "pii", "flagged", None), ("b-1", "near", "removed", "a-0")]
     db.close()

@@ -22,14 +22,19 @@ def _pii(**options) -> CurationSpec:
     return CurationSpec.model_validate({"steps": [{"kind": "pii", "action": "redact", **options}]})
 
 
-def test_a_users_detector_function_adds_its_own_kind(tmp_path, monkeypatch):
+def ticket_detector(tmp_path, monkeypatch) -> str:
+    """A user's detector module (ticket ids TCK-dddddd) on the path; its 'module:function'."""
     (tmp_path / "ticket_ids.py").write_text(
         "import re\n"
         "def find(text):\n"
         "    return [('ticket', m.start(), m.end()) for m in re.finditer(r'TCK-\\d{6}', text)]\n")
     monkeypatch.syspath_prepend(str(tmp_path))
+    return "ticket_ids:find"
+
+
+def test_a_users_detector_function_adds_its_own_kind(tmp_path, monkeypatch):
     rows = [{"text": "Ticket TCK-204981 was opened by jane@example.org."}, {"text": "No identifiers here."}]
-    result = curate(rows, _pii(detectors=["ticket_ids:find"]))
+    result = curate(rows, _pii(detectors=[ticket_detector(tmp_path, monkeypatch)]))
     assert result.kept[0]["text"] == "Ticket [TICKET] was opened by [EMAIL]."
     assert result.kept[1] == rows[1] and result.steps[0].rewritten == 1
 

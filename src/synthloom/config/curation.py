@@ -15,7 +15,10 @@ PII_KINDS = ("email", "phone", "credit_card", "iban", "us_ssn", "ip_address", "u
              "street_address", "person")
 
 
-class _Step(BaseModel):
+class StepConfig(BaseModel):
+    """What every curation step's settings share; each kind's class below is registered with
+    the step that runs it (synthloom.curate.step.STEP_FOR_CONFIG)."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, description="Label in reports; defaults to the kind.")
@@ -35,7 +38,7 @@ class Reference(BaseModel):
     text: list[str] | None = Field(None, description="Its text fields; default: every string field.")
 
 
-class _Dedup(_Step):
+class _Dedup(StepConfig):
     keep: Keep = Field("first", description="Which copy stays: the first, the longest, or the highest `score`.")
     score: str | None = Field(None, description="Dotted path of the number `keep: highest` compares.")
     against: list[Reference] = Field(
@@ -80,7 +83,7 @@ class SemanticDedup(_Dedup):
     probes: int = Field(3, ge=1, le=16, description="Nearest clusters each row joins, so boundary pairs are found.")
 
 
-class Decontaminate(_Step):
+class Decontaminate(StepConfig):
     kind: Literal["decontaminate"]
     benchmarks: list[Reference] = Field(min_length=1, description="Evaluation sets the data must not contain.")
     ngram: int = Field(13, ge=1, le=64, description="A shared n-gram of this many words removes the row.")
@@ -104,7 +107,7 @@ class Presidio(BaseModel):
     min_score: float = Field(0.5, ge=0, le=1)
 
 
-class PIIStep(_Step):
+class PII(StepConfig):
     kind: Literal["pii"]
     action: Literal["flag", "redact", "drop"] = "redact"
     kinds: list[Literal[PII_KINDS]] = Field(default_factory=lambda: list(PII_KINDS))  # type: ignore[valid-type]
@@ -114,7 +117,7 @@ class PIIStep(_Step):
     presidio: Presidio | None = Field(None, description="Also detect with Presidio and a spaCy NER model.")
 
 
-class Quality(_Step):
+class Quality(StepConfig):
     kind: Literal["quality"]
     min_words: int | None = Field(3, ge=0, le=1_000_000)
     max_words: int | None = Field(None, ge=1, le=1_000_000)
@@ -134,8 +137,8 @@ class Quality(_Step):
         return self
 
 
-Step = Annotated[Union[ExactDedup, NearDedup, SemanticDedup, Decontaminate, PIIStep, Quality],
-                 Field(discriminator="kind")]
+AnyStepConfig = Annotated[Union[ExactDedup, NearDedup, SemanticDedup, Decontaminate, PII, Quality],
+                          Field(discriminator="kind")]
 
 
 class CurationSpec(RelativePaths):
@@ -143,7 +146,7 @@ class CurationSpec(RelativePaths):
 
     text: list[str] | None = Field(
         None, description="Fields (dotted paths) whose text is curated; default: every string field.")
-    steps: list[Step] = Field(min_length=1)
+    steps: list[AnyStepConfig] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _unique_labels(self) -> "CurationSpec":

@@ -15,11 +15,11 @@ import numpy as np
 
 from synthloom.config.curation import Decontaminate
 from synthloom.curate.dedup import has_words
+from synthloom.curate.references import References, load_references
 from synthloom.curate.shingles import Shingled, word_ngrams_of_sizes
+from synthloom.curate.step import Batch, Step, StepContext, StepResult, registered
 from synthloom.data.similarity import words
 from synthloom.models.embeddings import embedder
-
-Removed = dict[int, tuple[str, str | None]]
 CHUNK = 100_000  # documents shingled at once: bounds memory on large sets
 
 
@@ -73,7 +73,7 @@ class NgramIndex:
         return ids[np.argsort(-counts, kind="stable")][:most].tolist()
 
 
-def ngram_matches(step: Decontaminate, texts: list[str], items: list[str]) -> Removed:
+def ngram_matches(step: Decontaminate, texts: list[str], items: list[str]) -> dict[int, tuple[str, int]]:
     """The n-gram rules, by position in `texts` -> (reason, index of the benchmark item)."""
     sizes = [step.ngram] + ([step.ratio_ngram] if step.ratio_ngram else [])
     bench, _ = word_ngrams_of_sizes(items, sizes)
@@ -103,9 +103,10 @@ def ngram_matches(step: Decontaminate, texts: list[str], items: list[str]) -> Re
     return found
 
 
-def decontaminate(step: Decontaminate, texts: list[str], items: list[str], item_names: list[str]) -> Removed:
-    removed: Removed = {i: (reason, item_names[k]) for i, (reason, k) in ngram_matches(step, texts, items).items()}
-    rest = [i for i in range(len(texts)) if i not in removed]
+def decontaminate(step: Decontaminate, texts: list[str], items: list[str]) -> dict[int, tuple[str, int]]:
+    """By position in `texts` -> (reason, index of the benchmark item it matched)."""
+    found = ngram_matches(step, texts, items)
+    rest = [i for i in range(len(texts)) if i not in found]
     if step.embedding_threshold is not None and rest and any(map(has_words, items + [texts[i] for i in rest])):
         model = embedder(step.embedding, texts + items)
         zb = model.encode(items)
@@ -115,5 +116,20 @@ def decontaminate(step: Decontaminate, texts: list[str], items: list[str], item_
             best = sim.argmax(1)
             for r, (b, v) in enumerate(zip(best, sim[np.arange(len(best)), best])):
                 if v >= step.embedding_threshold:
-                    removed[rest[s + r]] = (f"embedding cosine {v:.2f} to a benchmark item", item_names[int(b)])
-    return removed
+                    found[rest[s + r]] = (f"embedding cosine {v:.2f} to a benchmark item", int(b))
+    return found
+
+
+@registered(Decontaminate)
+class DecontaminateStep(Step):
+    """The benchmarks are read by prepare; each row is compared with them, not with the other rows."""
+
+    config: Decontaminate
+
+    def prepare(self, context: StepContext) -> None:
+        super().prepare(context)
+        self.benchmarks: References = load_references(self.config.benchmarks, context, self.label)
+
+    def run(self, batch: Batch) -> StepResult:
+        found = decontaminate(self.config, batch.texts, self.benchmarks.texts)
+        return StepResult({i: self.removal(reason, self.benchmarks.items[k]) for i, (reason, k) in found.items()})

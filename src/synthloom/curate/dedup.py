@@ -5,7 +5,8 @@ one row stays by the step's `keep` rule, and every row that matches a reference 
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -14,11 +15,13 @@ from scipy.sparse.csgraph import connected_components
 from synthloom.config.curation import ExactDedup, NearDedup, SemanticDedup
 from synthloom.curate.fields import value_at
 from synthloom.curate.minhash import near_pairs
+from synthloom.curate.references import References, load_references
 from synthloom.curate.semantic import similar_pairs
+from synthloom.curate.step import Batch, Removal, RowMatch, Step, StepContext, StepResult, registered
 from synthloom.data.similarity import words
 from synthloom.models.embeddings import embedder
 
-Removed = dict[int, tuple[str, str | None]]  # position -> (reason, what it matched)
+Dedup = ExactDedup | NearDedup | SemanticDedup
 
 
 def has_words(text: str) -> bool:
@@ -32,7 +35,7 @@ def _groups(n: int, pairs: np.ndarray) -> np.ndarray:
     return connected_components(graph, directed=False)[1]
 
 
-def _survivor(members: list[int], step: Any, texts: list[str], rows: list[dict[str, Any]]) -> int:
+def _survivor(members: list[int], step: Dedup, texts: list[str], rows: list[dict[str, Any]]) -> int:
     if step.keep == "longest":
         return max(members, key=lambda i: (len(texts[i]), -i))
     if step.keep == "highest":
@@ -44,37 +47,41 @@ def _survivor(members: list[int], step: Any, texts: list[str], rows: list[dict[s
 
 
 def resolve(pairs: np.ndarray, sims: np.ndarray, texts: list[str], rows: list[dict[str, Any]],
-            ref_names: list[str], step: Any, what: str) -> Removed:
-    """The first len(ref_names) positions are reference rows (never removed); the rest are the dataset's."""
-    n, n_refs = len(texts), len(ref_names)
+            refs: References, step: Dedup, what: str, numbers: list[int] | None = None) -> dict[int, Removal]:
+    """The first len(refs.texts) positions are reference rows (never removed); the rest are the
+    dataset's, whose `numbers` (default: their positions) name the row a duplicate matched."""
+    n, n_refs = len(texts), len(refs.texts)
+    numbers = numbers if numbers is not None else list(range(n - n_refs))
     label = _groups(n, pairs)
     paired = np.unique(pairs).tolist()  # rows in no pair are alone in their group
     best: dict[int, float] = {}
     for (i, j), s in zip(pairs.tolist(), sims.tolist()):
         best[i], best[j] = max(best.get(i, 0), s), max(best.get(j, 0), s)
-    removed: Removed = {}
+    removed: dict[int, Removal] = {}
     members: dict[int, list[int]] = {}
     for i in paired:
         members.setdefault(int(label[i]), []).append(i)
     for group in members.values():
         if len(group) < 2:
             continue
-        refs = [i for i in group if i < n_refs]
+        in_refs = [i for i in group if i < n_refs]
         own = [i - n_refs for i in group if i >= n_refs]
-        if refs:
+        if in_refs:
             for i in own:
-                removed[i] = (f"{what} of a reference row ({best.get(i + n_refs, 1):.2f})", ref_names[refs[0]])
+                removed[i] = Removal(step.label, f"{what} of a reference row ({best.get(i + n_refs, 1):.2f})",
+                                     refs.items[in_refs[0]])
             continue
         stay = _survivor(own, step, texts[n_refs:], rows)
+        survivor = RowMatch(numbers[stay])
         for i in own:
             if i != stay:
-                removed[i] = (f"{what} of row {stay} ({best.get(i + n_refs, 1):.2f})", f"row {stay}")
+                removed[i] = Removal(step.label, f"{what} of {survivor} ({best.get(i + n_refs, 1):.2f})", survivor)
     return removed
 
 
-def exact_dedup(step: ExactDedup, texts: list[str], rows: list[dict[str, Any]], refs: list[str],
-                ref_names: list[str]) -> Removed:
-    keys = [hashlib.blake2b(" ".join(words(t)).encode(), digest_size=16).digest() for t in refs + texts]
+def exact_dedup(step: ExactDedup, texts: list[str], rows: list[dict[str, Any]], refs: References,
+                numbers: list[int] | None = None) -> dict[int, Removal]:
+    keys = [hashlib.blake2b(" ".join(words(t)).encode(), digest_size=16).digest() for t in refs.texts + texts]
     first: dict[bytes, int] = {}
     pairs = []
     for i, k in enumerate(keys):
@@ -83,20 +90,51 @@ def exact_dedup(step: ExactDedup, texts: list[str], rows: list[dict[str, Any]], 
         else:
             first[k] = i
     arr = np.array(pairs, dtype=np.int64).reshape(-1, 2)
-    return resolve(arr, np.ones(len(arr)), refs + texts, rows, ref_names, step, "exact copy")
+    return resolve(arr, np.ones(len(arr)), refs.texts + texts, rows, refs, step, "exact copy", numbers)
 
 
-def near_dedup(step: NearDedup, texts: list[str], rows: list[dict[str, Any]], refs: list[str],
-                ref_names: list[str]) -> Removed:
-    found = near_pairs(refs + texts, step.threshold, step.num_perm, step.shingle, step.ngram, step.bands, step.rows)
-    return resolve(found.pairs, found.similarity, refs + texts, rows, ref_names, step, "near duplicate")
+def near_dedup(step: NearDedup, texts: list[str], rows: list[dict[str, Any]], refs: References,
+               numbers: list[int] | None = None) -> dict[int, Removal]:
+    corpus = refs.texts + texts
+    found = near_pairs(corpus, step.threshold, step.num_perm, step.shingle, step.ngram, step.bands, step.rows)
+    return resolve(found.pairs, found.similarity, corpus, rows, refs, step, "near duplicate", numbers)
 
 
-def semantic_dedup(step: SemanticDedup, texts: list[str], rows: list[dict[str, Any]], refs: list[str],
-                ref_names: list[str]) -> Removed:
-    corpus = refs + texts
+def semantic_dedup(step: SemanticDedup, texts: list[str], rows: list[dict[str, Any]], refs: References,
+                   numbers: list[int] | None = None) -> dict[int, Removal]:
+    corpus = refs.texts + texts
     if not any(map(has_words, corpus)):  # nothing to embed (TF-IDF would have no vocabulary)
         return {}
-    z = embedder(step.embedding, corpus).encode(corpus)
+    z = embedder(step.embedding, corpus).encode(corpus)  # MiniLM loads once per process, here
     pairs, sims = similar_pairs(z, step.threshold, step.clusters, step.probes)
-    return resolve(pairs, sims, corpus, rows, ref_names, step, "paraphrase")
+    return resolve(pairs, sims, corpus, rows, refs, step, "paraphrase", numbers)
+
+
+class _DedupStep(Step):
+    """A dedup step: the batch is the whole dataset (rows are compared with each other); its
+    `against` datasets are read by prepare."""
+
+    config: Dedup
+    find: ClassVar[Callable[..., dict[int, Removal]]]
+
+    def prepare(self, context: StepContext) -> None:
+        super().prepare(context)
+        self.references = load_references(self.config.against, context, self.label)
+
+    def run(self, batch: Batch) -> StepResult:
+        return StepResult(self.find(self.config, batch.texts, batch.rows, self.references, batch.numbers))
+
+
+@registered(ExactDedup)
+class ExactDedupStep(_DedupStep):
+    find = staticmethod(exact_dedup)
+
+
+@registered(NearDedup)
+class NearDedupStep(_DedupStep):
+    find = staticmethod(near_dedup)
+
+
+@registered(SemanticDedup)
+class SemanticDedupStep(_DedupStep):
+    find = staticmethod(semantic_dedup)

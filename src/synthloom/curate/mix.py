@@ -15,6 +15,8 @@ from synthloom.config.errors import SynthloomError
 from synthloom.config.curation import ExactDedup, NearDedup
 from synthloom.config.mix import Mix
 from synthloom.curate.dedup import exact_dedup, near_dedup
+from synthloom.curate.references import References
+from synthloom.curate.step import ReferenceMatch
 from synthloom.data.atomic import write_text_atomic
 from synthloom.data.export import run_records, write_hf, write_jsonl
 from synthloom.data.output_folder import MIX_MARKER, claim_folder
@@ -78,15 +80,14 @@ def _dedup(mix: Mix, loaded: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
         step, find = ExactDedup(kind="exact_dedup"), exact_dedup
     else:  # word 3-gram shingles: records are short
         step, find = NearDedup(kind="near_dedup", threshold=cfg.threshold, ngram=3), near_dedup
-    earlier: list[str] = []
-    earlier_names: list[str] = []
+    earlier = References()
     dropped: dict[str, int] = {}
     for name, records in loaded.items():
         texts = [record_text(r) for r in records]
-        gone = find(step, texts, records, earlier, earlier_names) if texts else {}
+        gone = find(step, texts, records, earlier) if texts else {}
         loaded[name] = [r for i, r in enumerate(records) if i not in gone]
-        earlier += [t for i, t in enumerate(texts) if i not in gone]
-        earlier_names += [f"{name}#{i}" for i in range(len(texts)) if i not in gone]
+        earlier.texts += [t for i, t in enumerate(texts) if i not in gone]
+        earlier.items += [ReferenceMatch(name, i) for i in range(len(texts)) if i not in gone]
         dropped[name] = len(gone)
     return dropped
 

@@ -7,7 +7,7 @@ import importlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from synthloom.config.curation import PIIStep
+from synthloom.config.curation import PII
 from synthloom.config.errors import SynthloomError
 from synthloom.data.pii import Detector, Span
 
@@ -49,13 +49,20 @@ def imported(path: str) -> Detector:
     return as_detector(fn, f"'{path}'")
 
 
-def extra_detectors(step: PIIStep, resolve_path: Callable[[str], Path]) -> list[Detector]:
+def presidio_model(step: PII, resolve_path: Callable[[str], Path]) -> str | None:
+    """The spaCy model the `presidio:` option names: a folder beside the curation file, or a package name."""
+    if step.presidio is None:
+        return None
+    folder = resolve_path(step.presidio.model)
+    return str(folder) if folder.exists() else step.presidio.model
+
+
+def extra_detectors(step: PII, model: str | None) -> list[Detector]:
+    """The step's own detectors, then Presidio's on `model` (from presidio_model)."""
     found = [imported(p) for p in step.detectors]
-    if step.presidio is not None:
+    if step.presidio is not None and model is not None:
         from synthloom.models.presidio_ner import presidio_detector
 
         spec = step.presidio
-        folder = resolve_path(spec.model)  # a folder beside the curation file, or a package name
-        model = str(folder) if folder.exists() else spec.model
         found.append(as_detector(presidio_detector(model, spec.language, tuple(spec.entities), spec.min_score), "presidio"))
     return found

@@ -1,28 +1,22 @@
 """Run a curation's steps in order over rows: each step sees the rows the earlier steps kept,
 removes some with a reason (kept in `removed`, never lost) or rewrites them (PII redaction), and
-is counted. `curate` is the Python API; `write_curation` saves what the CLI shows."""
+is counted. `curate` is the Python API and the local executor of the steps (step.py);
+`write_curation` saves what the CLI shows."""
 
 from __future__ import annotations
 
 import json
-import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from synthloom.config.curation import CurationSpec, Reference
-from synthloom.config.errors import SynthloomError
-from synthloom.curate import dedup, filters
-from synthloom.curate.decontaminate import decontaminate
-from synthloom.curate.fields import check_fields, text_of
-from synthloom.curate.pii_detectors import extra_detectors
+from synthloom.config.curation import CurationSpec, StepConfig
+from synthloom.curate import decontaminate, dedup, filters  # noqa: F401 - importing them registers their steps
+from synthloom.curate.fields import check_fields
+from synthloom.curate.step import STEP_FOR_CONFIG, Removal, Step, StepContext
 from synthloom.data.atomic import write_text_atomic
 from synthloom.data.export import write_jsonl
-from synthloom.data.tables import read_table
-
-
-DEDUP = {"exact_dedup": dedup.exact_dedup, "near_dedup": dedup.near_dedup, "semantic_dedup": dedup.semantic_dedup}
 
 
 @dataclass
@@ -35,75 +29,67 @@ class StepCount:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Rewrite:
+    row: int  # its number among the rows `curate` was given
+    step: str
+    action: Literal["rewritten", "flagged"]
+
+
 @dataclass
 class CurationResult:
     kept: list[dict[str, Any]]
-    removed: list[dict[str, Any]]  # each row with `_curation`: {step, reason, matched}
+    removed: list[dict[str, Any]]  # each row as it was when removed, with `_curation` (Removal.record())
     steps: list[StepCount] = field(default_factory=list)
-    rewrites: list[tuple[int, str, str]] = field(default_factory=list)  # (input position, step, action)
+    rewrites: list[Rewrite] = field(default_factory=list)
+    removals: dict[int, Removal] = field(default_factory=dict)  # row number -> why, in the order of `removed`
 
     def summary(self) -> dict[str, Any]:
         return {"rows_in": len(self.kept) + len(self.removed), "kept": len(self.kept),
                 "removed": len(self.removed), "steps": [asdict(s) for s in self.steps]}
 
 
-def reference_texts(refs: list[Reference], spec: CurationSpec) -> tuple[list[str], list[str]]:
-    """The texts of reference datasets, and a name for each (file#row) to report matches by."""
-    texts, names = [], []
-    for ref in refs:
-        path = spec.resolve_path(ref.path)
-        rows = read_table(path).to_pylist()
-        check_fields(rows, ref.text, f"reference dataset {path}")
-        texts += [text_of(r, ref.text) for r in rows]
-        names += [f"{path.name}#{k}" for k in range(len(rows))]
-    return texts, names
+def step_for(config: StepConfig) -> Step:
+    """The step that runs `config`; a config class with no registered step is an error naming it."""
+    step_class = STEP_FOR_CONFIG.get(type(config))
+    if step_class is None:
+        known = ", ".join(sorted(c.__name__ for c in STEP_FOR_CONFIG))
+        raise TypeError(f"no curation step is registered for {type(config).__name__} "
+                        f"(kind {getattr(config, 'kind', '?')!r}); the registered step configs are: {known}")
+    return step_class(config)
+
+
+def prepared_steps(spec: CurationSpec) -> list[Step]:
+    """The spec's steps, each prepared (references read, detectors loaded): a bad setting of any
+    step fails here, before any step runs."""
+    steps = [step_for(config) for config in spec.steps]
+    context = StepContext(spec.resolve_path, spec.text)
+    for step in steps:
+        step.prepare(context)
+    return steps
 
 
 def curate(rows: list[dict[str, Any]], spec: CurationSpec, *, where: str = "the dataset") -> CurationResult:
-    check_fields(rows, spec.text, where)
-    detectors: dict[int, list] = {}
-    for k, step in enumerate(spec.steps):  # settings that can fail do so before any step runs
-        check_fields(rows, step.text, where)
-        for ref in getattr(step, "against", []) + getattr(step, "benchmarks", []):
-            path = spec.resolve_path(ref.path)
-            if not path.exists() or (path.is_file() and path.stat().st_size == 0):
-                raise SynthloomError(f"reference dataset {path} of step '{step.label}' "
-                                     f"{'is empty' if path.exists() else 'does not exist'}; check its `path` in the curation")
-        if step.kind == "pii":
-            detectors[k] = extra_detectors(step, spec.resolve_path)
-    live = list(range(len(rows)))  # positions of rows still kept
+    for fields in [spec.text] + [config.text for config in spec.steps]:
+        check_fields(rows, fields, where)
+    steps = prepared_steps(spec)
+    live = list(range(len(rows)))  # numbers of the rows still kept
     current = [dict(r) for r in rows]
-    removed: list[dict[str, Any]] = []
-    counts: list[StepCount] = []
-    rewrites: list[tuple[int, str, str]] = []
-    for k, step in enumerate(spec.steps):
+    result = CurationResult([], [])
+    for step in steps:
         t0 = time.perf_counter()
-        fields = step.text or spec.text
-        these = [current[i] for i in live]
-        texts = [text_of(r, fields) for r in these]
-        rewritten: dict[int, dict] = {}
-        if step.kind in DEDUP:
-            gone = DEDUP[step.kind](step, texts, these, *reference_texts(step.against, spec))
-        elif step.kind == "decontaminate":
-            gone = decontaminate(step, texts, *reference_texts(step.benchmarks, spec))
-        elif step.kind == "quality":
-            gone = filters.quality(step, texts, these)
-        else:
-            gone, rewritten = filters.pii(step, texts, these, fields or [], detectors[k])
-        for pos, row in rewritten.items():
+        done = step.apply([current[i] for i in live], live)
+        for pos, row in done.rewritten.items():
             current[live[pos]] = row
-            flagged = step.kind == "pii" and step.action == "flag"  # type: ignore[union-attr]
-            rewrites.append((live[pos], step.label, "flagged" if flagged else "rewritten"))
-        for pos, (reason, matched) in sorted(gone.items()):
-            if matched and re.fullmatch(r"row \d+", matched):  # position in this step -> original row number
-                original = f"row {live[int(matched[4:])]}"
-                reason, matched = reason.replace(matched, original), original
-            removed.append({**current[live[pos]], "_curation": {"step": step.label, "reason": reason,
-                                                                  "matched": matched}})
-        counts.append(StepCount(step.label, step.kind, len(live), len(gone), len(rewritten),
-                                round(time.perf_counter() - t0, 3)))
-        live = [i for k, i in enumerate(live) if k not in gone]
-    return CurationResult([current[i] for i in live], removed, counts, rewrites)
+            result.rewrites.append(Rewrite(live[pos], step.label, done.rewrite_action))
+        for pos, removal in sorted(done.removed.items()):
+            result.removals[live[pos]] = removal
+            result.removed.append({**current[live[pos]], "_curation": removal.record()})
+        result.steps.append(StepCount(step.label, step.config.kind, len(live), len(done.removed),
+                                      len(done.rewritten), round(time.perf_counter() - t0, 3)))
+        live = [i for pos, i in enumerate(live) if pos not in done.removed]
+    result.kept = [current[i] for i in live]
+    return result
 
 
 def write_curation(result: CurationResult, out_dir: Path, extra: dict[str, Any] | None = None) -> Path:

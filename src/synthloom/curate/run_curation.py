@@ -3,13 +3,13 @@ dataset card reports) or any dataset file or Hugging Face directory (into -o DIR
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 from synthloom.config.curation import CurationSpec
 from synthloom.config.errors import SynthloomError
 from synthloom.curate.pipeline import CurationResult, curate, write_curation
+from synthloom.curate.step import Removal, RowMatch
 from synthloom.data.export import opened_run
 from synthloom.data.output_folder import CURATION_MARKER, claim_folder
 from synthloom.data.report_stamp import remove_run_reports
@@ -37,13 +37,14 @@ def curate_run(run_dir: Path, spec: CurationSpec | None) -> tuple[CurationResult
 def record_in_lineage(db: RunDB, result: CurationResult, rows: list[dict[str, Any]]) -> None:
     """Counts per step and each row's fate go into run.sqlite beside how the row was made."""
     steps = [(s.name, s.kind, s.rows_in, s.removed, s.rewritten, s.seconds) for s in result.steps]
-    def row_id(matched: str | None) -> str | None:  # "row 7" (a position) -> that row's id
-        found = re.fullmatch(r"row (\d+)", matched or "")
-        return rows[int(found.group(1))].get("_row_id", matched) if found else matched
 
-    events = [(rows[pos]["_row_id"], step, action, None, None) for pos, step, action in result.rewrites]
-    events += [(r["_row_id"], r["_curation"]["step"], "removed", r["_curation"]["reason"],
-                row_id(r["_curation"]["matched"])) for r in result.removed]
+    def matched(removal: Removal) -> str | None:  # another row by its id, a reference item by file#row
+        if isinstance(removal.matched, RowMatch):
+            return rows[removal.matched.row].get("_row_id", str(removal.matched))
+        return None if removal.matched is None else str(removal.matched)
+
+    events = [(rows[r.row]["_row_id"], r.step, r.action, None, None) for r in result.rewrites]
+    events += [(rows[pos]["_row_id"], r.step, "removed", r.reason, matched(r)) for pos, r in result.removals.items()]
     db.record_curation(steps, events)
 
 
