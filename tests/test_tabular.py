@@ -95,7 +95,7 @@ def test_mixed_types_missing_values_and_datetimes():
 def test_ids_are_regenerated_never_copied():
     real = pd.DataFrame({"patient_id": [f"P{i:05d}" for i in range(500)], "x": np.arange(500.0) % 7})
     synth = GaussianCopula(seed=0, allow_copies=True).fit(real)  # x takes 7 values: every row is someone's
-    assert synth.meta.primary_key == "patient_id"
+    assert synth.fitted_.meta.primary_key == "patient_id"
     out = synth.sample(500)
     assert out.patient_id.is_unique and not set(out.patient_id) & set(real.patient_id)
 

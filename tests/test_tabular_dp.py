@@ -41,19 +41,19 @@ def test_released_counts_carry_laplace_noise_of_the_stated_variance():
     for seed in range(400):
         for cls in (MarginalTree, BayesianNetwork):
             synth = cls(seed=seed, epsilon=1.0).fit(data, PUBLIC)
-            first = synth.order[0]
-            released = {k: v for k, v in synth.measurements.items()
+            first = synth.fitted_.model.order[0]
+            released = {k: v for k, v in synth.fitted_.model.measurements.items()
                         if k.startswith("one-way:") or k == f"table:{first}"}
             if cls is MarginalTree:
                 assert {k.split(":")[1] for k in released if k.startswith("one-way:")} == set(PUBLIC["columns"])
             for key, (counts, scale) in released.items():
                 column = key.split(":")[1]
-                disc = synth.disc[column]
+                disc = synth.fitted_.model.disc[column]
                 truth = np.bincount(disc.encode(data[column].to_numpy(dtype=object if column in ("colour", "size")
                                                                        else float)), minlength=disc.size)
                 noise.append((np.ravel(counts) - truth) / scale)  # Laplace(1) if the scale is the stated one
                 scales.add(round(scale, 9))
-            assert synth.disc["colour"].size == 7  # six public categories and missing, whatever the data holds
+            assert synth.fitted_.model.disc["colour"].size == 7  # six public categories and missing, whatever the data holds
     x = np.concatenate(noise)
     n = x.size
     total = np.abs(x).sum()
@@ -80,7 +80,7 @@ def test_an_extreme_neighbour_changes_neither_range_nor_categories(cls):
     # the discretisation (what the model can ever emit) is the same for both tables
     a, b = (cls(seed=0, epsilon=1.0).fit(t, PUBLIC) for t in (data, neighbour))
     for column in PUBLIC["columns"]:
-        da, db = a.disc[column], b.disc[column]
+        da, db = a.fitted_.model.disc[column], b.fitted_.model.disc[column]
         assert da.values == db.values and (da.edges is None or np.array_equal(da.edges, db.edges))
 
 

@@ -10,6 +10,11 @@ from synthloom.config.paths import RelativePaths
 
 Kind = Literal["numerical", "categorical", "boolean", "datetime", "id", "text"]
 
+# Every synthesizer class by its name. synthloom.tabular fills it as each class is defined (this
+# layer imports nothing of ours); a spec's `synthesizer:` and `params:` are checked against it
+# (the class's `check_params`, from its constructor's signature, and its `supports_dp` flag).
+SYNTHESIZERS: dict[str, Any] = {}
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")

@@ -42,12 +42,17 @@ def _failing_column(frame: Any) -> str | None:
     return None
 
 
-def like_input(result: pa.Table, original: Any) -> Any:
-    """Give the caller back the kind of table they passed in."""
-    module = type(original).__module__.split(".")[0]
-    if module == "pandas":
+def frame_kind(table: Any) -> str:
+    """Which kind of table a caller passed in, to answer in kind: "pandas", "polars" or "arrow"."""
+    module = type(table).__module__.split(".")[0]
+    return module if module in ("pandas", "polars") else "arrow"
+
+
+def as_kind(result: pa.Table, kind: str) -> Any:
+    """An Arrow table as the kind `frame_kind` named."""
+    if kind == "pandas":
         return result.to_pandas()
-    if module == "polars":
+    if kind == "polars":
         import polars as pl
 
         return pl.from_arrow(result)

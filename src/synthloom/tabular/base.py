@@ -1,103 +1,202 @@
 """One API for every synthesizer: fit on a table, sample rows (optionally conditioned or
-rebalanced), save and load. Subclasses only learn and sample the prepared columns."""
+rebalanced), save and load.
+
+Parameters and fitted state are kept apart, as in scikit-learn. A synthesizer's parameters are
+its constructor's keyword arguments, each kept under its own name: `get_params()` reads them by
+the signature, `check_params()` checks a user's values against the signature's annotations
+(names, types, bounds; `epsilon` only where `supports_dp`), and they are all a model file keeps
+of the constructor. What `fit` learns lives in `fitted_` (a `Fitted`): the metadata, Arrow types
+and constraints, which kind of table came in (pandas, polars or Arrow; `sample` answers in kind),
+the subclass's learnt `Model`, and the copy guard, which alone holds training rows (the distinct
+learnt rows, only while it is on: no_copies.py). A subclass declares its parameters in
+`__init__`, learns a Model from the prepared columns in `_fit`, and is registered by `name`."""
 
 from __future__ import annotations
 
 import gzip
+import inspect
 import json
+import typing
 import uuid
 import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, Protocol
 
 import numpy as np
 import pyarrow as pa
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic_core import PydanticCustomError
 
 from synthloom.config.errors import SynthloomError
-from synthloom.config.tabular import TableMeta, TabularSpec
-from synthloom.data.frames import like_input, to_arrow
-from synthloom.tabular.constraints import ConstraintSet
+from synthloom.config.tabular import SYNTHESIZERS, TableMeta, TabularSpec
+from synthloom.data.frames import as_kind, frame_kind, to_arrow
 from synthloom.data.metadata import from_numpy, infer_metadata, to_numpy
+from synthloom.tabular.constraints import ConstraintSet
 from synthloom.tabular.no_copies import CopyGuard, guarded
-from synthloom.tabular.public_domain import public_domains, public_metadata
+from synthloom.tabular.public_domain import Domain, public_domains, public_metadata
 
 Columns = dict[str, np.ndarray]
 MAX_CANDIDATES = 5_000_000  # conditional / constrained sampling gives up past this many draws
 FORMAT_VERSION = 1
 MAX_MODEL_BYTES = 128 << 20  # the JSON a model file may unpack to: a gzip bomb stops here
 
+# Parameters every synthesizer takes (a subclass's own sit beside it); the descriptions are what
+# `synthloom tabular synthesizers` prints.
+Seed = Annotated[int, Field(ge=0, le=2**63 - 1, description="seeds every draw: the same seed, table and "
+                                                              "parameters give the same rows")]
+AllowCopies = Annotated[bool, Field(description="keep sampled rows that copy or nearly copy a training row "
+                                                "(by default they are drawn again)")]
+MinGroup = Annotated[int, Field(ge=1, le=1_000_000, description="also redraw rows whose nearest training rows "
+                                                                "are fewer people than this")]
+Epsilon = Annotated[float | None, Field(gt=0, allow_inf_nan=False, description="differential-privacy budget; "
+                                        "needs public metadata for every column (null: not private)")]
+
+
+class Model(Protocol):
+    """What a synthesizer learnt: it samples the prepared columns and saves as JSON."""
+
+    def sample(self, n: int, rng: np.random.Generator) -> Columns: ...
+
+    def known_values(self, column: str) -> set[Any] | None:
+        """Values a categorical/boolean/integer column can take, if the model knows them."""
+
+    def to_state(self) -> dict[str, Any]: ...
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> "Model": ...
+
+
+@dataclass
+class Fitted:
+    """What fit() learnt, apart from the parameters; a loaded model has no guard."""
+
+    meta: TableMeta
+    types: dict[str, pa.DataType]
+    constraints: ConstraintSet
+    model: Model
+    input_kind: str = "arrow"  # what sample() returns: "pandas", "polars" or "arrow"
+    guard: CopyGuard | None = None  # the only training rows kept, and only while the copy guard is on
+
 
 class Synthesizer:
     name: ClassVar[str] = "base"
-    registry: ClassVar[dict[str, type["Synthesizer"]]] = {}
+    supports_dp: ClassVar[bool] = False  # True: takes `epsilon` (the CLI and the spec read this flag)
+    model_class: ClassVar[type[Model]]
+    registry: ClassVar[dict[str, type["Synthesizer"]]] = SYNTHESIZERS
 
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
+        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        odd = [p.name for p in params if p.default is p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        if odd:
+            raise TypeError(f"{cls.__name__}.__init__: every parameter needs a name and a default ({', '.join(odd)})")
+        if cls.supports_dp != any(p.name == "epsilon" for p in params):
+            raise TypeError(f"{cls.__name__}: supports_dp must be True exactly when __init__ takes epsilon")
         if cls.name != "base":
-            Synthesizer.registry[cls.name] = cls
+            SYNTHESIZERS[cls.name] = cls
 
-    def __init__(self, seed: int = 0, allow_copies: bool = False, min_group: int = 1):
+    def __init__(self, seed: Seed = 0, allow_copies: AllowCopies = False, min_group: MinGroup = 1):
         self.seed = seed
         self.allow_copies = allow_copies  # False: rows that copy a training row are redrawn (no_copies.py)
         self.min_group = min_group  # > 1: also redraw rows whose nearest training rows are fewer people
-        self._guard: CopyGuard | None = None
-        self.meta: TableMeta | None = None
-        self.types: dict[str, pa.DataType] = {}
-        self.constraints = ConstraintSet([], TableMeta(columns={}))
+        self.fitted_: Fitted | None = None
         self.report: dict[str, Any] = {}
         self._calls = 0
 
-    # ---- parameters and state, for save/load ----
-    def params(self) -> dict[str, Any]:
-        return {"seed": self.seed}
+    # ---- parameters ----
+    @classmethod
+    def param_names(cls) -> list[str]:
+        return list(inspect.signature(cls.__init__).parameters)[1:]
 
-    def _state(self) -> dict[str, Any]:
-        raise NotImplementedError
+    def get_params(self) -> dict[str, Any]:
+        """The constructor's arguments: `type(s)(**s.get_params())` is an unfitted twin."""
+        return {name: getattr(self, name) for name in self.param_names()}
 
-    def _load_state(self, state: dict[str, Any]) -> None:
-        raise NotImplementedError
+    @classmethod
+    def check_params(cls, values: Mapping[str, Any]) -> dict[str, Any]:
+        """`values` checked against the constructor (names, types, bounds) and returned as it
+        takes them; raises pydantic's ValidationError located at the parameter."""
+        names = cls.param_names()
+        unknown = [key for key in values if key not in names]
+        if unknown:
+            key = unknown[0]
+            if key == "epsilon":  # supports_dp is False: a private synthesizer has the parameter
+                dp = [n for n, c in SYNTHESIZERS.items() if c.supports_dp]
+                either = " or ".join([", ".join(dp[:-1]), dp[-1]] if len(dp) > 1 else dp)
+                why = f"{cls.name} does not support differential privacy, so it takes no epsilon; use {either}"
+            else:
+                why = f"{cls.name} has no parameter '{{key}}'; its parameters are {', '.join(names)}"
+            error = PydanticCustomError("unknown_parameter", why, {"key": str(key)})
+            raise ValidationError.from_exception_data(cls.__name__, [{"type": error, "loc": (key,), "input": values[key]}])
+        checked = _params_model(cls).model_validate(dict(values))
+        return {key: getattr(checked, key) for key in values}
+
+    @classmethod
+    def checked_params(cls, values: Mapping[str, Any], label: str = "{name}") -> dict[str, Any]:
+        """check_params with a one-sentence SynthloomError; `label` says where a parameter was
+        given, e.g. "--param {name}"."""
+        try:
+            return cls.check_params(values)
+        except ValidationError as exc:
+            err = exc.errors(include_url=False)[0]
+            where = label.replace("{name}", ".".join(str(part) for part in err["loc"]))
+            raise SynthloomError(f"{where}: {err['msg'].removeprefix('Value error, ')}") from None
+
+    @classmethod
+    def param_docs(cls) -> list[tuple[str, Any, str]]:
+        """(name, default, description) of each parameter, from the constructor's signature."""
+        return [(name, f.default, f.description or "") for name, f in _params_model(cls).model_fields.items()]
+
+    @property
+    def private(self) -> bool:
+        """Fitted under a differential-privacy budget."""
+        return self.supports_dp and getattr(self, "epsilon", None) is not None
 
     # ---- fitting ----
     def fit(self, data: Any, metadata: TableMeta | dict[str, Any] | None = None,
             constraints: list[Any] | None = None) -> "Synthesizer":
+        self.checked_params(self.get_params(), f"{type(self).__name__} parameter {{name}}")
         table = to_arrow(data)
         # under epsilon nothing is read from the values outside the budget: kinds come from the
         # schema, domains from the metadata, and the data is not checked against the constraints
-        private = getattr(self, "epsilon", None) is not None
+        private = self.private
         if isinstance(metadata, TableMeta):
             meta = metadata
         else:
             meta = (public_metadata if private else infer_metadata)(table, metadata)
-        self.meta = meta
         nt = to_numpy(table, meta)
-        self.types = nt.types
         specs = [TabularSpec.model_validate({"constraints": [c]}).constraints[0] if isinstance(c, dict) else c
                  for c in (constraints or [])]
-        self.constraints = ConstraintSet(specs, meta)
-        if private:
-            self.domains = public_domains(meta, self.constraints)
-        else:
-            self.constraints.check_data(nt.columns, nt.n_rows)
+        rules = ConstraintSet(specs, meta)
+        if not private:
+            rules.check_data(nt.columns, nt.n_rows)
         modelled = {n: v for n, v in nt.columns.items() if meta.columns[n].kind not in ("id", "text")}
-        self._text = {n: v for n, v in nt.columns.items() if meta.columns[n].kind == "text"}
-        self._fit(self.constraints.forward(modelled), nt.n_rows)
-        self._input = data
-        self._guard = None if private or self.allow_copies else CopyGuard(modelled, self.seed, self.min_group)
+        self.report = {}
+        model = self._fit(rules.forward(modelled), nt.n_rows, meta, public_domains(meta, rules) if private else None)
+        guard = None if private or self.allow_copies else CopyGuard(modelled, self.seed, self.min_group)
+        self.fitted_ = Fitted(meta, nt.types, rules, model, frame_kind(data), guard)
+        self._calls = 0
         return self
+
+    def _fitted(self) -> Fitted:
+        if self.fitted_ is None:
+            raise SynthloomError("the synthesizer is not fitted; call fit() first (or load a saved model)")
+        return self.fitted_
 
     def guard_against(self, data: Any) -> "Synthesizer":
         """Check a loaded model's samples against the table it was fitted on (model files hold
         no training rows); a no-op with allow_copies=True or under epsilon."""
-        if self.meta is None:
-            raise SynthloomError("the synthesizer is not fitted; call fit() first (or load a saved model)")
-        if not (self.allow_copies or getattr(self, "epsilon", None) is not None):
-            self._guard = CopyGuard.for_table(to_arrow(data), self.meta, self.seed, self.min_group)
+        fitted = self._fitted()
+        if not (self.allow_copies or self.private):
+            fitted.guard = CopyGuard.for_table(to_arrow(data), fitted.meta, self.seed, self.min_group)
         return self
 
-    def _fit(self, cols: Columns, n: int) -> None:
-        raise NotImplementedError
-
-    def _sample(self, n: int, rng: np.random.Generator) -> Columns:
+    def _fit(self, cols: Columns, n: int, meta: TableMeta, domains: dict[str, Domain] | None) -> Model:
+        """Learn from the prepared columns (ids and text left out, constraints built in);
+        `domains` are the public domains under epsilon. May add to self.report["fit"]."""
         raise NotImplementedError
 
     # ---- sampling ----
@@ -105,27 +204,25 @@ class Synthesizer:
         self._calls += 1
         return np.random.default_rng([self.seed, self._calls])
 
-    def _draw(self, n: int, rng: np.random.Generator, conditions: dict[str, Any] | None) -> tuple[Columns, int, dict[str, int]]:
-        """n rows satisfying constraints and conditions (and, by default, copying no training row)."""
-        if self._guard is None:
-            return self._draw_any(n, rng, conditions)
-        cols, drawn, rejected, redrawn = guarded(
-            lambda k: _with(self._draw_any(k, rng, conditions), self._rounded), self._guard, n)
-        self._redrawn += redrawn
-        return cols, drawn, rejected
+    def _draw(self, fitted: Fitted, n: int, rng: np.random.Generator, conditions: dict[str, Any] | None
+              ) -> tuple[Columns, int, dict[str, int], int]:
+        """n rows satisfying constraints and conditions (and, by default, copying no training row);
+        also the candidates drawn, rejections by constraint and rows redrawn as copies."""
+        if fitted.guard is None:
+            return (*self._draw_any(fitted, n, rng, conditions), 0)
+        return guarded(lambda k: _with(self._draw_any(fitted, k, rng, conditions), fitted.meta), fitted.guard, n)
 
-    def _draw_any(self, n: int, rng: np.random.Generator, conditions: dict[str, Any] | None
+    def _draw_any(self, fitted: Fitted, n: int, rng: np.random.Generator, conditions: dict[str, Any] | None
                   ) -> tuple[Columns, int, dict[str, int]]:
         """n rows satisfying constraints and conditions, by rejection where needed."""
-        assert self.meta is not None
         got: list[Columns] = []
         have, drawn = 0, 0
         rejected: dict[str, int] = {}
         rate = 1.0
         while have < n:
             batch = int(min(MAX_CANDIDATES, max(256, (n - have) / max(rate, 1e-4) * 1.2)))
-            cols = self.constraints.backward(self._sample(batch, rng))
-            keep, counts = self.constraints.reject(cols, batch)
+            cols = fitted.constraints.backward(fitted.model.sample(batch, rng))
+            keep, counts = fitted.constraints.reject(cols, batch)
             for k, v in counts.items():
                 rejected[k] = rejected.get(k, 0) + v
             if conditions:
@@ -148,84 +245,53 @@ class Synthesizer:
                rebalance: dict[str, dict[Any, float]] | None = None) -> Any:
         """n synthetic rows. `conditions` fixes column values for every row; `rebalance`
         sets target shares of a column's values, e.g. {"sex": {"F": 0.5, "M": 0.5}}."""
-        if self.meta is None:
-            raise SynthloomError("the synthesizer is not fitted; call fit() first (or load a saved model)")
+        fitted = self._fitted()
         if n < 1:
             raise SynthloomError(f"asked for {n} rows; sample at least 1")
         rng = self._rng()
-        self._redrawn = 0
         if conditions:
-            self._check_conditions(conditions)
+            self._check_conditions(fitted, conditions)
         if rebalance:
             parts = []
             for column, shares in rebalance.items():
                 counts = _shares_to_counts(column, shares, n)
                 for value, k in counts.items():
                     if k:
-                        self._check_conditions({**(conditions or {}), column: value})
-                        parts.append(self._draw(k, rng, {**(conditions or {}), column: value}))
+                        self._check_conditions(fitted, {**(conditions or {}), column: value})
+                        parts.append(self._draw(fitted, k, rng, {**(conditions or {}), column: value}))
             order = rng.permutation(n)
             cols = {k: np.concatenate([p[0][k] for p in parts])[order] for k in parts[0][0]}
-            drawn = sum(p[1] for p in parts)
+            drawn, redrawn = sum(p[1] for p in parts), sum(p[3] for p in parts)
             rejected = {}
             for p in parts:
                 for k, v in p[2].items():
                     rejected[k] = rejected.get(k, 0) + v
         else:
-            cols, drawn, rejected = self._draw(n, rng, conditions)
+            cols, drawn, rejected, redrawn = self._draw(fitted, n, rng, conditions)
         self.report["last_sample"] = {
             "rows": n, "candidates": drawn, "rejection_rate": round(1 - n / drawn, 6),
-            "rejected_by_constraint": rejected, "copies": self._copy_report(),
+            "rejected_by_constraint": rejected, "copies": self._copy_report(fitted, redrawn),
         }
-        return like_input(self._finish(cols, n, rng), getattr(self, "_input", None))
+        return as_kind(_finish(fitted, cols, n, rng), fitted.input_kind)
 
-    def _copy_report(self) -> dict[str, Any]:
-        if self._guard is not None:
-            return {"guard": "on", "rule": self._guard.rule, "redrawn_rows": self._redrawn}
+    def _copy_report(self, fitted: Fitted, redrawn: int) -> dict[str, Any]:
+        if fitted.guard is not None:
+            return {"guard": "on", "rule": fitted.guard.rule, "redrawn_rows": redrawn}
         why = ("allow_copies=True" if self.allow_copies else
-               "off under epsilon: the budget bounds what rows reveal" if getattr(self, "epsilon", None) is not None
+               "off under epsilon: the budget bounds what rows reveal" if self.private
                else "off: a loaded model holds no training rows; give them with guard_against(data) / --data")
         return {"guard": why}
 
-    def _finish(self, cols: Columns, n: int, rng: np.random.Generator) -> pa.Table:
-        assert self.meta is not None
-        out = self._rounded(cols)
-        for name, cm in self.meta.columns.items():
-            if cm.kind == "id":
-                out[name] = _new_ids(self.types.get(name), n, rng)
-            elif cm.kind == "text":
-                out[name] = _placeholder_text(n, rng)
-        return from_numpy(out, self.meta, self.types)
-
-    def _rounded(self, cols: Columns) -> Columns:
-        """Numbers as they are written out: clipped to the metadata's bounds and rounded."""
-        assert self.meta is not None
-        out = dict(cols)
-        for name, cm in self.meta.columns.items():
-            if cm.kind in ("numerical", "datetime") and name in out:
-                x = out[name].astype(float)
-                lo = cm.min if cm.min is not None else None
-                hi = cm.max if cm.max is not None else None
-                if lo is not None or hi is not None:
-                    x = np.clip(x, lo, hi)
-                if cm.integer or cm.kind == "datetime":
-                    x = np.round(x)
-                elif cm.decimals is not None:
-                    x = np.round(x, cm.decimals)
-                out[name] = x
-        return out
-
-    def _check_conditions(self, conditions: dict[str, Any]) -> None:
-        assert self.meta is not None
+    def _check_conditions(self, fitted: Fitted, conditions: dict[str, Any]) -> None:
         for column, value in conditions.items():
-            cm = self.meta.columns.get(column)
+            cm = fitted.meta.columns.get(column)
             if cm is None:
                 raise SynthloomError(
-                    f"condition on '{column}': no such column (columns: {', '.join(self.meta.columns)})"
+                    f"condition on '{column}': no such column (columns: {', '.join(fitted.meta.columns)})"
                 )
             if cm.kind in ("id", "text"):
                 raise SynthloomError(f"condition on '{column}': {cm.kind} columns cannot be conditioned on")
-            known = self._known_values(column)
+            known = fitted.model.known_values(column)
             if known is None and cm.kind in ("numerical", "datetime"):
                 raise SynthloomError(
                     f"condition on '{column}': it is a continuous column, so no sampled row equals {value!r} "
@@ -238,24 +304,22 @@ class Synthesizer:
                     f"(values include {shown}); the model cannot make it"
                 )
 
-    def _known_values(self, column: str) -> set[Any] | None:
-        """Values a categorical/boolean/integer column can take, if the model knows them."""
-        return None
-
     # ---- persistence ----
     def save(self, path: str | Path) -> Path:
-        if self.meta is None:
+        """A gzipped JSON model file: parameters and what was learnt, no training rows."""
+        if self.fitted_ is None:
             raise SynthloomError("the synthesizer is not fitted; nothing to save")
+        fitted = self.fitted_
         path = Path(path)
         doc = {
             "format": FORMAT_VERSION,
             "synthesizer": self.name,
-            "params": self.params(),
-            "meta": self.meta.model_dump(mode="json"),
-            "types": {k: str(v) for k, v in self.types.items()},
-            "constraints": [c.model_dump(mode="json") for c in self.constraints.specs],
+            "params": self.get_params(),
+            "meta": fitted.meta.model_dump(mode="json"),
+            "types": {k: str(v) for k, v in fitted.types.items()},
+            "constraints": [c.model_dump(mode="json") for c in fitted.constraints.specs],
             "report": self.report,
-            "state": self._state(),
+            "state": fitted.model.to_state(),
         }
         from synthloom.data.atomic import write_atomic
 
@@ -264,7 +328,8 @@ class Synthesizer:
 
     @staticmethod
     def load(path: str | Path) -> "Synthesizer":
-        """A saved model; a damaged, foreign or oversized file is a one-sentence SynthloomError."""
+        """A saved model; a damaged, foreign or oversized file is a one-sentence SynthloomError.
+        It samples Arrow tables, and checks copies only once given guard_against(training rows)."""
         path = Path(path)
         try:
             chunks, size = [], 0
@@ -286,7 +351,7 @@ class Synthesizer:
         if cls is None or doc.get("format") != FORMAT_VERSION:
             raise SynthloomError(f"{path} was saved by an unknown synthesizer or format version")
         try:
-            return Synthesizer._from_doc(cls, doc)
+            return Synthesizer._from_doc(cls, doc, path)
         except KeyError as exc:
             raise SynthloomError(f"{path} lacks the field {exc}; the file is damaged, refit the model") from None
         except (TypeError, ValueError, AttributeError, IndexError, RecursionError, OverflowError) as exc:
@@ -294,19 +359,62 @@ class Synthesizer:
             raise SynthloomError(f"{path} is damaged ({what}); refit the model") from None
 
     @staticmethod
-    def _from_doc(cls: type["Synthesizer"], doc: dict[str, Any]) -> "Synthesizer":
-        synth = cls(**doc["params"])
-        synth.meta = TableMeta.model_validate(doc["meta"])
-        synth.types = {k: _parse_type(v) for k, v in doc["types"].items()}
+    def _from_doc(cls: type["Synthesizer"], doc: dict[str, Any], path: Path) -> "Synthesizer":
+        if not isinstance(doc["params"], dict):
+            raise TypeError("params is not a mapping")
+        try:
+            synth = cls(**cls.checked_params(doc["params"], "params.{name}"))
+        except SynthloomError as exc:
+            raise SynthloomError(f"{path} is damaged ({exc}); refit the model") from None
+        meta = TableMeta.model_validate(doc["meta"])
+        types = {k: _parse_type(v) for k, v in doc["types"].items()}
         specs = TabularSpec.model_validate({"constraints": doc["constraints"]}).constraints
-        synth.constraints = ConstraintSet(specs, synth.meta)
+        model = cls.model_class.from_state(doc["state"])
         synth.report = doc["report"]
-        synth._load_state(doc["state"])
+        synth.fitted_ = Fitted(meta, types, ConstraintSet(specs, meta), model)
         return synth
 
 
-def _with(drawn: tuple[Columns, int, dict[str, int]], transform: Any) -> tuple[Columns, int, dict[str, int]]:
-    return transform(drawn[0]), drawn[1], drawn[2]
+def _with(drawn: tuple[Columns, int, dict[str, int]], meta: TableMeta) -> tuple[Columns, int, dict[str, int]]:
+    return _rounded(drawn[0], meta), drawn[1], drawn[2]
+
+
+def _finish(fitted: Fitted, cols: Columns, n: int, rng: np.random.Generator) -> pa.Table:
+    """The output table: rounded numbers, fresh ids, placeholder text, the input's Arrow types."""
+    out = _rounded(cols, fitted.meta)
+    for name, cm in fitted.meta.columns.items():
+        if cm.kind == "id":
+            out[name] = _new_ids(fitted.types.get(name), n, rng)
+        elif cm.kind == "text":
+            out[name] = _placeholder_text(n, rng)
+    return from_numpy(out, fitted.meta, fitted.types)
+
+
+def _rounded(cols: Columns, meta: TableMeta) -> Columns:
+    """Numbers as they are written out: clipped to the metadata's bounds and rounded."""
+    out = dict(cols)
+    for name, cm in meta.columns.items():
+        if cm.kind in ("numerical", "datetime") and name in out:
+            x = out[name].astype(float)
+            lo = cm.min if cm.min is not None else None
+            hi = cm.max if cm.max is not None else None
+            if lo is not None or hi is not None:
+                x = np.clip(x, lo, hi)
+            if cm.integer or cm.kind == "datetime":
+                x = np.round(x)
+            elif cm.decimals is not None:
+                x = np.round(x, cm.decimals)
+            out[name] = x
+    return out
+
+
+@cache
+def _params_model(cls: type[Synthesizer]) -> type[BaseModel]:
+    """The constructor's signature as a pydantic model: its annotations check a user's values."""
+    hints = typing.get_type_hints(cls.__init__, include_extras=True)
+    fields: dict[str, Any] = {name: (hints.get(name, Any), p.default)
+                              for name, p in list(inspect.signature(cls.__init__).parameters.items())[1:]}
+    return create_model(f"{cls.__name__}Params", __config__=ConfigDict(extra="forbid"), **fields)
 
 
 def _matches(cols: Columns, conditions: dict[str, Any], n: int) -> np.ndarray:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
+from pydantic import Field
 
-from synthloom.tabular.base import Columns, Synthesizer
+from synthloom.config.tabular import TableMeta
+from synthloom.tabular.base import AllowCopies, Columns, Epsilon, MinGroup, Seed, Synthesizer
 from synthloom.tabular.privacy import Accountant, mi_sensitivity
 from synthloom.tabular.public_domain import PUBLIC_FACTS, Domain
 
@@ -121,52 +124,122 @@ class _Discretiser:
                    None if s["inner"] is None else np.asarray(s["inner"]))
 
 
-class BayesianNetwork(Synthesizer):
-    name = "bayesian_network"
+@dataclass
+class NetworkModel:
+    """Discretised columns sampled down a directed graph: the first column from its own table,
+    each next one from its conditional table given its parents' codes."""
 
-    def __init__(self, seed: int = 0, degree: int = 2, bins: int | None = None, epsilon: float | None = None,
-                 structure_share: float = 0.3, allow_copies: bool = False, min_group: int = 1):
-        super().__init__(seed, allow_copies, min_group)
-        self.degree, self.bins, self.epsilon, self.structure_share = degree, bins, epsilon, structure_share
+    names: list[str]
+    disc: dict[str, _Discretiser]
+    order: list[str] = field(default_factory=list)
+    parents: dict[str, list[str]] = field(default_factory=dict)
+    tables: dict[str, np.ndarray] = field(default_factory=dict)
+    # under epsilon, each released noisy count table and its Laplace scale (for the tests; not saved)
+    measurements: dict[str, tuple[np.ndarray, float]] = field(default_factory=dict)
 
-    def params(self) -> dict[str, Any]:
-        return {"seed": self.seed, "degree": self.degree, "bins": self.bins, "epsilon": self.epsilon,
-                "structure_share": self.structure_share, "allow_copies": self.allow_copies,
-                "min_group": self.min_group}
-
-    def _fit(self, cols: Columns, n: int) -> None:
-        rng = np.random.default_rng([self.seed, 1])
-        private = self.epsilon is not None
-        acct = Accountant(self.epsilon) if private else None
-        self.measurements: dict[str, tuple[np.ndarray, float]] = {}
-        self._discretise(cols, private)
-        codes = {name: self.disc[name].encode(x) for name, x in cols.items()}
+    def sample(self, n: int, rng: np.random.Generator) -> Columns:
         sizes = {name: self.disc[name].size for name in self.names}
-        self.order, self.parents = self._structure(codes, sizes, n, rng, acct)
-        self.tables = {}
-        for i, name in enumerate(self.order):
-            self.tables[name] = self._table(name, codes, sizes, rng, acct, last=i == len(self.order) - 1)
+        codes: dict[str, np.ndarray] = {}
+        for name in self.order:
+            ps = self.parents[name]
+            pc = _combine([codes[p] for p in ps], [sizes[p] for p in ps], n)
+            cum = np.cumsum(self.tables[name], axis=1)
+            cum[:, -1] = 1.0
+            u = rng.random(n)
+            codes[name] = np.minimum((u[:, None] > cum[pc]).sum(1), sizes[name] - 1)
+        return {name: self.disc[name].decode(codes[name], rng) for name in self.names}
+
+    def known_values(self, column: str) -> set[Any] | None:
+        d = self.disc.get(column)
+        if d is None:
+            return None
+        if d.kind == "cat":
+            return set(d.values)
+        if d.edges[-1] == d.edges[-2] and np.all(d.edges == np.round(d.edges)):  # one code per whole number
+            return {int(v) for v in d.edges[:-1]}
+        return None
+
+    def to_state(self) -> dict[str, Any]:
+        return {"names": self.names, "order": self.order, "parents": self.parents,
+                "disc": {k: d.to_state() for k, d in self.disc.items()},
+                "tables": {k: t.tolist() for k, t in self.tables.items()}}
+
+    @classmethod
+    def from_state(cls, s: dict[str, Any]) -> "NetworkModel":
+        return cls(s["names"], {k: _Discretiser.from_state(v) for k, v in s["disc"].items()}, s["order"],
+                   s["parents"], {k: np.asarray(v) for k, v in s["tables"].items()})
+
+
+Bins = Annotated[int | None, Field(ge=2, le=1_000, description=f"bins of each numerical column (null: {BINS}, or "
+                                                                 f"{DP_BINS} under epsilon)")]
+
+
+class DiscreteNetwork(Synthesizer):
+    """What the Bayesian network and the marginal tree share: the columns as codes (bins from
+    the data, or under epsilon from the public domains alone), a graph and conditional tables
+    learnt from the codes by the subclass (`_learn`), and the model that samples down it."""
+
+    supports_dp = True
+    model_class = NetworkModel
+    stream: ClassVar[int] = 1  # the fit's random stream, [seed, stream]
+
+    def __init__(self, seed: Seed = 0, bins: Bins = None, epsilon: Epsilon = None, allow_copies: AllowCopies = False,
+                 min_group: MinGroup = 1):
+        super().__init__(seed, allow_copies, min_group)
+        self.bins, self.epsilon = bins, epsilon
+
+    def _fit(self, cols: Columns, n: int, meta: TableMeta, domains: dict[str, Domain] | None) -> NetworkModel:
+        rng = np.random.default_rng([self.seed, self.stream])
+        acct = Accountant(self.epsilon) if self.epsilon is not None else None
+        bins = self.bins or (DP_BINS if acct else BINS)
+        disc = {}
+        for name, x in cols.items():
+            cm = meta.columns.get(name)
+            if domains is not None:
+                disc[name] = _Discretiser.public(domains[name], bins, bool(cm and cm.integer))
+            else:
+                disc[name] = _Discretiser.fit(x, bins, (cm.min, cm.max) if cm else (None, None))
+        model = NetworkModel(list(cols), disc)
+        codes = {name: disc[name].encode(x) for name, x in cols.items()}
+        sizes = {name: disc[name].size for name in model.names}
+        self._learn(model, codes, sizes, n, rng, acct)
         self.report["fit"] = {
-            "order": self.order,
-            "parents": self.parents,
+            "order": model.order,
+            "parents": model.parents,
             **({"privacy": acct.summary(),
                 "public": PUBLIC_FACTS} if acct else {}),
         }
+        return model
 
-    def _discretise(self, cols: Columns, private: bool) -> None:
-        self.names = list(cols)
-        self.disc = {}
-        for name, x in cols.items():
-            cm = self.meta.columns.get(name) if self.meta else None
-            bins = self.bins or (DP_BINS if private else BINS)
-            if private:
-                self.disc[name] = _Discretiser.public(self.domains[name], bins, bool(cm and cm.integer))
-            else:
-                self.disc[name] = _Discretiser.fit(x, bins, (cm.min, cm.max) if cm else (None, None))
+    def _learn(self, model: NetworkModel, codes: dict[str, np.ndarray], sizes: dict[str, int], n: int,
+               rng: np.random.Generator, acct: Accountant | None) -> None:
+        """Set the model's order, parents and tables (and, under epsilon, its measurements)."""
+        raise NotImplementedError
 
-    def _structure(self, codes: dict[str, np.ndarray], sizes: dict[str, int], n: int, rng: np.random.Generator,
-                   acct: Accountant | None) -> tuple[list[str], dict[str, list[str]]]:
-        remaining = list(self.names)
+
+Degree = Annotated[int, Field(ge=1, le=4, description="most parents a column may have (candidate parent sets "
+                                                      "grow as columns ** degree)")]
+StructureShare = Annotated[float, Field(gt=0, lt=1, description="share of epsilon spent choosing the structure; "
+                                                                "the rest goes to the tables")]
+
+
+class BayesianNetwork(DiscreteNetwork):
+    name = "bayesian_network"
+
+    def __init__(self, seed: Seed = 0, degree: Degree = 2, bins: Bins = None, epsilon: Epsilon = None,
+                 structure_share: StructureShare = 0.3, allow_copies: AllowCopies = False, min_group: MinGroup = 1):
+        super().__init__(seed, bins, epsilon, allow_copies, min_group)
+        self.degree, self.structure_share = degree, structure_share
+
+    def _learn(self, model: NetworkModel, codes: dict[str, np.ndarray], sizes: dict[str, int], n: int,
+               rng: np.random.Generator, acct: Accountant | None) -> None:
+        model.order, model.parents = self._structure(model.names, codes, sizes, n, rng, acct)
+        for i, name in enumerate(model.order):
+            model.tables[name] = self._table(model, name, codes, sizes, rng, acct, last=i == len(model.order) - 1)
+
+    def _structure(self, names: list[str], codes: dict[str, np.ndarray], sizes: dict[str, int], n: int,
+                   rng: np.random.Generator, acct: Accountant | None) -> tuple[list[str], dict[str, list[str]]]:
+        remaining = list(names)
         first = remaining.pop(int(rng.integers(len(remaining))))
         order, parents = [first], {first: []}
         cache: dict[tuple[str, tuple[str, ...]], float] = {}
@@ -175,7 +248,7 @@ class BayesianNetwork(Synthesizer):
         max_cells = MAX_CELLS
         if acct is not None:  # keep tables small enough that Laplace noise does not drown them
             eps_tables = self.epsilon * (1 - self.structure_share)
-            max_cells = max(int(n * eps_tables / (len(self.names) * THETA)), 1)
+            max_cells = max(int(n * eps_tables / (len(names) * THETA)), 1)
         while remaining:
             k = min(self.degree, len(order))
             candidates = []
@@ -207,56 +280,24 @@ class BayesianNetwork(Synthesizer):
             remaining.remove(x)
         return order, parents
 
-    def _table(self, name: str, codes: dict[str, np.ndarray], sizes: dict[str, int], rng: np.random.Generator,
-               acct: Accountant | None, last: bool = False) -> np.ndarray:
-        ps = self.parents[name]
+    def _table(self, model: NetworkModel, name: str, codes: dict[str, np.ndarray], sizes: dict[str, int],
+               rng: np.random.Generator, acct: Accountant | None, last: bool = False) -> np.ndarray:
+        ps = model.parents[name]
         np_ = math.prod(sizes[p] for p in ps) if ps else 1
         pc = _combine([codes[p] for p in ps], [sizes[p] for p in ps], len(codes[name]))
         counts = np.bincount(pc * sizes[name] + codes[name], minlength=np_ * sizes[name]).reshape(np_, sizes[name])
         counts = counts.astype(float)
         if acct is not None:
-            eps = self.epsilon * (1 - self.structure_share) / len(self.names)
+            eps = self.epsilon * (1 - self.structure_share) / len(model.names)
             eps = acct.spend_rest("tables: Laplace") if last else acct.spend("tables: Laplace", eps)
             counts = counts + rng.laplace(0.0, 2.0 / eps, counts.shape)  # substitution: L1 = 2
-            self.measurements[f"table:{name}"] = (counts.copy(), 2.0 / eps)  # the released noisy counts, Laplace scale
+            model.measurements[f"table:{name}"] = (counts.copy(), 2.0 / eps)  # the released noisy counts, Laplace scale
             counts = np.clip(counts, 0.0, None)
         marginal = counts.sum(0) + 1e-12
         totals = counts.sum(1, keepdims=True)
         # an unseen parent configuration falls back to the column's overall distribution
         probs = np.where(totals > 0, counts / np.where(totals > 0, totals, 1), marginal / marginal.sum())
         return probs
-
-    def _sample(self, n: int, rng: np.random.Generator) -> Columns:
-        sizes = {name: self.disc[name].size for name in self.names}
-        codes: dict[str, np.ndarray] = {}
-        for name in self.order:
-            ps = self.parents[name]
-            pc = _combine([codes[p] for p in ps], [sizes[p] for p in ps], n)
-            cum = np.cumsum(self.tables[name], axis=1)
-            cum[:, -1] = 1.0
-            u = rng.random(n)
-            codes[name] = np.minimum((u[:, None] > cum[pc]).sum(1), sizes[name] - 1)
-        return {name: self.disc[name].decode(codes[name], rng) for name in self.names}
-
-    def _known_values(self, column: str) -> set[Any] | None:
-        d = self.disc.get(column)
-        if d is None:
-            return None
-        if d.kind == "cat":
-            return set(d.values)
-        if d.edges[-1] == d.edges[-2] and np.all(d.edges == np.round(d.edges)):  # one code per whole number
-            return {int(v) for v in d.edges[:-1]}
-        return None
-
-    def _state(self) -> dict[str, Any]:
-        return {"names": self.names, "order": self.order, "parents": self.parents,
-                "disc": {k: d.to_state() for k, d in self.disc.items()},
-                "tables": {k: t.tolist() for k, t in self.tables.items()}}
-
-    def _load_state(self, s: dict[str, Any]) -> None:
-        self.names, self.order, self.parents = s["names"], s["order"], s["parents"]
-        self.disc = {k: _Discretiser.from_state(v) for k, v in s["disc"].items()}
-        self.tables = {k: np.asarray(v) for k, v in s["tables"].items()}
 
 
 def _combine(parts: list[np.ndarray], sizes: list[int], n: int) -> np.ndarray:

@@ -7,14 +7,18 @@ relation to the other columns."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
 import numpy as np
+from pydantic import Field
 from scipy.special import ndtr, ndtri
 
-from synthloom.tabular.base import Columns, Synthesizer
+from synthloom.config.tabular import TableMeta
+from synthloom.tabular.base import AllowCopies, Columns, MinGroup, Seed, Synthesizer
 from synthloom.tabular.marginals import FAMILIES, Marginal, fit_marginal
 from synthloom.tabular.norta import calibrate
+from synthloom.tabular.public_domain import Domain
 
 EPS = 1e-6
 NULL = "__null__"
@@ -74,87 +78,20 @@ def _key(v: Any) -> Any:
     return ("__none__",) if v is None else (type(v).__name__, v)
 
 
-class GaussianCopula(Synthesizer):
-    name = "gaussian_copula"
+@dataclass
+class CopulaModel:
+    """A fitted Gaussian copula: the columns in order, the latent dimensions (each nullable
+    numerical column adds a missing flag before it), their correlation, and each column's
+    marginal (numbers) or category intervals (everything else and the flags)."""
 
-    def __init__(self, seed: int = 0, families: tuple[str, ...] | list[str] = FAMILIES, calibrate: bool = True,
-                 allow_copies: bool = False, min_group: int = 1):
-        super().__init__(seed, allow_copies, min_group)
-        self.families = tuple(families)
-        self.calibrate = calibrate
+    order: list[str]
+    dims: list[str]
+    nullable: list[str]
+    correlation: np.ndarray
+    marginals: dict[str, Marginal]
+    categories: dict[str, _Categories]
 
-    def params(self) -> dict[str, Any]:
-        return {"seed": self.seed, "families": list(self.families), "calibrate": self.calibrate,
-                "allow_copies": self.allow_copies, "min_group": self.min_group}
-
-    def _calibrated(self, latent: np.ndarray, cols: Columns) -> np.ndarray:
-        """Match the real Pearson correlations of numerical pairs (see norta.py)."""
-        numeric = [d for d in self.dims if d in self.marginals]
-        if len(numeric) < 2:
-            return latent
-        data = np.column_stack([cols[d] for d in numeric])
-        targets = _pairwise_pearson(data)
-        index = [self.dims.index(d) for d in numeric]
-        sub = latent[np.ix_(index, index)]
-        ppfs = [self.marginals[d].ppf for d in numeric]
-        fixed = calibrate(sub, targets, ppfs)
-        out = latent.copy()
-        out[np.ix_(index, index)] = fixed
-        return out
-
-    def _fit(self, cols: Columns, n: int) -> None:
-        rng = np.random.default_rng([self.seed, 0])
-        self.order: list[str] = list(cols)
-        self.marginals: dict[str, Marginal] = {}
-        self.categories: dict[str, _Categories] = {}
-        self.nullable: list[str] = []
-        numeric_u: dict[str, np.ndarray] = {}
-        flags_u: dict[str, np.ndarray] = {}
-        for name, x in cols.items():
-            if x.dtype == object:
-                continue
-            missing = np.isnan(x)
-            observed = x[~missing]
-            meta = self.meta.columns.get(name) if self.meta else None
-            discrete = bool(meta and (meta.integer or meta.kind == "datetime"))
-            self.marginals[name] = fit_marginal(
-                observed, families=self.families, discrete=discrete and np.unique(observed).size <= 32
-            )
-            u = np.empty(n)
-            u[~missing] = _ranks_to_uniform(observed, rng)
-            u[missing] = rng.random(int(missing.sum()))  # no information: independent filler
-            numeric_u[name] = u
-            if missing.any():
-                self.nullable.append(name)
-                flag = _Categories([False, True], np.array([1 - missing.mean(), missing.mean()]))
-                self.categories[NULL + name] = flag
-                flags_u[name] = flag.to_uniform(np.array(missing.tolist(), dtype=object), rng)
-        axis = _principal_axis(numeric_u)
-        scores = []
-        self.dims: list[str] = []
-        for name, x in cols.items():
-            if x.dtype == object:
-                cats = _Categories.fit(x, axis)
-                self.categories[name] = cats
-                u = cats.to_uniform(x, rng)
-            else:
-                u = numeric_u[name]
-                if name in flags_u:
-                    scores.append(ndtri(np.clip(flags_u[name], EPS, 1 - EPS)))
-                    self.dims.append(NULL + name)
-            scores.append(ndtri(np.clip(u, EPS, 1 - EPS)))
-            self.dims.append(name)
-        z = np.column_stack(scores)
-        latent = np.corrcoef(z, rowvar=False) if z.shape[1] > 1 else np.ones((1, 1))
-        if self.calibrate and z.shape[1] > 1:
-            latent = self._calibrated(latent, cols)
-        self.correlation = _nearest_correlation(latent)
-        self.report["fit"] = {
-            "marginals": {k: m.family for k, m in self.marginals.items()},
-            "columns_with_missing": self.nullable,
-        }
-
-    def _sample(self, n: int, rng: np.random.Generator) -> Columns:
+    def sample(self, n: int, rng: np.random.Generator) -> Columns:
         chol = np.linalg.cholesky(self.correlation)
         z = rng.standard_normal((n, len(self.dims))) @ chol.T
         u = np.clip(ndtr(z), EPS, 1 - EPS)
@@ -171,7 +108,7 @@ class GaussianCopula(Synthesizer):
                 out[name] = x
         return out
 
-    def _known_values(self, column: str) -> set[Any] | None:
+    def known_values(self, column: str) -> set[Any] | None:
         if column in self.categories:
             return set(self.categories[column].values)
         m = self.marginals.get(column)
@@ -181,8 +118,7 @@ class GaussianCopula(Synthesizer):
                 return {int(v) for v in values}
         return None
 
-    # ---- persistence ----
-    def _state(self) -> dict[str, Any]:
+    def to_state(self) -> dict[str, Any]:
         return {
             "order": self.order,
             "dims": self.dims,
@@ -192,14 +128,92 @@ class GaussianCopula(Synthesizer):
             "categories": {k: {"values": c.values, "cum": c.cum.tolist()} for k, c in self.categories.items()},
         }
 
-    def _load_state(self, s: dict[str, Any]) -> None:
-        self.order, self.dims, self.nullable = s["order"], s["dims"], s["nullable"]
-        self.correlation = np.asarray(s["correlation"])
-        self.marginals = {k: Marginal.from_state(v) for k, v in s["marginals"].items()}
-        self.categories = {}
-        for k, v in s["categories"].items():
-            c = _Categories(v["values"], np.diff(np.asarray(v["cum"])))
-            self.categories[k] = c
+    @classmethod
+    def from_state(cls, s: dict[str, Any]) -> "CopulaModel":
+        return cls(s["order"], s["dims"], s["nullable"], np.asarray(s["correlation"]),
+                   {k: Marginal.from_state(v) for k, v in s["marginals"].items()},
+                   {k: _Categories(v["values"], np.diff(np.asarray(v["cum"]))) for k, v in s["categories"].items()})
+
+
+Families = Annotated[tuple[Literal[FAMILIES], ...], Field(  # type: ignore[valid-type]
+    min_length=1, description="parametric families a numerical column may take, else its smoothed empirical "
+                              "distribution")]
+Calibrate = Annotated[bool, Field(description="match the real Pearson correlations of numerical pairs (NORTA)")]
+
+
+class GaussianCopula(Synthesizer):
+    name = "gaussian_copula"
+    model_class = CopulaModel
+
+    def __init__(self, seed: Seed = 0, families: Families = FAMILIES, calibrate: Calibrate = True,
+                 allow_copies: AllowCopies = False, min_group: MinGroup = 1):
+        super().__init__(seed, allow_copies, min_group)
+        self.families = tuple(families)
+        self.calibrate = calibrate
+
+    def _fit(self, cols: Columns, n: int, meta: TableMeta, domains: dict[str, Domain] | None) -> CopulaModel:
+        rng = np.random.default_rng([self.seed, 0])
+        marginals: dict[str, Marginal] = {}
+        categories: dict[str, _Categories] = {}
+        nullable: list[str] = []
+        numeric_u: dict[str, np.ndarray] = {}
+        flags_u: dict[str, np.ndarray] = {}
+        for name, x in cols.items():
+            if x.dtype == object:
+                continue
+            missing = np.isnan(x)
+            observed = x[~missing]
+            cm = meta.columns.get(name)
+            discrete = bool(cm and (cm.integer or cm.kind == "datetime"))
+            marginals[name] = fit_marginal(
+                observed, families=self.families, discrete=discrete and np.unique(observed).size <= 32
+            )
+            u = np.empty(n)
+            u[~missing] = _ranks_to_uniform(observed, rng)
+            u[missing] = rng.random(int(missing.sum()))  # no information: independent filler
+            numeric_u[name] = u
+            if missing.any():
+                nullable.append(name)
+                flag = _Categories([False, True], np.array([1 - missing.mean(), missing.mean()]))
+                categories[NULL + name] = flag
+                flags_u[name] = flag.to_uniform(np.array(missing.tolist(), dtype=object), rng)
+        axis = _principal_axis(numeric_u)
+        scores = []
+        dims: list[str] = []
+        for name, x in cols.items():
+            if x.dtype == object:
+                cats = _Categories.fit(x, axis)
+                categories[name] = cats
+                u = cats.to_uniform(x, rng)
+            else:
+                u = numeric_u[name]
+                if name in flags_u:
+                    scores.append(ndtri(np.clip(flags_u[name], EPS, 1 - EPS)))
+                    dims.append(NULL + name)
+            scores.append(ndtri(np.clip(u, EPS, 1 - EPS)))
+            dims.append(name)
+        z = np.column_stack(scores)
+        latent = np.corrcoef(z, rowvar=False) if z.shape[1] > 1 else np.ones((1, 1))
+        if self.calibrate and z.shape[1] > 1:
+            latent = _calibrated(latent, cols, dims, marginals)
+        self.report["fit"] = {"marginals": {k: m.family for k, m in marginals.items()}, "columns_with_missing": nullable}
+        return CopulaModel(list(cols), dims, nullable, _nearest_correlation(latent), marginals, categories)
+
+
+def _calibrated(latent: np.ndarray, cols: Columns, dims: list[str], marginals: dict[str, Marginal]) -> np.ndarray:
+    """Match the real Pearson correlations of numerical pairs (see norta.py)."""
+    numeric = [d for d in dims if d in marginals]
+    if len(numeric) < 2:
+        return latent
+    data = np.column_stack([cols[d] for d in numeric])
+    targets = _pairwise_pearson(data)
+    index = [dims.index(d) for d in numeric]
+    sub = latent[np.ix_(index, index)]
+    ppfs = [marginals[d].ppf for d in numeric]
+    fixed = calibrate(sub, targets, ppfs)
+    out = latent.copy()
+    out[np.ix_(index, index)] = fixed
+    return out
 
 
 def _principal_axis(numeric_u: dict[str, np.ndarray]) -> np.ndarray | None:

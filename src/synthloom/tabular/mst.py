@@ -8,80 +8,74 @@ where PrivBayes-style networks only see each column through a noisy conditional 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
 import numpy as np
+from pydantic import AfterValidator, Field
 
-from synthloom.tabular.base import Columns
-from synthloom.tabular.bayesnet import BayesianNetwork, _mutual_information
+from synthloom.tabular.base import AllowCopies, Epsilon, MinGroup, Seed
+from synthloom.tabular.bayesnet import Bins, DiscreteNetwork, NetworkModel, _mutual_information
 from synthloom.tabular.privacy import Accountant, mi_sensitivity
-from synthloom.tabular.public_domain import PUBLIC_FACTS
 
 IPF_ROUNDS = 20
+PositiveShare = Annotated[float, Field(gt=0, le=1)]
 
 
-class MarginalTree(BayesianNetwork):
+def _shares_sum_to_one(shares: tuple[float, float, float]) -> tuple[float, float, float]:
+    if abs(sum(shares) - 1.0) > 1e-9:
+        raise ValueError(f"the three shares of epsilon must add up to 1, not {sum(shares):.6g}")
+    return shares
+
+
+Shares = Annotated[tuple[PositiveShare, PositiveShare, PositiveShare], AfterValidator(_shares_sum_to_one), Field(
+    description="shares of epsilon for the tree, the one-way and the two-way marginals (adding up to 1)")]
+
+
+class MarginalTree(DiscreteNetwork):
     name = "marginal_tree"
+    stream = 2
 
-    def __init__(self, seed: int = 0, bins: int | None = None, epsilon: float | None = None,
-                 shares: tuple[float, float, float] = (0.2, 0.4, 0.4), allow_copies: bool = False,
-                 min_group: int = 1):
-        super().__init__(seed=seed, degree=1, bins=bins, epsilon=epsilon, allow_copies=allow_copies,
-                         min_group=min_group)
+    def __init__(self, seed: Seed = 0, bins: Bins = None, epsilon: Epsilon = None, shares: Shares = (0.2, 0.4, 0.4),
+                 allow_copies: AllowCopies = False, min_group: MinGroup = 1):
+        super().__init__(seed, bins, epsilon, allow_copies, min_group)
         self.shares = tuple(shares)
 
-    def params(self) -> dict[str, Any]:
-        return {"seed": self.seed, "bins": self.bins, "epsilon": self.epsilon, "shares": list(self.shares),
-                "allow_copies": self.allow_copies, "min_group": self.min_group}
-
-    def _fit(self, cols: Columns, n: int) -> None:
-        rng = np.random.default_rng([self.seed, 2])
-        private = self.epsilon is not None
-        acct = Accountant(self.epsilon) if private else None
-        self.measurements: dict[str, tuple[np.ndarray, float]] = {}  # released noisy counts and Laplace scale
-        self._discretise(cols, private)
-        codes = {name: self.disc[name].encode(x) for name, x in cols.items()}
-        sizes = {name: self.disc[name].size for name in self.names}
-        d = len(self.names)
+    def _learn(self, model: NetworkModel, codes: dict[str, np.ndarray], sizes: dict[str, int], n: int,
+               rng: np.random.Generator, acct: Accountant | None) -> None:
+        d = len(model.names)
         eps_tree, eps_one, eps_two = ((self.epsilon or 0.0) * s for s in self.shares)
         # 1-way marginals of every column
         ones = {}
-        for name in self.names:
+        for name in model.names:
             counts = np.bincount(codes[name], minlength=sizes[name]).astype(float)
             if acct is not None:
                 e = acct.spend("one-way: Laplace", eps_one / d)
                 counts = counts + rng.laplace(0.0, 2.0 / e, counts.shape)
-                self.measurements[f"one-way:{name}"] = (counts.copy(), 2.0 / e)
+                model.measurements[f"one-way:{name}"] = (counts.copy(), 2.0 / e)
                 counts = np.clip(counts, 0.0, None)
             ones[name] = counts / max(counts.sum(), 1e-12)
-        self.order, self.parents = self._tree(codes, sizes, n, rng, acct, eps_tree)
-        self.tables = {self.order[0]: ones[self.order[0]][None, :]}
-        edges = self.order[1:]
+        model.order, model.parents = self._tree(model.names, codes, sizes, n, rng, acct, eps_tree)
+        model.tables = {model.order[0]: ones[model.order[0]][None, :]}
+        edges = model.order[1:]
         for i, child in enumerate(edges):
-            parent = self.parents[child][0]
+            parent = model.parents[child][0]
             joint = np.bincount(codes[parent] * sizes[child] + codes[child],
                                 minlength=sizes[parent] * sizes[child]).reshape(sizes[parent], sizes[child]).astype(float)
             if acct is not None:
                 last = i == len(edges) - 1
                 e = acct.spend_rest("two-way: Laplace") if last else acct.spend("two-way: Laplace", eps_two / len(edges))
                 joint = joint + rng.laplace(0.0, 2.0 / e, joint.shape)
-                self.measurements[f"two-way:{parent}>{child}"] = (joint.copy(), 2.0 / e)
+                model.measurements[f"two-way:{parent}>{child}"] = (joint.copy(), 2.0 / e)
                 joint = np.clip(joint, 0.0, None)
             joint = _ipf(joint, ones[parent], ones[child])
             rows = joint.sum(1, keepdims=True)
-            self.tables[child] = np.where(rows > 0, joint / np.where(rows > 0, rows, 1), ones[child][None, :])
+            model.tables[child] = np.where(rows > 0, joint / np.where(rows > 0, rows, 1), ones[child][None, :])
         if acct is not None and not edges:  # a single column: the tree budget is unused, give it to the marginal
             acct.spend_rest("one-way: Laplace (unused tree budget)")
-        self.report["fit"] = {
-            "order": self.order, "parents": self.parents,
-            **({"privacy": acct.summary(),
-                "public": PUBLIC_FACTS} if acct else {}),
-        }
 
-    def _tree(self, codes: dict[str, np.ndarray], sizes: dict[str, int], n: int, rng: np.random.Generator,
-              acct: Accountant | None, eps_tree: float) -> tuple[list[str], dict[str, list[str]]]:
+    def _tree(self, names: list[str], codes: dict[str, np.ndarray], sizes: dict[str, int], n: int,
+              rng: np.random.Generator, acct: Accountant | None, eps_tree: float) -> tuple[list[str], dict[str, list[str]]]:
         """Prim's algorithm on mutual information; each step picks an edge privately."""
-        names = self.names
         weights: dict[tuple[str, str], float] = {}
         for i, a in enumerate(names):
             for b in names[i + 1:]:
