@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
 from synthloom.config import columns as C
 from synthloom.config.errors import SynthloomError
-from synthloom.generate.columns.validators import ValidatorGenerator
+from synthloom.generate.columns import BuildContext, build_generator
+
+
+def validator(column):
+    return build_generator(column, BuildContext(seed=0, resolve_path=Path))
 
 
 def _check(column, value, row=None):
     async def go():
-        gen = ValidatorGenerator(column)
+        gen = validator(column)
         await gen.start()
         try:
             return await gen.check(value, row or {})
@@ -69,7 +74,7 @@ def test_python_validator_time_limit_kills_and_recovers():
     code = "import time\ndef validate(value, row):\n    if value: time.sleep(30)\n    return True\n"
 
     async def go():
-        gen = ValidatorGenerator(py(code, timeout_s=0.5))
+        gen = validator(py(code, timeout_s=0.5))
         await gen.start()
         try:
             slow = await gen.check(1, {})

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 
 from synthloom.config.templates import expression_variables
+from synthloom.config.errors import SynthloomError
 from synthloom.config.recipe import Recipe
 from synthloom.config.templates import template_env
 from synthloom.data.run_db import UsageRow
 from synthloom.generate.cells import CellContext, CellRejected, RowState
-from synthloom.generate.columns import BatchEnv, ColumnGenerator
+from synthloom.generate.columns import BatchEnv, ColumnGenerator, PartitionSource, SeedSource
 from synthloom.generate.model_calls import ModelCaller, UsageTally
 from synthloom.generate.plan import column_levels
 from synthloom.generate.spend import SpendingStopped
 
 FILTER_COLUMN = "_filter"
+
+Capability = TypeVar("Capability", PartitionSource, SeedSource)
 
 
 @dataclass
@@ -49,7 +53,8 @@ def _reason_label(reason: str) -> str:
 
 
 class BatchRunner:
-    """Holds what batches share (generators, model callers); `run(i)` makes batch i."""
+    """Holds what batches share (generators, model callers); `run(i)` makes batch i. It asks a
+    generator only what `ColumnGenerator` and its capabilities (columns/base.py) offer."""
 
     def __init__(self, recipe: Recipe, generators: dict[str, ColumnGenerator], callers: dict[str, ModelCaller]):
         self.recipe = recipe
@@ -69,7 +74,17 @@ class BatchRunner:
         self.partitions = [""]
         if recipe.partition_by:
             column, field = recipe.partition_by.split(".")
-            self.partitions = generators[column].partition_on(field)  # type: ignore[attr-defined]
+            self.partitions = self._capable(column, PartitionSource, "partition_by").partition_on(field)
+
+    def seed_rows(self, column: str) -> Sequence[Mapping[str, Any]]:
+        """The rows seed column `column` draws from (a novelty pool starts with them)."""
+        return self._capable(column, SeedSource, "novelty.seed_column").seed_rows()
+
+    def _capable(self, column: str, capability: type[Capability], setting: str) -> Capability:
+        generator = self.generators[column]
+        if not isinstance(generator, capability):
+            raise SynthloomError(f"{setting} names column '{column}', whose kind cannot serve there; name a seed column")
+        return generator
 
     @property
     def notices(self) -> list[str]:

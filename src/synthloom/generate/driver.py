@@ -17,7 +17,7 @@ from synthloom.config.templates import template_env
 from synthloom.data.run_store import RunStore
 from synthloom.data.similarity import make_pool
 from synthloom.data.tables import rows_to_table
-from synthloom.generate.batch import BatchResult
+from synthloom.generate.batch import BatchResult, BatchRunner
 from synthloom.generate.model_calls import UsageTally
 from synthloom.generate.spend import SpendingStopped, SpendMeter
 
@@ -52,7 +52,7 @@ class _Todo:
 
 
 class Driver:
-    def __init__(self, recipe: Recipe, store: RunStore, runner: Any, reporter: Any):
+    def __init__(self, recipe: Recipe, store: RunStore, runner: BatchRunner, reporter: Any):
         self.recipe, self.store, self.runner, self.reporter = recipe, store, runner, reporter
         self.n_parts = len(runner.partitions)
         committed = store.db.committed_batches()
@@ -95,7 +95,7 @@ class Driver:
             return None
         pool = make_pool(cfg.method, cfg.threshold)
         if cfg.seed_column:
-            for i, row in enumerate(self.runner.generators[cfg.seed_column].rows):
+            for i, row in enumerate(self.runner.seed_rows(cfg.seed_column)):
                 if row.get(cfg.seed_field):
                     pool.add(str(row[cfg.seed_field]), f"seed #{i}")
         self._novelty_text = template_env().compile_expression(cfg.text, undefined_to_none=False)

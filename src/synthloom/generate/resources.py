@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from synthloom.config.recipe import Recipe
 from synthloom.generate.batch import BatchRunner
-from synthloom.generate.columns import build_generator
+from synthloom.generate.columns import BuildContext, ColumnGenerator, build_generator
 from synthloom.generate.model_calls import ModelCaller, ResponseCache
 from synthloom.models.factory import build_backend, model_config_for, used_aliases
 
@@ -15,10 +15,11 @@ from synthloom.models.factory import build_backend, model_config_for, used_alias
 @asynccontextmanager
 async def open_runner(recipe: Recipe, cache: ResponseCache) -> AsyncIterator[BatchRunner]:
     backends = {}
-    generators = {}
+    generators: dict[str, ColumnGenerator] = {}
+    build = BuildContext.of(recipe)
     try:
         for col in recipe.columns:
-            generators[col.name] = build_generator(col, recipe)
+            generators[col.name] = build_generator(col, build)
         for alias in used_aliases(recipe):
             config = model_config_for(recipe, alias)
             backends[alias] = build_backend(alias, config, seed=recipe.seed)

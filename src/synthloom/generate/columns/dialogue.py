@@ -10,18 +10,18 @@ from typing import Any
 from synthloom.config.columns import LLMDialogueColumn
 from synthloom.config.templates import template_env
 from synthloom.generate.cells import CellContext, CellRejected, stable_int
-from synthloom.generate.columns.base import BatchEnv, ColumnGenerator
+from synthloom.generate.columns.base import BaseGenerator, BatchEnv, BuildContext
 from synthloom.generate.columns.llm import call_model, render
+from synthloom.generate.columns.registry import generates
 from synthloom.models.protocol import GenerationRequest, Usage
 
 SWAP = {"user": "assistant", "assistant": "user"}
 
 
-class DialogueGenerator(ColumnGenerator):
-    kind = "llm_dialogue"
-
-    def __init__(self, config: LLMDialogueColumn):
-        super().__init__(config)
+@generates(LLMDialogueColumn)
+class DialogueGenerator(BaseGenerator[LLMDialogueColumn]):
+    def __init__(self, config: LLMDialogueColumn, ctx: BuildContext):
+        super().__init__(config, ctx)
         env = template_env()
         self.opening = env.from_string(config.opening) if config.opening else None
         self.user_prompt = env.from_string(config.user_prompt)

@@ -10,7 +10,8 @@ import jinja2
 from synthloom.config.columns import ExpressionColumn
 from synthloom.config.templates import template_env
 from synthloom.generate.cells import CellContext, CellRejected
-from synthloom.generate.columns.base import BatchEnv, ColumnGenerator
+from synthloom.generate.columns.base import BaseGenerator, BatchEnv, BuildContext
+from synthloom.generate.columns.registry import generates
 
 _TRUE = {"true", "1", "yes", "y"}
 _FALSE = {"false", "0", "no", "n", ""}
@@ -34,11 +35,10 @@ def cast(text: str, dtype: str) -> Any:
     return json.loads(text)
 
 
-class ExpressionGenerator(ColumnGenerator):
-    kind = "expression"
-
-    def __init__(self, config: ExpressionColumn):
-        super().__init__(config)
+@generates(ExpressionColumn)
+class ExpressionGenerator(BaseGenerator[ExpressionColumn]):
+    def __init__(self, config: ExpressionColumn, ctx: BuildContext):
+        super().__init__(config, ctx)
         self.template = template_env().from_string(config.template)
 
     async def generate(self, ctx: CellContext, env: BatchEnv) -> Any:

@@ -13,14 +13,14 @@ from synthloom.config.columns import GroundingColumn
 from synthloom.config.templates import template_env
 from synthloom.data.grounding import lexical_support, word_cosine
 from synthloom.generate.cells import CellContext, CellRejected
-from synthloom.generate.columns.base import BatchEnv, ColumnGenerator
+from synthloom.generate.columns.base import BaseGenerator, BatchEnv, BuildContext
+from synthloom.generate.columns.registry import generates
 
 
-class GroundingGenerator(ColumnGenerator):
-    kind = "grounding"
-
-    def __init__(self, config: GroundingColumn):
-        super().__init__(config)
+@generates(GroundingColumn)
+class GroundingGenerator(BaseGenerator[GroundingColumn]):
+    def __init__(self, config: GroundingColumn, ctx: BuildContext):
+        super().__init__(config, ctx)
         env = template_env()
         self.text = env.from_string(config.text)
         self.source = env.from_string(config.source)

@@ -15,8 +15,9 @@ from synthloom.config import columns as C
 from synthloom.config.errors import SynthloomError
 from synthloom.config.templates import template_env
 from synthloom.generate.cells import CellContext, CellRejected, stable_int
-from synthloom.generate.columns.base import BatchEnv, ColumnGenerator
+from synthloom.generate.columns.base import BaseGenerator, BatchEnv, BuildContext
 from synthloom.generate.columns.magpie import magpie_prompt
+from synthloom.generate.columns.registry import generates
 from synthloom.models.protocol import GenerationRequest, GenerationResult, ModelCallError, Usage
 from synthloom.models.structured import StructuredOutputError, generate_structured
 
@@ -37,9 +38,9 @@ async def call_model(env: BatchEnv, alias: str, column: str, request: Generation
         raise CellRejected(exc.reason) from None
 
 
-class _LLMGenerator(ColumnGenerator):
-    def __init__(self, config: Any):
-        super().__init__(config)
+class _LLMGenerator(BaseGenerator[Any]):
+    def __init__(self, config: Any, ctx: BuildContext):
+        super().__init__(config, ctx)
         env = template_env()
         self.prompt = env.from_string(config.prompt)
         self.system = env.from_string(config.system_prompt) if config.system_prompt else None
@@ -116,9 +117,8 @@ class _LLMGenerator(ColumnGenerator):
             raise CellRejected(exc.reason) from None
 
 
+@generates(C.LLMTextColumn)
 class LLMTextGenerator(_LLMGenerator):
-    kind = "llm_text"
-
     async def one(self, values: dict[str, Any], seed: int, env: BatchEnv) -> tuple[Any, GenerationResult, Usage]:
         cfg: C.LLMTextColumn = self.config
         if cfg.mode == "magpie":
@@ -132,11 +132,10 @@ class LLMTextGenerator(_LLMGenerator):
         return (texts if cfg.n > 1 else texts[0]), result, result.usage
 
 
+@generates(C.LLMStructuredColumn)
 class LLMStructuredGenerator(_LLMGenerator):
-    kind = "llm_structured"
-
-    def __init__(self, config: C.LLMStructuredColumn):
-        super().__init__(config)
+    def __init__(self, config: C.LLMStructuredColumn, ctx: BuildContext):
+        super().__init__(config, ctx)
         self._schema = config.output_schema or _schema_from_model(config.name, config.schema_model or "")
 
     def schema(self) -> dict[str, Any]:
@@ -146,16 +145,15 @@ class LLMStructuredGenerator(_LLMGenerator):
         return await self._structured(values, seed, env)
 
 
+@generates(C.JudgeColumn)
 class JudgeGenerator(_LLMGenerator):
     """Renders the user's prompt (what to judge), appends the rubric, and asks for integer
     scores per attribute; the schema uses an enum so grammars constrain it exactly."""
 
-    kind = "judge"
-
-    def __init__(self, config: C.JudgeColumn):
+    def __init__(self, config: C.JudgeColumn, ctx: BuildContext):
         if config.system_prompt is None:
             config = config.model_copy(update={"system_prompt": JUDGE_SYSTEM})
-        super().__init__(config)
+        super().__init__(config, ctx)
         scores = list(range(config.min_score, config.max_score + 1))
         self._schema = {
             "type": "object",

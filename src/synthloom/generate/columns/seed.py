@@ -4,25 +4,30 @@ so any batch can be computed on its own."""
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from synthloom.config.columns import SeedColumn
 from synthloom.config.errors import SynthloomError
 from synthloom.data.seed_rows import load_seed_rows
 from synthloom.generate.cells import CellContext, stable_int
-from synthloom.generate.columns.base import BatchEnv, ColumnGenerator
+from synthloom.generate.columns.base import BaseGenerator, BatchEnv, BuildContext
+from synthloom.generate.columns.registry import generates
 
 
-class SeedGenerator(ColumnGenerator):
-    kind = "seed"
+@generates(SeedColumn)
+class SeedGenerator(BaseGenerator[SeedColumn]):
+    """A PartitionSource and a SeedSource (base.py)."""
 
-    def __init__(self, config: SeedColumn, *, resolve_path: Any, recipe_seed: int = 0):
-        super().__init__(config)
-        self.recipe_seed = recipe_seed
-        self.notices: list[str] = []
-        self.rows = load_seed_rows(config, resolve_path, self.notices)
+    def __init__(self, config: SeedColumn, ctx: BuildContext):
+        super().__init__(config, ctx)
+        self.recipe_seed = ctx.seed
+        self.rows = load_seed_rows(config, ctx.resolve_path, self.notices)
         self.groups: list[list[int]] = [list(range(len(self.rows)))]  # one group unless partitioned
         self._perms: dict[tuple[int, int], list[int]] = {}
+
+    def seed_rows(self) -> Sequence[Mapping[str, Any]]:
+        return self.rows
 
     def partition_on(self, field: str) -> list[str]:
         """Group the seed rows by `field`; returns the partition values in a stable order."""
