@@ -13,22 +13,36 @@ from synthloom.cli.errors import friendly_errors
 from synthloom.cli.safe_text import safe
 from synthloom.config.errors import SynthloomError
 
-app = typer.Typer(help="Tabular synthesizers: fit on a real table, sample synthetic rows.", no_args_is_help=True)
+HELP = (
+    "Tabular synthesizers: fit on a real table, sample synthetic rows.\n\n"
+    "Each synthesizer has its own parameters: `synthloom tabular synthesizers` lists them with their defaults. "
+    "Set them in the --spec file (`synthesizer: bayesian_network` and `params: {degree: 3, bins: 12}`) or, for "
+    "`fit` and `synth`, with --param NAME=VALUE, repeated; the value is read as YAML (--param bins=null, "
+    "--param families=\\[norm,gamma]). The command line wins over the file. A name the synthesizer does not "
+    "take is an error that lists the ones it does, and --epsilon (or params: {epsilon: ...}) is refused by a "
+    "synthesizer without differential privacy."
+)
+
+app = typer.Typer(help=HELP, no_args_is_help=True)
 console = Console(emoji=False)
 
-SynthOption = Annotated[
-    str, typer.Option("--synthesizer", "-s", help="gaussian_copula, bayesian_network or marginal_tree.")
-]
-EpsOption = Annotated[
-    Optional[float], typer.Option(help="Differential privacy budget (bayesian_network, marginal_tree).")
-]
-SpecOption = Annotated[Optional[Path], typer.Option(help="YAML with column overrides and constraints.")]
+SynthOption = Annotated[Optional[str], typer.Option(
+    "--synthesizer", "-s", help="By name (default gaussian_copula; `synthloom tabular synthesizers` lists them); "
+                                "wins over the spec's.")]
+EpsOption = Annotated[Optional[float], typer.Option(
+    help="Differential-privacy budget, for a synthesizer that supports it (`synthloom tabular synthesizers`).")]
+SpecOption = Annotated[Optional[Path], typer.Option(
+    help="YAML with the synthesizer and its params, column overrides and constraints.")]
+ParamOption = Annotated[Optional[list[str]], typer.Option(
+    "--param", "-p", help="NAME=VALUE: a parameter of the synthesizer (repeat for more); wins over the spec's params.")]
+SeedOption = Annotated[Optional[int], typer.Option(help="Random seed (default 0); the same as --param seed=N.")]
 CondOption = Annotated[Optional[list[str]], typer.Option("--condition", "-c", help="column=value; every row gets it.")]
 CopiesOption = Annotated[
     bool, typer.Option("--allow-copies", help="Keep sampled rows that copy or nearly copy a training row.")
 ]
 GroupOption = Annotated[
-    int, typer.Option("--min-group", min=1, help="Also redraw rows whose nearest training rows are fewer people.")
+    Optional[int],
+    typer.Option("--min-group", min=1, help="Also redraw rows whose nearest training rows are fewer people (default 1)."),
 ]
 RebalOption = Annotated[
     Optional[list[str]], typer.Option("--rebalance", help="column=value:share,value:share (target shares).")
@@ -42,6 +56,7 @@ def _read(path: Path) -> Any:
 
 
 def _spec(path: Optional[Path]) -> Any:
+    import synthloom.tabular  # noqa: F401 - its synthesizers are what the spec's synthesizer and params name
     from synthloom.config.loader import parse_yaml_model
     from synthloom.config.tabular import TabularSpec
 
@@ -54,21 +69,30 @@ def _spec(path: Optional[Path]) -> Any:
     return parse_yaml_model(TabularSpec, text, source=str(path))
 
 
-def _fit(data: Path, synthesizer: str, epsilon: Optional[float], spec_path: Optional[Path], seed: int,
-         allow_copies: bool = False, min_group: int = 1) -> Any:
+def _synthesizer(name: Optional[str], spec: Any, spec_path: Optional[Path], params: Optional[list[str]],
+                 options: dict[str, Any]) -> Any:
+    """The synthesizer the command line and the spec ask for; each parameter is checked
+    against its constructor, and an error names where the parameter was given."""
     from synthloom.tabular import Synthesizer
 
-    cls = Synthesizer.registry.get(synthesizer)
+    name = name or spec.synthesizer or "gaussian_copula"
+    cls = Synthesizer.registry.get(name)
     if cls is None:
-        raise SynthloomError(f"unknown synthesizer '{synthesizer}'; use one of {', '.join(Synthesizer.registry)}")
-    kwargs: dict[str, Any] = {"seed": seed, "allow_copies": allow_copies, "min_group": min_group}
-    if epsilon is not None:
-        if synthesizer not in ("bayesian_network", "marginal_tree"):
-            raise SynthloomError("--epsilon (differential privacy) needs --synthesizer bayesian_network or marginal_tree")
-        kwargs["epsilon"] = epsilon
+        raise SynthloomError(f"unknown synthesizer '{name}'; use one of {', '.join(Synthesizer.registry)}")
+    chosen = cls.checked_params(spec.params, f"{spec_path}: params.{{name}}")
+    chosen |= cls.checked_params(_assignments(params, "--param", "NAME=VALUE"), "--param {name}")
+    for key, value in options.items():
+        if value is not None:
+            chosen |= cls.checked_params({key: value}, "--" + key.replace("_", "-"))
+    return cls(**chosen)
+
+
+def _fit(data: Path, synthesizer: Optional[str], spec_path: Optional[Path], params: Optional[list[str]],
+         **options: Any) -> Any:
     spec = _spec(spec_path)
+    synth = _synthesizer(synthesizer, spec, spec_path, params, options)
     overrides = {"columns": {k: v.model_dump() for k, v in spec.columns.items()}, "primary_key": spec.primary_key}
-    synth = cls(**kwargs).fit(_read(data), overrides, spec.constraints)
+    synth.fit(_read(data), overrides, spec.constraints)
     privacy = synth.report.get("fit", {}).get("privacy")
     if privacy:
         parts = ", ".join(f"{k.removeprefix('spent_')} {v:.4g}" for k, v in privacy.items() if k.startswith("spent_"))
@@ -80,16 +104,19 @@ def _parse_value(text: str) -> Any:
     return yaml.safe_load(text) if text.strip() else text
 
 
-def _conditions(items: Optional[list[str]]) -> dict[str, Any] | None:
-    if not items:
-        return None
+def _assignments(items: Optional[list[str]], what: str, form: str) -> dict[str, Any]:
+    """NAME=VALUE items as a mapping, each value read as YAML."""
     out = {}
-    for item in items:
-        column, sep, value = item.partition("=")
-        if not sep:
-            raise SynthloomError(f"condition {item!r} is not of the form column=value")
-        out[column] = _parse_value(value)
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SynthloomError(f"{what} {item!r} is not of the form {form}")
+        out[key] = _parse_value(value)
     return out
+
+
+def _conditions(items: Optional[list[str]]) -> dict[str, Any] | None:
+    return _assignments(items, "condition", "column=value") or None
 
 
 def _rebalance(items: Optional[list[str]]) -> dict[str, dict[Any, float]] | None:
@@ -143,13 +170,14 @@ def _sample(synth: Any, n: int, out: Path, condition: Any, rebalance: Any) -> No
 def fit(
     data: Annotated[Path, typer.Argument(help="Real table: CSV, Parquet or JSONL.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Model file to write.")],
-    synthesizer: SynthOption = "gaussian_copula",
+    synthesizer: SynthOption = None,
+    param: ParamOption = None,
     epsilon: EpsOption = None,
     spec: SpecOption = None,
-    seed: int = 0,
+    seed: SeedOption = None,
 ) -> None:
     """Learn a synthesizer from a table and save it (the model file holds no training rows)."""
-    synth = _fit(data, synthesizer, epsilon, spec, seed)
+    synth = _fit(data, synthesizer, spec, param, epsilon=epsilon, seed=seed)
     synth.save(output)
     console.print(f"saved {synth.name} to {safe(output)}")
 
@@ -182,14 +210,38 @@ def synth(
     output: Annotated[Path, typer.Option("-o", "--output", help="Parquet (or .csv) file to write.")] = Path(
         "synthetic.parquet"
     ),
-    synthesizer: SynthOption = "gaussian_copula",
+    synthesizer: SynthOption = None,
+    param: ParamOption = None,
     epsilon: EpsOption = None,
     spec: SpecOption = None,
-    seed: int = 0,
+    seed: SeedOption = None,
     condition: CondOption = None,
     rebalance: RebalOption = None,
     allow_copies: CopiesOption = False,
-    min_group: GroupOption = 1,
+    min_group: GroupOption = None,
 ) -> None:
     """Fit and sample in one go; rows that copy a training row are redrawn unless --allow-copies."""
-    _sample(_fit(data, synthesizer, epsilon, spec, seed, allow_copies, min_group), n, output, condition, rebalance)
+    synth = _fit(data, synthesizer, spec, param, epsilon=epsilon, seed=seed, allow_copies=allow_copies or None,
+                 min_group=min_group)
+    _sample(synth, n, output, condition, rebalance)
+
+
+@app.command()
+@friendly_errors
+def synthesizers() -> None:
+    """List the synthesizers, whether each takes --epsilon, and the parameters that --param and
+    the spec's params set, with their defaults."""
+    import json
+
+    from rich.table import Table
+
+    from synthloom.tabular import Synthesizer
+
+    for name, cls in Synthesizer.registry.items():
+        dp = "differential privacy: takes epsilon" if cls.supports_dp else "no differential privacy"
+        table = Table(title=f"{name} ({dp})", title_justify="left", show_header=True)
+        for column in ("parameter", "default", "what it sets"):
+            table.add_column(column, overflow="fold")
+        for param, default, description in cls.param_docs():
+            table.add_row(param, json.dumps(list(default) if isinstance(default, tuple) else default), description)
+        console.print(table, markup=False)

@@ -1,10 +1,11 @@
-"""What a user writes about a table: column kinds (inferred, overridable) and constraints."""
+"""What a user writes about a table: which synthesizer with which parameters, column kinds
+(inferred, overridable) and constraints."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from synthloom.config.paths import RelativePaths
 
@@ -84,11 +85,39 @@ Constraint = Annotated[FixedCombinations | Inequality | Range | Predicate, Field
 
 
 class TabularSpec(_Strict, RelativePaths):
-    """A YAML file for `synthloom tabular`: metadata overrides and constraints."""
+    """A YAML file for `synthloom tabular fit | synth`: the synthesizer and its parameters,
+    metadata overrides and constraints."""
 
+    synthesizer: str | None = Field(
+        None, description="Which synthesizer, by name (`synthloom tabular synthesizers` lists them; gaussian_copula "
+                          "by default); the command line's --synthesizer wins over it."
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The synthesizer's parameters by name, e.g. {degree: 3, bins: 12} for bayesian_network (its "
+                    "constructor's arguments; `synthloom tabular synthesizers` lists each one's); an unknown name is "
+                    "an error that lists the real ones. --param NAME=VALUE on the command line wins over them.",
+    )
     columns: dict[str, ColumnMeta] = Field(default_factory=dict, description="Overrides of inferred column kinds.")
     primary_key: str | None = None
     constraints: list[Constraint] = Field(default_factory=list)
+
+    @field_validator("synthesizer")
+    @classmethod
+    def _known_synthesizer(cls, name: str | None) -> str | None:
+        if name is not None and SYNTHESIZERS and name not in SYNTHESIZERS:
+            raise ValueError(f"'{name}' is not a synthesizer; use one of {', '.join(SYNTHESIZERS)}")
+        return name
+
+    @field_validator("params")
+    @classmethod
+    def _params_of_the_synthesizer(cls, params: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """Checked here when the file names its synthesizer (errors then point at the line);
+        else where the command line picks one."""
+        synthesizer = SYNTHESIZERS.get(info.data.get("synthesizer") or "")
+        if synthesizer is not None:
+            synthesizer.check_params(params)  # raises pydantic's error located at the parameter
+        return params
 
     def overrides(self) -> dict[str, Any]:
         return {"columns": self.columns, "primary_key": self.primary_key}
