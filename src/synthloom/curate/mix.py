@@ -18,8 +18,9 @@ from synthloom.curate.dedup import exact_dedup, near_dedup
 from synthloom.curate.references import References
 from synthloom.curate.step import ReferenceMatch
 from synthloom.data.atomic import write_text_atomic
-from synthloom.data.export import run_records, write_hf, write_jsonl
+from synthloom.data.export import training_records, write_hf, write_jsonl
 from synthloom.data.output_folder import MIX_MARKER, claim_folder
+from synthloom.data.run_reader import open_run
 from synthloom.data.tables import read_table, rows_to_table, write_parquet_atomic
 
 
@@ -60,7 +61,8 @@ def record_text(record: dict[str, Any]) -> str:
 def _load_source(mix: Mix, name: str) -> list[dict[str, Any]]:
     src = mix.sources[name]
     if src.run is not None:
-        return run_records(mix.resolve_path(src.run))
+        with open_run(mix.resolve_path(src.run)) as run:
+            return training_records(run)
     rows = read_table(mix.resolve_path(src.path or "")).to_pylist()
     if rows and not ({"messages"} <= set(rows[0]) or {"prompt", "chosen", "rejected"} <= set(rows[0])):
         raise SynthloomError(

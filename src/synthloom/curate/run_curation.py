@@ -10,19 +10,19 @@ from synthloom.config.curation import CurationSpec
 from synthloom.config.errors import SynthloomError
 from synthloom.curate.pipeline import CurationResult, curate, write_curation
 from synthloom.curate.step import Removal, RowMatch
-from synthloom.data.export import opened_run
 from synthloom.data.output_folder import CURATION_MARKER, claim_folder
 from synthloom.data.report_stamp import remove_run_reports
 from synthloom.data.run_db import RunDB
+from synthloom.data.run_reader import is_run_dir as is_run  # noqa: F401 - the CLI's name for it
+from synthloom.data.run_reader import open_run
+from synthloom.data.run_store import open_existing
 from synthloom.data.tables import read_table
 
 
-def is_run(path: Path) -> bool:
-    return path.is_dir() and (path / "run.sqlite").exists()
-
-
 def curate_run(run_dir: Path, spec: CurationSpec | None) -> tuple[CurationResult, Path]:
-    with opened_run(run_dir, "curate", curated=False) as (store, recipe, rows):
+    with open_run(run_dir) as run:
+        recipe = run.recipe
+        rows = run.rows("curate", curated=False)
         spec = spec or recipe.curation
         if spec is None:
             raise SynthloomError(f"recipe '{recipe.name}' has no `curation:` block; add one or pass --config FILE")
@@ -30,7 +30,11 @@ def curate_run(run_dir: Path, spec: CurationSpec | None) -> tuple[CurationResult
         # accepted_rows lets export notice a run that grew after it was curated
         path = write_curation(result, run_dir / "curation", {"accepted_rows": len(rows)})
         remove_run_reports(run_dir)  # it judged the rows as they were before this curation
+    store = open_existing(run_dir)  # the reader writes nothing: the record goes through the run's store
+    try:
         record_in_lineage(store.db, result, rows)
+    finally:
+        store.close()
     return result, path
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -10,8 +9,7 @@ from typing import Any
 import jinja2
 
 from synthloom.config.recipe import Recipe
-from synthloom.data.report_stamp import current_report
-from synthloom.data.run_store import RunStore
+from synthloom.data.run_reader import RunReader
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("synthloom.data", "templates"),
@@ -28,11 +26,11 @@ def _size_category(n: int) -> str:
     return "n>1M"
 
 
-def _coverage(store: RunStore) -> tuple[str, list[tuple[str, int]]]:
+def _coverage(run: RunReader) -> tuple[str, list[tuple[str, int]]]:
     """Accepted rows per taxonomy leaf, else per seed row."""
     leaves: Counter[str] = Counter()
     seeds: Counter[str] = Counter()
-    for lineage in store.db.accepted_lineage():
+    for lineage in run.accepted_lineage():
         for ref in lineage.get("seed", []):
             if "leaf" in ref:
                 leaves[ref["leaf"]] += 1
@@ -52,18 +50,16 @@ def _model_label(m: Any) -> str:
     return f"llama.cpp, {Path(m.path).name if m.path else 'SmolLM2-135M-Instruct Q4_1 (embedded)'}"
 
 
-def render_card(recipe: Recipe, store: RunStore, *, rows: list[dict[str, Any]], files: list[str],
+def render_card(recipe: Recipe, run: RunReader, *, rows: list[dict[str, Any]], files: list[str],
                 formats: list[str], dpo_style: str) -> str:
     """`rows`: the rows exported; the run's evaluation is shown only if it judged exactly these."""
-    manifest_path = store.root / "manifest.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    evaluation = (current_report(store, rows) or {}).get("summary", {})
-    usage = store.db.usage_totals()
-    committed = store.db.committed_batches()
+    manifest = run.manifest
+    evaluation = (run.current_report(rows) or {}).get("summary", {})
+    usage = run.db.usage_totals()
+    committed = run.db.committed_batches()
     accepted = sum(a for a, *_ in committed.values())
-    label, coverage = _coverage(store)
-    curation_path = store.root / "curation" / "curation.json"
-    curation = json.loads(curation_path.read_text()) if curation_path.exists() else None
+    label, coverage = _coverage(run)
+    curation = run.curation
     if curation:
         accepted = curation["kept"]
     from synthloom.config.endpoints import embedded_default
@@ -90,7 +86,7 @@ def render_card(recipe: Recipe, store: RunStore, *, rows: list[dict[str, Any]], 
         models=models,
         filters=[f.label if f.label == f.expr else f"{f.label}: {f.expr}" for f in recipe.active_filters()],
         filter_notices=recipe.filter_notices(),
-        rejections=[{"column": c, "reason": r, "count": n} for c, r, n in store.db.rejection_totals()],
+        rejections=[{"column": c, "reason": r, "count": n} for c, r, n in run.db.rejection_totals()],
         usage=usage,
         tokens=sum(u.prompt_tokens + u.completion_tokens for u in usage),
         estimated_tokens=sum(u.estimated_tokens for u in usage),

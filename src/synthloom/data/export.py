@@ -18,56 +18,24 @@ from typing import Any
 import pyarrow as pa
 
 from synthloom.config.errors import SynthloomError
-from synthloom.config.loader import parse_recipe
 from synthloom.config.recipe import Recipe
 from synthloom.data.atomic import write_atomic, write_text_atomic
 from synthloom.data.card import render_card
-from synthloom.data.report_stamp import current_report
-from synthloom.data.run_store import RunStore, open_existing
+from synthloom.data.run_reader import RunReader, open_run, read_jsonl  # noqa: F401 - read_jsonl: old callers
 from synthloom.data.tables import rows_to_table, write_parquet_atomic
 from synthloom.data.training_records import RecordMaker
 
 FORMATS = ("sft", "dpo", "parquet", "hf")
 
 
-def run_recipe(store: RunStore) -> Recipe:
-    path = store.root / "recipe.yaml"
-    if not path.exists():
-        raise SynthloomError(f"{store.root} has no recipe.yaml; it is not a complete synthloom run")
-    return parse_recipe(path.read_text(encoding="utf-8"), source=str(path), base_dir=recipe_dir(store))
-
-
-def recipe_dir(store: RunStore) -> Path | None:
-    """Where the recipe file was, so its relative paths keep working: found from the run's own
-    folder first (the project may have moved), else the absolute path it had."""
-    relative, absolute = store.db.get_meta("recipe_dir_from_run"), store.db.get_meta("recipe_dir")
-    if relative is not None and (store.root / relative).is_dir():
-        return (store.root / relative).resolve()
-    return Path(absolute) if absolute else None
-
-
 @contextmanager
 def opened_run(run_dir: str | Path, purpose: str,
-               curated: bool = True) -> Iterator[tuple[RunStore, Recipe, list[dict[str, Any]]]]:
-    """A run's store, resolved recipe and accepted rows (the rows curation kept, once the run is
-    curated); one sentence when there are none."""
-    store = open_existing(Path(run_dir))
-    try:
-        recipe = run_recipe(store)
-        rows = store.read_accepted().to_pylist()
-        if not rows:
-            raise SynthloomError(f"run {store.root} has no accepted rows to {purpose}")
-        if curated and (info := curation_info(store.root)) is not None:
-            if info.get("accepted_rows") != len(rows):
-                raise SynthloomError(
-                    f"run {store.root} has {len(rows)} accepted rows but was curated when it had "
-                    f"{info.get('accepted_rows')}; run `synthloom curate {store.root}` again")
-            rows = read_jsonl(store.root / "curation" / "kept.jsonl")
-            if not rows:
-                raise SynthloomError(f"curation removed every row of run {store.root}; nothing is left to {purpose}")
-        yield store, recipe, rows
-    finally:
-        store.close()
+               curated: bool = True) -> Iterator[tuple[RunReader, Recipe, list[dict[str, Any]]]]:
+    """The run's reader, resolved recipe and rows to `purpose` (`RunReader.rows`). Kept for
+    callers not yet on `open_run`; new code opens the run with `open_run` itself."""
+    with open_run(run_dir) as run:
+        recipe = run.recipe  # a run without its recipe is named before its rows are read
+        yield run, recipe, run.rows(purpose, curated=curated)
 
 
 def _records(recipe: Recipe, rows: list[dict[str, Any]], fmt: str, dpo_style: str) -> list[dict[str, Any]]:
@@ -85,20 +53,17 @@ def _records(recipe: Recipe, rows: list[dict[str, Any]], fmt: str, dpo_style: st
 
 def run_records(run_dir: str | Path, dpo_style: str = "standard") -> list[dict[str, Any]]:
     """A run's accepted rows as the training records its recipe's `export` block describes."""
-    with opened_run(run_dir, "use as training records") as (store, recipe, rows):
-        if recipe.export is None:
-            raise SynthloomError(f"run {store.root}: its recipe has no `export` block, so it has no training records")
-        return _records(recipe, rows, recipe.export.format, dpo_style)
+    with open_run(run_dir) as run:
+        return training_records(run, dpo_style)
 
 
-def curation_info(run_root: Path) -> dict[str, Any] | None:
-    path = run_root / "curation" / "curation.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+def training_records(run: RunReader, dpo_style: str = "standard") -> list[dict[str, Any]]:
+    """The kept rows of an opened run as the training records its recipe's `export` block describes."""
+    recipe = run.recipe
+    rows = run.rows("use as training records")
+    if recipe.export is None:
+        raise SynthloomError(f"run {run.root}: its recipe has no `export` block, so it has no training records")
+    return _records(recipe, rows, recipe.export.format, dpo_style)
 
 
 def write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
@@ -139,9 +104,11 @@ def export_run(
         raise SynthloomError(f"unknown export format {unknown[0]!r}; use one of {', '.join(FORMATS)}")
     if dpo_style not in ("standard", "conversational"):
         raise SynthloomError("dpo style must be `standard` or `conversational`")
-    with opened_run(run_dir, "export") as (store, recipe, rows):
-        current_report(store, rows)  # a stale report stops the export before any file is written
-        out = out_dir or store.root / "export"
+    with open_run(run_dir) as run:
+        recipe = run.recipe
+        rows = run.rows("export")
+        run.current_report(rows)  # a stale report stops the export before any file is written
+        out = out_dir or run.root / "export"
         written: list[Path] = []
         training = recipe.export.format if recipe.export else None
         records = None
@@ -158,7 +125,7 @@ def export_run(
                 data = records or (_records(recipe, rows, training, dpo_style) if training else rows)
                 written.append(out / "hf")
                 write_hf(written[-1], data)
-        card = render_card(recipe, store, rows=rows, files=[p.name for p in written], formats=formats,
+        card = render_card(recipe, run, rows=rows, files=[p.name for p in written], formats=formats,
                            dpo_style=dpo_style)
         written.append(out / "README.md")
         write_text_atomic(written[-1], card)

@@ -16,8 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from synthloom.config.errors import SynthloomError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # a run being written, or one opened for reading: each has a root and a RunDB
+    from synthloom.data.run_reader import RunReader
     from synthloom.data.run_store import RunStore
+
+    Run = RunStore | RunReader
 
 REPORT_FILES = ("report.json", "report.html")
 
@@ -31,7 +34,7 @@ def rows_sha256(rows: list[dict[str, Any]]) -> str:
     return digest.hexdigest()
 
 
-def run_stamp(store: RunStore, rows: list[dict[str, Any]]) -> dict[str, Any]:
+def run_stamp(store: Run, rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {"fingerprint": store.db.get_meta("fingerprint"), "rows": len(rows), "rows_sha256": rows_sha256(rows)}
 
 
@@ -41,7 +44,7 @@ def remove_run_reports(run_root: Path) -> None:
         (Path(run_root) / name).unlink(missing_ok=True)
 
 
-def current_report(store: RunStore, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+def current_report(store: Run, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The run's report.json when it judged exactly these rows of this run, None when there is
     none; one sentence when it judged something else."""
     path = store.root / "report.json"

@@ -74,9 +74,37 @@ _ADDED_COLUMNS = {
 _USAGE_FIELDS = "column_name, model, calls, cached_calls, prompt_tokens, completion_tokens, cost_usd, estimated_tokens"
 
 
+def read_only_connection(path: Path) -> sqlite3.Connection:
+    """A connection that writes nothing into the run's folder. With no `-wal` file beside the
+    database no writer is connected, so it opens as immutable (no `-wal` / `-shm` files appear);
+    otherwise read-only, reading the WAL too. A run.sqlite from an older synthloom reads as if it
+    had today's tables: those it lacks stand empty, and columns added since read as their
+    default, through stand-ins in the connection's own temp schema, which names resolve first."""
+    wal = path.with_name(path.name + "-wal")
+    mode = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True, isolation_level=None,
+                           check_same_thread=False)
+    have = {name for (name,) in conn.execute("SELECT name FROM main.sqlite_master WHERE type='table'")}
+    for statement in SCHEMA.split(";"):
+        table = statement.split("(", 1)[0].split()[-1] if "CREATE TABLE" in statement else None
+        if table is not None and table not in have:
+            conn.execute(statement.replace("CREATE TABLE IF NOT EXISTS", "CREATE TEMP TABLE"))
+    for table, columns in _ADDED_COLUMNS.items():
+        present = {row[1] for row in conn.execute(f"PRAGMA main.table_info({table})")}
+        added = [f"{decl.rsplit('DEFAULT ', 1)[1]} AS {name}" for name, decl in columns if name not in present]
+        if table in have and added:
+            conn.execute(f"CREATE TEMP VIEW {table} AS SELECT *, {', '.join(added)} FROM main.{table}")
+    return conn
+
+
 class RunDB:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, readonly: bool = False):
+        """readonly: nothing in the run's files changes (`read_only_connection`); the writing
+        methods then fail. Otherwise the file gets the tables and columns it lacks."""
         self.path = Path(path)
+        if readonly:
+            self.conn = read_only_connection(self.path)
+            return
         self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")

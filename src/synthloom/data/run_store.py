@@ -23,11 +23,13 @@ CURATION_FILES = ("kept.jsonl", "removed.jsonl", "curation.json")  # what `synth
 
 
 class RunStore:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *, readonly: bool = False):
+        """readonly: its run.sqlite is opened read-only (`RunDB`), for readers of a finished run."""
         self.root = Path(root)
         self.shards = self.root / "shards"
         self.rejected = self.root / "rejected"
         self.db_path = self.root / "run.sqlite"
+        self.readonly = readonly
         self._db: RunDB | None = None
 
     # ---- lifecycle ----
@@ -69,7 +71,7 @@ class RunStore:
     @property
     def db(self) -> RunDB:
         if self._db is None:
-            self._db = RunDB(self.db_path)
+            self._db = RunDB(self.db_path, readonly=self.readonly)
         return self._db
 
     def close(self) -> None:
@@ -135,8 +137,8 @@ def _read_dir(directory: Path) -> pa.Table:
     return concat_tables([pq.read_table(f) for f in files])
 
 
-def open_existing(root: Path) -> RunStore:
-    store = RunStore(root)
+def open_existing(root: Path, *, readonly: bool = False) -> RunStore:
+    store = RunStore(root, readonly=readonly)
     if not store.db_path.exists():
         raise SynthloomError(f"{root} is not a synthloom run directory (no run.sqlite); check the path")
     return store

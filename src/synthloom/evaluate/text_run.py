@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from synthloom.data.export import opened_run
-from synthloom.data.report_stamp import run_stamp
+from synthloom.data.run_reader import open_run
 from synthloom.data.seed_rows import load_seed_rows
 from synthloom.data.training_records import RecordMaker
 from synthloom.evaluate.text import text_report
@@ -59,9 +58,11 @@ def judge_scores(recipe: Any, rows: list[dict[str, Any]]) -> dict[str, dict[str,
 
 
 def evaluate_run(run_dir: str | Path, *, seed: int = 0, embedding: EmbeddingKind = "auto") -> dict[str, Any]:
-    with opened_run(run_dir, "evaluate") as (store, recipe, rows):
-        lineage = store.db.accepted_lineage()
-        stamp = run_stamp(store, rows)  # export --gates and the card trust the report only for these rows
+    with open_run(run_dir) as run:
+        recipe = run.recipe
+        rows = run.rows("evaluate")
+        lineage = run.accepted_lineage()
+        stamp = run.stamp(rows)  # export --gates and the card trust the report only for these rows
     seeds = _seed_rows(recipe)
     reference = [t for r in seeds for t in _strings(r)]
     leaves = [ref["leaf"] for lin in lineage for ref in lin.get("seed", []) if "leaf" in ref]
