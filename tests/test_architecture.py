@@ -34,6 +34,28 @@ def test_layers_contract_catches_an_upward_import(tmp_path):
     assert "synthloom.config.templates -> synthloom.generate.plan" in result.stdout
 
 
+def test_layers_contract_keeps_workflows_between_the_front_doors_and_the_features(tmp_path):
+    """A feature may not call a workflow (features stay independent: what combines them is a
+    workflow), and a workflow may not reach up into the CLI or api (it returns results; the
+    front doors print them)."""
+    shutil.copytree(ROOT / "src", tmp_path / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    planted = {
+        "evaluate/gates.py": "import synthloom.workflows.release  # upward: a feature calling a workflow",
+        "workflows/gates.py": "import synthloom.cli.render  # upward: a workflow printing",
+        "workflows/release.py": "import synthloom.api  # upward: api sits above workflows",
+    }
+    for module, line in planted.items():
+        with open(tmp_path / "src/synthloom" / module, "a") as fh:
+            fh.write(f"\n{line}\n")
+    result = _lint(tmp_path, tmp_path / "src")
+    assert result.returncode != 0
+    for caught in ("synthloom.evaluate.gates -> synthloom.workflows.release",
+                   "synthloom.workflows.gates -> synthloom.cli.render",
+                   "synthloom.workflows.release -> synthloom.api"):
+        assert caught in result.stdout, result.stdout
+
+
 def test_ruff_finds_no_errors():
     ruff = str(Path(sys.executable).with_name("ruff"))
     result = subprocess.run([ruff, "check", "src", "tests", "benchmarks"], cwd=ROOT, capture_output=True, text=True)

@@ -15,12 +15,15 @@ from synthloom.cli.render import print_summary, rows_table
 from synthloom.cli.safe_text import safe
 from synthloom.api import to_recipe, with_output_dir
 from synthloom.cli import curate_cmd, evaluate_cmd
+from synthloom.cli.evaluate_cmd import print_gates
 from synthloom.cli.tabular_cmd import app as tabular_app
-from synthloom.config import Recipe, load_recipe
-from synthloom.config.errors import SynthloomError
-from synthloom.generate import generate_run, preview_rows
+from synthloom.config import Recipe
+from synthloom.generate import RunSummary, generate_run, preview_rows, run_dir_of
 from synthloom.generate.progress import RichReporter
 from synthloom.recipes import builtin_recipe_path, builtin_recipes, copy_recipe
+from synthloom.workflows.demo import DemoResult, demo_recipe, run_demo
+from synthloom.workflows.gates import gate_run
+from synthloom.workflows.release import release_run
 
 app = typer.Typer(
     help="synthloom: synthetic training data people can trust.",
@@ -54,11 +57,12 @@ def _load(recipe: Path, overrides: Optional[list[str]]) -> Recipe:
     return to_recipe(recipe, overrides)
 
 
-def _run(recipe: Recipe, resume: bool, overwrite: bool, quiet: bool) -> None:
-    reporter = None if quiet else RichReporter()
+def _print_notices(recipe: Recipe) -> None:
     for notice in recipe.filter_notices():  # before any row is made: the user may want another judge
         err_console.print(f"[yellow]note:[/] {safe(notice)}")
-    summary = asyncio.run(generate_run(recipe, resume=resume, overwrite=overwrite, reporter=reporter))
+
+
+def _print_generated(recipe: Recipe, summary: RunSummary, reporter: RichReporter | None) -> None:
     shown = [*recipe.filter_notices(), *(reporter.shown_notices if reporter else [])]
     print_summary(console, summary, frozenset(shown))
     if summary.status != "complete":
@@ -68,6 +72,13 @@ def _run(recipe: Recipe, resume: bool, overwrite: bool, quiet: bool) -> None:
             "and continue with --resume"
         )
         raise typer.Exit(INCOMPLETE)
+
+
+def _run(recipe: Recipe, resume: bool, overwrite: bool, quiet: bool) -> None:
+    reporter = None if quiet else RichReporter()
+    _print_notices(recipe)
+    summary = asyncio.run(generate_run(recipe, resume=resume, overwrite=overwrite, reporter=reporter))
+    _print_generated(recipe, summary, reporter)
 
 
 @app.command()
@@ -92,7 +103,10 @@ def generate(
         rules = load_gates(gates)  # read before generating: a bad gates file fails fast
     _run(loaded, resume, overwrite, quiet)
     if rules is not None:
-        _gate_run(loaded, rules)
+        run_dir = run_dir_of(loaded)
+        outcome = gate_run(run_dir, rules)
+        print_gates(outcome, failed_note=f"the rows are kept in {safe(run_dir)}; "
+                                         f"see {safe(outcome.path.with_suffix('.html'))}")
 
 
 @app.command()
@@ -150,12 +164,13 @@ def export_cmd(
     ] = None,
 ) -> None:
     """Write a run's accepted rows as training files with a dataset card."""
-    from synthloom.data.export import export_run
+    from synthloom.evaluate.gates import load_gates
 
-    if gates is not None:
-        _require_gates(run, gates)
-
-    for path in export_run(run, format_, out_dir=out, dpo_style=dpo_style):
+    released = release_run(run, format_, gates=load_gates(gates) if gates is not None else None, out_dir=out,
+                           dpo_style=dpo_style)
+    if released.gates is not None:
+        print_gates(released.gates)
+    for path in released.files:
         console.print(f"wrote {safe(path)}")
 
 
@@ -173,42 +188,6 @@ def mix_cmd(mix_file: Annotated[Path, typer.Argument(help="Mix YAML: sources, op
     for phase in result.phases:
         parts = ", ".join(f"{k} {v}" for k, v in phase.composition.items())
         console.print(f"[bold]{safe(phase.name)}[/]: {phase.rows} rows ({safe(parts)}) -> {safe(phase.files[0].parent)}")
-
-
-def _gate_run(recipe: Recipe, rules: list) -> None:
-    from synthloom.cli.evaluate_cmd import GATES_FAILED, print_failed
-    from synthloom.evaluate.gates import apply_gates
-    from synthloom.evaluate.report import write_report
-    from synthloom.evaluate.text_run import evaluate_run
-    from synthloom.generate import run_dir_of
-
-    report = evaluate_run(run_dir_of(recipe))
-    failed, gate_rows = apply_gates(rules, report["summary"])
-    path = write_report(report, run_dir_of(recipe), gate_rows)
-    print_failed(failed)
-    if failed:
-        err_console.print(f"the rows are kept in {safe(run_dir_of(recipe))}; see {safe(path.with_suffix('.html'))}")
-        raise typer.Exit(GATES_FAILED)
-    console.print(f"[green]all {len(rules)} gates passed[/] ({safe(path)})")
-
-
-def _require_gates(run: Path, gates_path: Path) -> None:
-    from synthloom.data.export import opened_run
-    from synthloom.data.report_stamp import current_report
-    from synthloom.evaluate.gates import check_gates, describe, load_gates
-
-    rules = load_gates(gates_path)
-    report_path = run / "report.json"
-    with opened_run(run, "export") as (store, _, rows):
-        report = current_report(store, rows)  # a report of other rows than these is refused
-    if report is None:
-        raise SynthloomError(f"{report_path} does not exist; run `synthloom evaluate` with -o {report_path.parent} first")
-    summary = report.get("summary", {})
-    failed = check_gates(rules, summary)
-    if failed:
-        listing = "; ".join(describe(g, v) for g, v in failed)
-        raise SynthloomError(f"not released: {len(failed)} gate(s) failed: {listing}")
-    console.print(f"[green]all {len(rules)} gates passed[/] ({safe(report_path)})")
 
 
 @recipes_app.command("list")
@@ -254,80 +233,55 @@ def demo(
     fresh: Annotated[bool, typer.Option(help="Regenerate even if the demo run exists.")] = True,
 ) -> None:
     """Knowledge QA from the bundled example taxonomy on the embedded model, filtered and curated."""
-    overrides = [f"target_rows={rows}", f"output_dir={output_dir.resolve()}"]
-    if taxonomy is not None:
-        overrides.append(f"columns.seed.taxonomy={taxonomy.resolve()}")
-    # The recipe names the example taxonomy relative to itself, so this works from any folder.
-    recipe = load_recipe(builtin_recipe_path("demo_knowledge_qa"), overrides)
-    seed = next(c for c in recipe.columns if c.name == "seed")
-    tax = recipe.resolve_path(seed.taxonomy)
+    recipe, tax = demo_recipe(taxonomy, output_dir, rows)
     console.print(f"[bold]synthloom demo[/]: {rows} knowledge QA rows from {safe(tax)} on the embedded model")
-    _run(recipe, resume=False, overwrite=fresh, quiet=False)
-    from synthloom.curate.run_curation import curate_run
-    from synthloom.data.export import export_run
-    from synthloom.generate import run_dir_of
+    _print_notices(recipe)
+    reporter = RichReporter()
 
-    curated, _ = curate_run(run_dir_of(recipe), None)
+    def show(stage: str, result: DemoResult) -> None:
+        if stage == "generated":
+            _print_generated(recipe, result.generated, reporter)
+        else:
+            _DEMO_STAGES[stage](result)
+
+    run_demo(recipe, fresh=fresh, reporter=reporter, on_stage=show)
+
+
+def _print_curated(result: DemoResult) -> None:
+    curated = result.curated
     steps = ", ".join(f"{s.name} -{s.removed}" + (f" ({s.rewritten} redacted)" if s.rewritten else "")
                       for s in curated.steps)
     console.print(f"[bold green]curated[/]: kept {len(curated.kept)} of "
                   f"{len(curated.kept) + len(curated.removed)} rows ({safe(steps)})")
 
-    from synthloom.evaluate.report import write_report
-    from synthloom.evaluate.text_run import evaluate_run
 
-    text_report = evaluate_run(run_dir_of(recipe))
-    path = write_report(text_report, run_dir_of(recipe))
-    s = text_report["summary"]
+def _print_released(result: DemoResult) -> None:
+    evaluated, written = result.released.gates, result.released.files
+    s = evaluated.report["summary"]
     console.print(
         f"[bold green]evaluation[/]: questions distinct-2 {s.get('prompts_distinct_2', float('nan')):.2f}, "
         f"copies of seed questions {s.get('prompts_exact_copies', 0)}, taxonomy-leaf coverage "
-        f"{s.get('leaf_coverage', float('nan')):.0%} -> {safe(path.with_suffix('.html'))}"
+        f"{s.get('leaf_coverage', float('nan')):.0%} -> {safe(evaluated.path.with_suffix('.html'))}"
     )
-    written = export_run(run_dir_of(recipe), ["sft", "parquet"])
     console.print(f"[bold green]exported[/] SFT dataset: {safe(written[0])}")
     console.print(f"[bold green]dataset card[/]: {safe(written[-1])}")
-    _demo_tabular(run_dir_of(recipe))
 
 
-def _demo_tabular(run_dir: Path) -> None:
-    """Synthesize the RAND Health Insurance Experiment table (shipped with statsmodels)."""
-    try:
-        import statsmodels.api as sm
-    except ImportError:
-        raise SynthloomError("the tabular demo needs statsmodels (pip install 'synthloom[data]')") from None
-    import time
-
-    from synthloom.data.tables import write_parquet_atomic
-    from synthloom.tabular import GaussianCopula
-
-    data = sm.datasets.randhie.load_pandas().data
-    holdout = data.sample(frac=0.2, random_state=0)  # rows the synthesizer never sees, for privacy
-    real = data.drop(holdout.index)
-    started = time.perf_counter()
-    synth = GaussianCopula(seed=0).fit(real)
-    fake = synth.sample(len(real))
-    elapsed = time.perf_counter() - started
-    out = run_dir / "tabular"
-    import pyarrow as pa
-
-    from synthloom.evaluate.report import evaluate_tables, write_report
-
-    write_parquet_atomic(pa.Table.from_pandas(fake, preserve_index=False), out / "randhie_synthetic.parquet")
-    synth.save(out / "randhie_gaussian_copula.slm")
+def _print_tabular(result: DemoResult) -> None:
+    t = result.tabular
     console.print(
-        f"[bold green]tabular[/]: randhie {real.shape[0]:,} x {real.shape[1]} synthesized in {elapsed:.1f}s "
-        f"-> {safe(out / 'randhie_synthetic.parquet')}"
+        f"[bold green]tabular[/]: randhie {t.rows:,} x {t.columns} synthesized in {t.seconds:.1f}s -> {safe(t.data)}"
     )
-    report = evaluate_tables(real, fake, holdout=holdout, sensitive=["hlthp"])
-    path = write_report(report, out / "report")
-    s = report["summary"]
+    s = t.summary
     console.print(
         f"[bold green]evaluation[/]: quality {s['quality']:.3f}, copies of a training row "
-        f"{s['exact_copy_share']:.1%} ({synth.report['last_sample']['copies'].get('redrawn_rows', 0):,} redrawn), "
+        f"{s['exact_copy_share']:.1%} ({t.redrawn:,} redrawn), "
         f"closer to training than to the holdout at equal size {s['dcr_holdout_share']:.1%}, "
-        f"min group ratio {s['min_group_ratio']:.2f} -> {safe(path)}"
+        f"min group ratio {s['min_group_ratio']:.2f} -> {safe(t.report)}"
     )
+
+
+_DEMO_STAGES = {"curated": _print_curated, "released": _print_released, "tabular": _print_tabular}
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 F = TypeVar("F", bound=Callable[..., Any])
 USER_ERROR = 2
 INCOMPLETE = 3  # the run stopped cleanly before its target (budget, max_batches)
+GATES_FAILED = 4  # a release gate failed on a fresh report
 INTERNAL_ERROR = 1
 DEBUG = {"on": False}  # set by the global --debug option (cli/app.py)
 

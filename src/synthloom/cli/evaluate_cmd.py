@@ -9,18 +9,24 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from synthloom.cli.errors import err_console
+from synthloom.cli.errors import GATES_FAILED, err_console
 from synthloom.cli.safe_text import one_line, safe
+from synthloom.workflows.gates import GateOutcome, gate_run, gate_tables
 
 console = Console(emoji=False)
-GATES_FAILED = 4
 
 
-def print_failed(failed: list) -> None:
-    from synthloom.evaluate.gates import describe
-
-    for gate, value in failed:
-        err_console.print(f"[bold red]gate failed:[/] {safe(describe(gate, value))}")
+def print_gates(outcome: GateOutcome, *, show_path: bool = True, failed_note: str | None = None) -> None:
+    """Each failed gate on stderr, then exit 4 (after `failed_note`, if any); else, when there
+    were rules, that they all passed (naming the report checked, if `show_path`)."""
+    for failure in outcome.failures():
+        err_console.print(f"[bold red]gate failed:[/] {safe(failure)}")
+    if outcome.failed:
+        if failed_note:
+            err_console.print(failed_note)
+        raise typer.Exit(GATES_FAILED)
+    if outcome.rules:
+        console.print(f"[green]all {len(outcome.rules)} gates passed[/]" + (f" ({safe(outcome.path)})" if show_path else ""))
 
 
 def evaluate(
@@ -42,27 +48,21 @@ def evaluate(
     """Judge synthetic data: a table against real rows (--real, --synthetic), or a generation run
     against its seeds (RUN). Writes report.json and report.html; fails when a gate is not met."""
     from synthloom.config.errors import SynthloomError
-    from synthloom.evaluate.gates import apply_gates, load_gates
-    from synthloom.evaluate.report import evaluate_tables, write_report
+    from synthloom.evaluate.gates import load_gates
 
     rules = load_gates(gates) if gates else []
     if run is not None:
         if real or synthetic:
             raise SynthloomError("give either a run directory or --real and --synthetic, not both")
-        from synthloom.evaluate.text_run import evaluate_run
-
         if embedding not in ("auto", "minilm", "tfidf"):
             raise SynthloomError(f"--embedding {embedding!r} is not known: use auto, minilm or tfidf")
-        report = evaluate_run(run, seed=seed, embedding=embedding)
-        output = output or run
+        outcome = gate_run(run, rules, seed=seed, embedding=embedding, output=output)
     else:
         if real is None or synthetic is None:
             raise SynthloomError("give a run directory, or both --real and --synthetic tables")
-        report = evaluate_tables(real, synthetic, holdout=holdout, sensitive=sensitive or None, target=target,
-                                 seed=seed)
-        output = output or Path("report")
-    failed, gate_rows = apply_gates(rules, report["summary"])
-    path = write_report(report, output, gate_rows)
+        outcome = gate_tables(real, synthetic, rules, output=output or Path("report"), holdout=holdout,
+                              sensitive=sensitive or None, target=target, seed=seed)
+    report, path = outcome.report, outcome.path
     rows = report["rows"]
     title = f"{rows['real']:,} real, {rows['synthetic']:,} synthetic rows" if isinstance(rows, dict) else f"{rows:,} rows"
     table = Table(title=f"evaluation ({title})")
@@ -72,8 +72,4 @@ def evaluate(
         table.add_row(one_line(key), f"{value:.4f}" if isinstance(value, float) else one_line(value))
     console.print(table)
     console.print(f"report: {safe(path)} and {safe(path.with_suffix('.html'))}")
-    print_failed(failed)
-    if failed:
-        raise typer.Exit(GATES_FAILED)
-    if rules:
-        console.print(f"[green]all {len(rules)} gates passed[/]")
+    print_gates(outcome, show_path=False)
