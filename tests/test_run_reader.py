@@ -114,7 +114,7 @@ def test_a_folder_that_is_not_a_finished_run_is_one_sentence(tmp_path):
     (started / "recipe.yaml").unlink()
     with open_run(started) as run:
         with pytest.raises(SynthloomError) as error:
-            run.recipe
+            _ = run.recipe
     assert _one_sentence(error) == f"{started} has no recipe.yaml; it is not a complete synthloom run"
 
 
