@@ -36,7 +36,7 @@ def table_csv(tmp_path_factory) -> Path:
 
 
 def test_a_parameter_from_the_spec_and_from_param_reaches_the_synthesizer(tmp_path, table_csv):
-    from synthloom.cli.tabular_cmd import _spec, _synthesizer
+    from synthloom.workflows.tabular_synth import build_synthesizer as _synthesizer, load_spec as _spec
     from synthloom.tabular import BayesianNetwork
 
     default = BayesianNetwork().fit(pd.read_csv(table_csv)).fitted_.model.parents
@@ -63,7 +63,7 @@ def test_a_parameter_from_the_spec_and_from_param_reaches_the_synthesizer(tmp_pa
 
 
 def test_an_unknown_parameter_is_one_sentence_naming_the_real_ones(tmp_path, table_csv):
-    from synthloom.cli.tabular_cmd import _spec, _synthesizer
+    from synthloom.workflows.tabular_synth import build_synthesizer as _synthesizer, load_spec as _spec
 
     real = "its parameters are seed, degree, bins, epsilon, structure_share, allow_copies, min_group"
     spec = tmp_path / "spec.yaml"
@@ -90,7 +90,7 @@ def test_an_unknown_parameter_is_one_sentence_naming_the_real_ones(tmp_path, tab
 
 
 def test_epsilon_without_differential_privacy_is_refused_by_the_flag(tmp_path, table_csv):
-    from synthloom.cli.tabular_cmd import _spec
+    from synthloom.workflows.tabular_synth import load_spec as _spec
 
     line = _one_error_line(run_cli("tabular", "synth", str(table_csv), "-n", "5", "--epsilon", "1"))
     assert ("--epsilon: gaussian_copula does not support differential privacy, so it takes no epsilon; use "
@@ -118,7 +118,8 @@ def private_stub():
 
 
 def test_the_cli_reads_supports_dp_not_a_list(private_stub, tmp_path):
-    from synthloom.cli.tabular_cmd import _synthesizer, _spec, app
+    from synthloom.cli.tabular_cmd import app
+    from synthloom.workflows.tabular_synth import build_synthesizer as _synthesizer, load_spec as _spec
 
     spec = tmp_path / "spec.yaml"
     spec.write_text("synthesizer: private_stub\nparams: {epsilon: 0.5}\n")

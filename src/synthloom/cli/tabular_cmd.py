@@ -13,7 +13,6 @@ from synthloom.cli.safe_text import safe
 from synthloom.workflows.tabular_synth import Sampled, fit_table, sample_model, synth_table
 # How `tabular fit | synth` read a spec and build a synthesizer from it and the options (its
 # tests call them under these names).
-from synthloom.workflows.tabular_synth import build_synthesizer as _synthesizer, load_spec as _spec  # noqa: F401
 
 HELP = (
     "Tabular synthesizers: fit on a real table, sample synthetic rows.\n\n"
