@@ -14,7 +14,7 @@ import numpy as np
 from synthloom.config.curation import CurationSpec
 from synthloom.curate.minhash import near_pairs
 from synthloom.curate.pipeline import curate
-from synthloom.data.export import read_jsonl
+from synthloom.data.run_reader import read_jsonl
 from synthloom.data.run_store import open_existing
 
 from .conftest import run_cli

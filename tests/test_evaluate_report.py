@@ -172,11 +172,10 @@ def test_export_requires_gates(tmp_path, scripted_server):
     gates.write_text("- exact_copies == 0\n")
     missing = run_cli("export", str(summary.run_dir), "-f", "dpo", "--gates", str(gates))
     assert missing.returncode == 2 and "run `synthloom evaluate`" in missing.stderr
-    from synthloom.data.export import opened_run
-    from synthloom.data.report_stamp import run_stamp
+    from synthloom.data.run_reader import open_run
 
-    with opened_run(summary.run_dir, "evaluate") as (store, _, rows):
-        judged = run_stamp(store, rows)  # a report counts only for the rows it judged
+    with open_run(summary.run_dir) as run:
+        judged = run.stamp(run.rows("evaluate"))  # a report counts only for the rows it judged
     (summary.run_dir / "report.json").write_text(json.dumps({"judged": judged, "summary": {"exact_copies": 3}}))
     refused = run_cli("export", str(summary.run_dir), "-f", "dpo", "--gates", str(gates))
     assert refused.returncode == 2 and "not released: 1 gate(s) failed: exact_copies == 0 (got 3)" in refused.stderr

@@ -10,8 +10,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,21 +19,11 @@ from synthloom.config.errors import SynthloomError
 from synthloom.config.recipe import Recipe
 from synthloom.data.atomic import write_atomic, write_text_atomic
 from synthloom.data.card import render_card
-from synthloom.data.run_reader import RunReader, open_run, read_jsonl  # noqa: F401 - read_jsonl: old callers
+from synthloom.data.run_reader import RunReader, open_run
 from synthloom.data.tables import rows_to_table, write_parquet_atomic
 from synthloom.data.training_records import RecordMaker
 
 FORMATS = ("sft", "dpo", "parquet", "hf")
-
-
-@contextmanager
-def opened_run(run_dir: str | Path, purpose: str,
-               curated: bool = True) -> Iterator[tuple[RunReader, Recipe, list[dict[str, Any]]]]:
-    """The run's reader, resolved recipe and rows to `purpose` (`RunReader.rows`). Kept for
-    callers not yet on `open_run`; new code opens the run with `open_run` itself."""
-    with open_run(run_dir) as run:
-        recipe = run.recipe  # a run without its recipe is named before its rows are read
-        yield run, recipe, run.rows(purpose, curated=curated)
 
 
 def _records(recipe: Recipe, rows: list[dict[str, Any]], fmt: str, dpo_style: str) -> list[dict[str, Any]]:
