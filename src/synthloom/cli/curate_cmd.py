@@ -28,10 +28,11 @@ def curate(
     kept with its reason, and the counts per step go to curation.json (and a run's dataset card)."""
     from synthloom.config.errors import SynthloomError
     from synthloom.config.loader import load_curation
-    from synthloom.curate.run_curation import curate_dataset, curate_run, is_run
+    from synthloom.curate.run_curation import curate_dataset, curate_run
+    from synthloom.data.run_reader import is_run_dir
 
     spec = load_curation(config) if config else None
-    if is_run(source):
+    if is_run_dir(source):
         result, path = curate_run(source, spec)
     else:
         if spec is None:

@@ -13,7 +13,6 @@ from synthloom.curate.step import Removal, RowMatch
 from synthloom.data.output_folder import CURATION_MARKER, claim_folder
 from synthloom.data.report_stamp import remove_run_reports
 from synthloom.data.run_db import RunDB
-from synthloom.data.run_reader import is_run_dir as is_run  # noqa: F401 - the CLI's name for it
 from synthloom.data.run_reader import open_run
 from synthloom.data.run_store import open_existing
 from synthloom.data.tables import read_table

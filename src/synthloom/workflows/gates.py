@@ -63,6 +63,7 @@ def gate_saved_run_report(run_dir: Path, rules: Sequence[Gate]) -> GateOutcome:
 
     path = Path(run_dir) / "report.json"
     with open_run(run_dir) as run:
+        run.recipe  # noqa: B018 - a run without its recipe is named before its report
         report = run.current_report(run.rows("export"))  # a report of other rows than these is refused
     if report is None:
         raise SynthloomError(f"{path} does not exist; run `synthloom evaluate` with -o {path.parent} first")
