@@ -17,7 +17,6 @@ import gzip
 import inspect
 import json
 import typing
-import uuid
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,9 +32,15 @@ from pydantic_core import PydanticCustomError
 from synthloom.config.errors import SynthloomError
 from synthloom.config.tabular import SYNTHESIZERS, TableMeta, TabularSpec
 from synthloom.data.frames import as_kind, frame_kind, to_arrow
-from synthloom.data.metadata import from_numpy, infer_metadata, to_numpy
+from synthloom.data.metadata import infer_metadata, to_numpy
 from synthloom.tabular.constraints import ConstraintSet
 from synthloom.tabular.no_copies import CopyGuard, guarded
+from synthloom.tabular.output_rows import (
+    finish_table,
+    matching_rows,
+    rounded_draw,
+    shares_to_counts,
+)
 from synthloom.tabular.public_domain import Domain, public_domains, public_metadata
 
 Columns = dict[str, np.ndarray]
@@ -210,7 +215,7 @@ class Synthesizer:
         also the candidates drawn, rejections by constraint and rows redrawn as copies."""
         if fitted.guard is None:
             return (*self._draw_any(fitted, n, rng, conditions), 0)
-        return guarded(lambda k: _with(self._draw_any(fitted, k, rng, conditions), fitted.meta), fitted.guard, n)
+        return guarded(lambda k: rounded_draw(self._draw_any(fitted, k, rng, conditions), fitted.meta), fitted.guard, n)
 
     def _draw_any(self, fitted: Fitted, n: int, rng: np.random.Generator, conditions: dict[str, Any] | None
                   ) -> tuple[Columns, int, dict[str, int]]:
@@ -226,7 +231,7 @@ class Synthesizer:
             for k, v in counts.items():
                 rejected[k] = rejected.get(k, 0) + v
             if conditions:
-                keep &= _matches(cols, conditions, batch)
+                keep &= matching_rows(cols, conditions, batch)
             drawn += batch
             if keep.any():
                 got.append({k: v[keep] for k, v in cols.items()})
@@ -254,7 +259,7 @@ class Synthesizer:
         if rebalance:
             parts = []
             for column, shares in rebalance.items():
-                counts = _shares_to_counts(column, shares, n)
+                counts = shares_to_counts(column, shares, n)
                 for value, k in counts.items():
                     if k:
                         self._check_conditions(fitted, {**(conditions or {}), column: value})
@@ -272,7 +277,7 @@ class Synthesizer:
             "rows": n, "candidates": drawn, "rejection_rate": round(1 - n / drawn, 6),
             "rejected_by_constraint": rejected, "copies": self._copy_report(fitted, redrawn),
         }
-        return as_kind(_finish(fitted, cols, n, rng), fitted.input_kind)
+        return as_kind(finish_table(fitted, cols, n, rng), fitted.input_kind)
 
     def _copy_report(self, fitted: Fitted, redrawn: int) -> dict[str, Any]:
         if fitted.guard is not None:
@@ -375,39 +380,6 @@ class Synthesizer:
         return synth
 
 
-def _with(drawn: tuple[Columns, int, dict[str, int]], meta: TableMeta) -> tuple[Columns, int, dict[str, int]]:
-    return _rounded(drawn[0], meta), drawn[1], drawn[2]
-
-
-def _finish(fitted: Fitted, cols: Columns, n: int, rng: np.random.Generator) -> pa.Table:
-    """The output table: rounded numbers, fresh ids, placeholder text, the input's Arrow types."""
-    out = _rounded(cols, fitted.meta)
-    for name, cm in fitted.meta.columns.items():
-        if cm.kind == "id":
-            out[name] = _new_ids(fitted.types.get(name), n, rng)
-        elif cm.kind == "text":
-            out[name] = _placeholder_text(n, rng)
-    return from_numpy(out, fitted.meta, fitted.types)
-
-
-def _rounded(cols: Columns, meta: TableMeta) -> Columns:
-    """Numbers as they are written out: clipped to the metadata's bounds and rounded."""
-    out = dict(cols)
-    for name, cm in meta.columns.items():
-        if cm.kind in ("numerical", "datetime") and name in out:
-            x = out[name].astype(float)
-            lo = cm.min if cm.min is not None else None
-            hi = cm.max if cm.max is not None else None
-            if lo is not None or hi is not None:
-                x = np.clip(x, lo, hi)
-            if cm.integer or cm.kind == "datetime":
-                x = np.round(x)
-            elif cm.decimals is not None:
-                x = np.round(x, cm.decimals)
-            out[name] = x
-    return out
-
-
 @cache
 def _params_model(cls: type[Synthesizer]) -> type[BaseModel]:
     """The constructor's signature as a pydantic model: its annotations check a user's values."""
@@ -415,43 +387,6 @@ def _params_model(cls: type[Synthesizer]) -> type[BaseModel]:
     fields: dict[str, Any] = {name: (hints.get(name, Any), p.default)
                               for name, p in list(inspect.signature(cls.__init__).parameters.items())[1:]}
     return create_model(f"{cls.__name__}Params", __config__=ConfigDict(extra="forbid"), **fields)
-
-
-def _matches(cols: Columns, conditions: dict[str, Any], n: int) -> np.ndarray:
-    keep = np.ones(n, dtype=bool)
-    for column, value in conditions.items():
-        x = cols[column]
-        if x.dtype == object:
-            keep &= np.array([v == value for v in x], dtype=bool)
-        else:
-            keep &= np.isclose(x, float(value))
-    return keep
-
-
-def _shares_to_counts(column: str, shares: dict[Any, float], n: int) -> dict[Any, int]:
-    total = sum(shares.values())
-    if total <= 0 or any(s < 0 for s in shares.values()):
-        raise SynthloomError(f"rebalance of '{column}': shares must be non-negative with a positive sum")
-    raw = {v: n * s / total for v, s in shares.items()}
-    counts = {v: int(np.floor(x)) for v, x in raw.items()}
-    for v in sorted(raw, key=lambda v: raw[v] - counts[v], reverse=True)[: n - sum(counts.values())]:
-        counts[v] += 1
-    return counts
-
-
-def _new_ids(original: pa.DataType | None, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Fresh identifiers: never one of the training ids (they may point at a person)."""
-    if original is not None and pa.types.is_integer(original):
-        return np.arange(1, n + 1).astype(object)
-    return np.array([str(uuid.UUID(bytes=rng.bytes(16), version=4)) for _ in range(n)], dtype=object)
-
-
-def _placeholder_text(n: int, rng: np.random.Generator) -> np.ndarray:
-    from faker import Faker
-
-    fake = Faker()
-    fake.seed_instance(int(rng.integers(2**31)))
-    return np.array([fake.sentence(nb_words=8) for _ in range(n)], dtype=object)
 
 
 def _parse_type(text: str) -> pa.DataType:
