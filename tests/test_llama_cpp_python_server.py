@@ -147,12 +147,18 @@ def _check_rows(summary, target: int) -> None:
     assert manifest["tokens"] > 0 and manifest["estimated_tokens"] == 0  # it reports usage: nothing estimated
 
 
+def _run_to_target(server, tmp_path, provider: str) -> dict:
+    """Run the support-qa recipe with this provider to its 4 rows; the manifest's entry for it."""
+    summary = _run(write(support_qa(server.url, tmp_path / "runs", provider), tmp_path / "r.yaml"))
+    _check_rows(summary, 4)
+    [caps] = json.loads((summary.run_dir / "manifest.json").read_text())["servers"]["teacher"]
+    return caps
+
+
 def test_openai_compatible_probes_json_object_schema_and_reaches_the_target(tmp_path, llama_cpp_python_server):
     server = llama_cpp_python_server
     refused_before = server.requests("/v1/chat/completions", 500)
-    summary = _run(write(support_qa(server.url, tmp_path / "runs", "openai-compatible"), tmp_path / "r.yaml"))
-    _check_rows(summary, 4)
-    [caps] = json.loads((summary.run_dir / "manifest.json").read_text())["servers"]["teacher"]
+    caps = _run_to_target(server, tmp_path, "openai-compatible")
     assert caps["probed"] and caps["structured_output"] == "json_object_schema"
     assert caps["tried"] == ["json_schema: HTTP 500"]  # the OpenAI form, refused as the issue says
     assert caps["completions"] is True and caps["usage"] is True and caps["probe_requests"] == 3
@@ -162,9 +168,7 @@ def test_openai_compatible_probes_json_object_schema_and_reaches_the_target(tmp_
 def test_provider_llamacpp_server_needs_no_probe_and_reaches_the_target(tmp_path, llama_cpp_python_server):
     server = llama_cpp_python_server
     refused_before = server.requests("/v1/chat/completions", 500)
-    summary = _run(write(support_qa(server.url, tmp_path / "runs", "llamacpp-server"), tmp_path / "r.yaml"))
-    _check_rows(summary, 4)
-    [caps] = json.loads((summary.run_dir / "manifest.json").read_text())["servers"]["teacher"]
+    caps = _run_to_target(server, tmp_path, "llamacpp-server")
     assert not caps["probed"] and caps["probe_requests"] == 0 and caps["structured_output"] == "json_object_schema"
     assert server.requests("/v1/chat/completions", 500) == refused_before
 
