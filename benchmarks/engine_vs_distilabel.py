@@ -43,7 +43,7 @@ sys.path.insert(0, str(HERE))
 from engine_throughput import recipe_yaml, scripted_server  # noqa: E402
 
 from synthloom.config import parse_recipe  # noqa: E402
-from synthloom.data.run_store import open_existing  # noqa: E402
+from synthloom.data.runs.run_store import open_existing  # noqa: E402
 from synthloom.generate import generate_run  # noqa: E402
 
 PEER_VENV = HERE / ".venv-distilabel"

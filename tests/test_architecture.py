@@ -60,3 +60,32 @@ def test_ruff_finds_no_errors():
     ruff = str(Path(sys.executable).with_name("ruff"))
     result = subprocess.run([ruff, "check", "src", "tests", "benchmarks"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_data_concerns_keep_their_own_direction(tmp_path):
+    """Inside data/, files know nothing of runs, and the analysis of text and of tables stay
+    apart from each other and from the run store (issue 15: data/ split by concern)."""
+    shutil.copytree(ROOT / "src", tmp_path / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    planted = {
+        "data/files/atomic.py": "import synthloom.data.runs.run_db  # upward: files below runs",
+        "data/text/pii.py": "import synthloom.data.table_analysis.metadata  # sideways: siblings stay apart",
+    }
+    for module, line in planted.items():
+        with open(tmp_path / "src/synthloom" / module, "a") as fh:
+            fh.write(f"\n{line}\n")
+    result = _lint(tmp_path, tmp_path / "src")
+    assert result.returncode != 0
+    for caught in ("synthloom.data.files.atomic -> synthloom.data.runs.run_db",
+                   "synthloom.data.text.pii -> synthloom.data.table_analysis.metadata"):
+        assert caught in result.stdout, result.stdout
+
+
+def test_data_has_no_modules_outside_its_concerns():
+    """data/ holds subpackages only: a module left at its top (an alias of a moved one, or a new
+    concern with no home) fails here."""
+    data = ROOT / "src/synthloom/data"
+    loose = sorted(p.name for p in data.glob("*.py") if p.name != "__init__.py")
+    assert loose == []
+    assert sorted(p.name for p in data.iterdir() if p.is_dir() and p.name != "__pycache__") == [
+        "files", "release", "runs", "sources", "table_analysis", "text"]

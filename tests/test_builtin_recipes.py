@@ -9,11 +9,11 @@ import jsonschema
 import pytest
 
 from synthloom.config.loader import parse_recipe
-from synthloom.data.run_store import open_existing
+from synthloom.data.runs.run_store import open_existing
 from synthloom.generate import generate_run
 from synthloom.recipes import builtin_recipe_path, builtin_recipes
 
-from synthloom.data.taxonomy import load_taxonomy
+from synthloom.data.sources.taxonomy import load_taxonomy
 
 
 def docs_override(document_map: dict) -> str:

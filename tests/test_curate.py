@@ -14,8 +14,8 @@ import numpy as np
 from synthloom.config.curation import CurationSpec
 from synthloom.curate.minhash import near_pairs
 from synthloom.curate.pipeline import curate
-from synthloom.data.run_reader import read_jsonl
-from synthloom.data.run_store import open_existing
+from synthloom.data.runs.run_reader import read_jsonl
+from synthloom.data.runs.run_store import open_existing
 
 from .conftest import run_cli
 from .test_builtin_recipes import run_builtin
@@ -214,7 +214,7 @@ def test_word_hashes_match_the_words_of_each_text_across_parts():
     import polars as pl
 
     from synthloom.curate.shingles import word_hashes
-    from synthloom.data.similarity import words
+    from synthloom.data.text.similarity import words
 
     texts = ["Grüße aus Köln, 2024!", "", None, " ,;- ", "naïve café_au_lait x"] + _varied(12_000, seed=3)
     flat, lengths = word_hashes(texts)
@@ -249,7 +249,7 @@ def test_the_lineage_names_rows_by_id_and_tells_flagged_from_rewritten(tmp_path)
     from synthloom.curate.pipeline import CurationResult, Rewrite
     from synthloom.curate.run_curation import record_in_lineage
     from synthloom.curate.step import Removal, RowMatch
-    from synthloom.data.run_db import RunDB
+    from synthloom.data.runs.run_db import RunDB
 
     rows = [{"_row_id": "a-0", "text": "x"}, {"_row_id": "b-1", "text": "x"}]
     removal = Removal("near", "near duplicate of row 0 (0.93)", RowMatch(0))

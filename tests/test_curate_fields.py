@@ -11,8 +11,8 @@ import yaml
 
 from synthloom.config.curation import CurationSpec
 from synthloom.curate.pipeline import curate
-from synthloom.data.run_reader import read_jsonl
-from synthloom.data.run_store import open_existing
+from synthloom.data.runs.run_reader import read_jsonl
+from synthloom.data.runs.run_store import open_existing
 
 from .conftest import ROOT, run_cli
 

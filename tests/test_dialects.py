@@ -14,7 +14,7 @@ import pytest
 from synthloom.config import load_recipe, parse_recipe
 from synthloom.config.endpoints import OpenAIModel
 from synthloom.config.errors import SynthloomError
-from synthloom.data.run_store import open_existing
+from synthloom.data.runs.run_store import open_existing
 from synthloom.generate import generate_run
 from synthloom.models.dialects import PROVIDER_DIALECT, with_schema
 from synthloom.models.probe import PROBE_MAX_TOKENS
@@ -219,7 +219,7 @@ def test_an_http_model_without_provider_is_probed_and_a_wrong_provider_is_one_se
 
 
 def test_the_dataset_card_names_any_server_kind():
-    from synthloom.data.card import _model_label
+    from synthloom.data.release.card import _model_label
 
     model = OpenAIModel(provider="vllm", model="m", endpoints=[{"url": "http://127.0.0.1:9/v1"}])
     assert _model_label(model) == "m (vllm, 1 endpoint(s))"

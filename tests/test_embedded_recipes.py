@@ -13,9 +13,9 @@ import json
 import pytest
 
 from synthloom.config.loader import parse_recipe
-from synthloom.data.export import export_run
-from synthloom.data.run_store import open_existing
-from synthloom.data.taxonomy import load_taxonomy
+from synthloom.data.release.export import export_run
+from synthloom.data.runs.run_store import open_existing
+from synthloom.data.sources.taxonomy import load_taxonomy
 from synthloom.evaluate.text_run import evaluate_run
 from synthloom.generate import generate_run
 from synthloom.recipes import builtin_recipe_path

@@ -10,7 +10,7 @@ import pytest
 
 from synthloom.config import load_recipe
 from synthloom.config.errors import SynthloomError
-from synthloom.data.run_store import open_existing
+from synthloom.data.runs.run_store import open_existing
 from synthloom.generate import generate_run, preview_rows
 
 from .recipes import qa_recipe, write

@@ -9,8 +9,8 @@ import json
 import sqlite3
 
 from synthloom.config import load_recipe
-from synthloom.data.export import export_run
-from synthloom.data.run_db import RunDB
+from synthloom.data.release.export import export_run
+from synthloom.data.runs.run_db import RunDB
 from synthloom.generate import generate_run
 from synthloom.models.token_count import ESTIMATE_RULE, estimate_tokens, usage_of
 

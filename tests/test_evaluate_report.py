@@ -172,7 +172,7 @@ def test_export_requires_gates(tmp_path, scripted_server):
     gates.write_text("- exact_copies == 0\n")
     missing = run_cli("export", str(summary.run_dir), "-f", "dpo", "--gates", str(gates))
     assert missing.returncode == 2 and "run `synthloom evaluate`" in missing.stderr
-    from synthloom.data.run_reader import open_run
+    from synthloom.data.runs.run_reader import open_run
 
     with open_run(summary.run_dir) as run:
         judged = run.stamp(run.rows("evaluate"))  # a report counts only for the rows it judged

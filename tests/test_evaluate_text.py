@@ -9,8 +9,8 @@ import pytest
 from synthloom.evaluate.text import (
     bleu4, compression_ratio, distinct_n, longest_shared_span, text_report, vendi,
 )
-from synthloom.data.pii import pii_counts as pii
-from synthloom.data.similarity import words
+from synthloom.data.text.pii import pii_counts as pii
+from synthloom.data.text.similarity import words
 
 from .conftest import run_cli
 from .test_builtin_recipes import run_builtin

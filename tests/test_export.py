@@ -8,7 +8,7 @@ import os
 import pytest
 
 from synthloom.config.errors import SynthloomError
-from synthloom.data.export import export_run
+from synthloom.data.release.export import export_run
 
 from .conftest import run_cli
 from .test_builtin_recipes import docs_override, leaves_of, run_builtin

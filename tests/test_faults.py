@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from synthloom.config import load_recipe
-from synthloom.data.run_store import open_existing
+from synthloom.data.runs.run_store import open_existing
 from synthloom.generate import generate_run
 
 from .recipes import qa_recipe, write

@@ -148,7 +148,7 @@ def test_fuzz_recipe_with_a_field_replaced(path, value, tmp_path_factory):
 # ---- tables ---------------------------------------------------------------------------------------
 
 def _read(tmp_path_factory, suffix: str, data: bytes) -> None:
-    from synthloom.data.tables import read_table
+    from synthloom.data.files.tables import read_table
 
     path = tmp_path_factory.mktemp("t") / f"t{suffix}"
     path.write_bytes(data)
@@ -194,13 +194,13 @@ def test_fuzz_parquet_reader(edits, tmp_path_factory):
 # ---- qna.yaml -------------------------------------------------------------------------------------
 
 def _leaf(tmp_path_factory, text: bytes) -> None:
-    from synthloom.data.taxonomy import load_leaf
+    from synthloom.data.sources.taxonomy import load_leaf
 
     root = tmp_path_factory.mktemp("tax")
     leaf = root / "knowledge" / "topic"
     leaf.mkdir(parents=True)
     (leaf / "qna.yaml").write_bytes(text)
-    # data/taxonomy.py (not ours) passes PyYAML's two-line ReaderError text through for bad characters
+    # data/sources/taxonomy.py (not ours) passes PyYAML's two-line ReaderError text through for bad characters
     _outcome("qna.yaml", lambda: load_leaf(leaf / "qna.yaml", root), one_line=False)
 
 

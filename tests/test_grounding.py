@@ -8,7 +8,7 @@ import pytest
 
 from synthloom.config.errors import RecipeError
 from synthloom.config.loader import parse_recipe
-from synthloom.data.grounding import lexical_support, word_cosine
+from synthloom.data.text.grounding import lexical_support, word_cosine
 from synthloom.generate import preview_rows
 
 PASSAGE = ("Volcanoes form where molten rock reaches the surface. Most active volcanoes lie along the edges "

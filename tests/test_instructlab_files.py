@@ -5,7 +5,7 @@ test_builtin_recipes.py), so a clone alone runs them all."""
 
 from __future__ import annotations
 
-from synthloom.data.taxonomy import find_leaves, load_taxonomy, taxonomy_rows
+from synthloom.data.sources.taxonomy import find_leaves, load_taxonomy, taxonomy_rows
 
 from .conftest import INSTRUCTLAB
 from .test_builtin_recipes import docs_override, run_builtin

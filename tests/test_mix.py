@@ -54,7 +54,7 @@ def _real(tmp_path, knowledge_record):
 
 def test_phases_with_counts_fractions_replay_and_dedup(tmp_path, two_runs, monkeypatch):
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    from synthloom.data.export import run_records
+    from synthloom.data.release.export import run_records
 
     knowledge, skills = two_runs
     k_records = run_records(knowledge)

@@ -11,9 +11,9 @@ import yaml
 
 from synthloom.config import parse_recipe
 from synthloom.config.errors import RecipeError
-from synthloom.data.run_store import open_existing
+from synthloom.data.runs.run_store import open_existing
 from synthloom.generate import generate_run
-from synthloom.data.similarity import MinHashPool, RougePool, rouge_l
+from synthloom.data.text.similarity import MinHashPool, RougePool, rouge_l
 
 
 def _seeds(tmp_path, rows):

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from synthloom.data.pii import find_pii, iban_ok, luhn_ok, redact
+from synthloom.data.text.pii import find_pii, iban_ok, luhn_ok, redact
 
 DATA = Path(__file__).parent / "data"
 

@@ -18,7 +18,7 @@ import yaml
 
 from synthloom.config.errors import RecipeError
 from synthloom.config.loader import parse_recipe
-from synthloom.data.taxonomy import TaxonomyError, taxonomy_rows
+from synthloom.data.sources.taxonomy import TaxonomyError, taxonomy_rows
 
 from .conftest import run_cli
 

@@ -266,7 +266,7 @@ def test_evaluate_a_table_of_fewer_than_five_rows(tmp_path):
 # ---- spreadsheets' CSV -----------------------------------------------------------------------------
 
 def test_semicolon_csv_with_a_byte_order_mark_is_read(tmp_path):
-    from synthloom.data.tables import read_table
+    from synthloom.data.files.tables import read_table
 
     path = tmp_path / "excel.csv"
     path.write_bytes("\ufeffname;age;city\nAna;31;Köln\nBo;42;Lyon\n".encode("utf-8"))
@@ -278,7 +278,7 @@ def test_semicolon_csv_with_a_byte_order_mark_is_read(tmp_path):
 
 
 def test_tab_and_pipe_separated_csv_are_read(tmp_path):
-    from synthloom.data.tables import read_table
+    from synthloom.data.files.tables import read_table
 
     for sep in ("\t", "|"):
         path = tmp_path / "t.csv"
@@ -287,7 +287,7 @@ def test_tab_and_pipe_separated_csv_are_read(tmp_path):
 
 
 def test_a_broken_quote_is_named_with_its_line(tmp_path):
-    from synthloom.data.tables import read_table
+    from synthloom.data.files.tables import read_table
 
     path = tmp_path / "t.csv"
     path.write_text('a,b,c\n1,2,3\n4,"five,6\n7,8,9\n10,11,12\n')
@@ -299,7 +299,7 @@ def test_a_broken_quote_is_named_with_its_line(tmp_path):
 
 
 def test_a_row_of_the_wrong_width_is_named_with_its_line(tmp_path):
-    from synthloom.data.tables import read_table
+    from synthloom.data.files.tables import read_table
 
     path = tmp_path / "t.csv"
     path.write_text("a,b,c\n1,2,3\n4,5\n")

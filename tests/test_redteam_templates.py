@@ -189,7 +189,7 @@ def test_fifty_megabyte_rendered_prompt_is_a_rejected_cell_before_any_request(tm
 def test_export_template_amplification_fails_with_one_sentence():
     from synthloom.config.errors import SynthloomError
     from synthloom.config.recipe import ExportSpec
-    from synthloom.data.training_records import RecordMaker
+    from synthloom.data.release.training_records import RecordMaker
 
     maker = RecordMaker(ExportSpec(format="sft", prompt="{{ q * 10**9 }}", response="{{ a }}"))
     with pytest.raises(SynthloomError, match="export template failed"):
@@ -396,7 +396,7 @@ def test_redaction_keeps_the_fingerprint_and_resume_works():
 def test_export_messages_of_the_wrong_shape_from_a_row_fail_with_one_sentence():
     from synthloom.config.errors import SynthloomError
     from synthloom.config.recipe import ExportSpec
-    from synthloom.data.training_records import RecordMaker
+    from synthloom.data.release.training_records import RecordMaker
 
     maker = RecordMaker(ExportSpec(format="sft", messages="convo"))
     for convo in ('[{"content": "no role"}]', "not json", [3]):

@@ -20,7 +20,7 @@ import yaml
 
 from synthloom.config import load_recipe
 from synthloom.config.errors import SynthloomError
-from synthloom.data.run_store import open_existing
+from synthloom.data.runs.run_store import open_existing
 from synthloom.generate import generate_run
 from synthloom.generate.sandbox import SandboxWorker
 

@@ -8,8 +8,8 @@ import json
 import shutil
 from pathlib import Path
 
-from synthloom.data.run_store import open_existing
-from synthloom.data.taxonomy import taxonomy_rows
+from synthloom.data.runs.run_store import open_existing
+from synthloom.data.sources.taxonomy import taxonomy_rows
 
 from .conftest import run_cli
 from .recipes import qa_recipe, write

@@ -1,4 +1,4 @@
-"""The run reader (data/run_reader.py): a real run made against the scripted server, curated and
+"""The run reader (data/runs/run_reader.py): a real run made against the scripted server, curated and
 exported, read back through `open_run` without a byte of its folder changing; its kept rows are
 what export writes; a folder that is not a finished run is one sentence; an older run.sqlite
 reads as it is."""
@@ -17,11 +17,11 @@ from synthloom.config.curation import CurationSpec
 from synthloom.config.errors import SynthloomError
 from synthloom.config.loader import parse_recipe
 from synthloom.curate.run_curation import curate_run
-from synthloom.data.export import export_run
-from synthloom.data.report_stamp import rows_sha256
-from synthloom.data.run_reader import open_run, read_jsonl
-from synthloom.data.run_store import RunStore, open_existing
-from synthloom.data.tables import read_table
+from synthloom.data.release.export import export_run
+from synthloom.data.runs.report_stamp import rows_sha256
+from synthloom.data.runs.run_reader import open_run, read_jsonl
+from synthloom.data.runs.run_store import RunStore, open_existing
+from synthloom.data.files.tables import read_table
 from synthloom.generate import generate_run
 
 from .recipes import qa_recipe

@@ -64,7 +64,7 @@ def test_the_wheel_carries_the_example_taxonomy_and_its_documents(tmp_path):
 
 def test_recipes_init_copies_the_example_the_recipe_reads(tmp_path):
     from synthloom.config import load_recipe
-    from synthloom.data.taxonomy import taxonomy_rows
+    from synthloom.data.sources.taxonomy import taxonomy_rows
 
     target, folders = copy_recipe("lab_knowledge", tmp_path / "mine")
     assert sorted(f.name for f in folders) == ["knowledge_docs", "taxonomy"]

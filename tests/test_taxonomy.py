@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from synthloom.data.taxonomy import TaxonomyError, find_leaves, load_taxonomy, taxonomy_rows
+from synthloom.data.sources.taxonomy import TaxonomyError, find_leaves, load_taxonomy, taxonomy_rows
 
 
 def test_every_example_leaf_loads(taxonomy_dir):
@@ -105,14 +105,14 @@ def test_unreachable_documents_fall_back_to_seed_contexts_once(taxonomy_dir):
 
 
 def test_a_repo_url_matches_its_map_entry_whatever_its_spelling(tmp_path):
-    from synthloom.data.documents import document_folder
+    from synthloom.data.sources.documents import document_folder
 
     for written in ("https://github.com/Org/Docs.git", "https://github.com/org/docs/", "https://github.com/org/docs"):
         assert document_folder({"repo": written}, {"https://github.com/org/docs.git": tmp_path}) == tmp_path
 
 
 def test_chunking_keeps_paragraphs_and_overlaps():
-    from synthloom.data.documents import chunk_text, plain_text
+    from synthloom.data.sources.documents import chunk_text, plain_text
 
     text = "\n\n".join(f"p{i} " + "w " * 40 for i in range(10))
     chunks = chunk_text(text, 100)

@@ -29,7 +29,7 @@ def curate(
     from synthloom.config.errors import SynthloomError
     from synthloom.config.loader import load_curation
     from synthloom.curate.run_curation import curate_dataset, curate_run
-    from synthloom.data.run_reader import is_run_dir
+    from synthloom.data.runs.run_reader import is_run_dir
 
     spec = load_curation(config) if config else None
     if is_run_dir(source):

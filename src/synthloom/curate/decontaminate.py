@@ -18,7 +18,7 @@ from synthloom.curate.dedup import has_words
 from synthloom.curate.references import References, load_references
 from synthloom.curate.shingles import Shingled, word_ngrams_of_sizes
 from synthloom.curate.step import Batch, Step, StepContext, StepResult, registered
-from synthloom.data.similarity import words
+from synthloom.data.text.similarity import words
 from synthloom.models.embeddings import embedder
 CHUNK = 100_000  # documents shingled at once: bounds memory on large sets
 

@@ -18,7 +18,7 @@ from synthloom.curate.minhash import near_pairs
 from synthloom.curate.references import References, load_references
 from synthloom.curate.semantic import similar_pairs
 from synthloom.curate.step import Batch, Removal, RowMatch, Step, StepContext, StepResult, registered
-from synthloom.data.similarity import words
+from synthloom.data.text.similarity import words
 from synthloom.models.embeddings import embedder
 
 Dedup = ExactDedup | NearDedup | SemanticDedup

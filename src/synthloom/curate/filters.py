@@ -10,8 +10,8 @@ from synthloom.config.curation import PII, Quality
 from synthloom.curate.fields import map_text, value_at
 from synthloom.curate.pii_detectors import extra_detectors, presidio_model
 from synthloom.curate.step import Batch, Step, StepContext, StepResult, registered
-from synthloom.data.pii import Detector, find_pii, redact
-from synthloom.data.similarity import words
+from synthloom.data.text.pii import Detector, find_pii, redact
+from synthloom.data.text.similarity import words
 
 REFUSAL = re.compile(
     r"(?i)\b(?:as an ai(?: language model)?|i(?:'m| am) (?:sorry|unable|not able)|i can(?:no|')t (?:help|assist|"

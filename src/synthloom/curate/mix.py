@@ -17,11 +17,11 @@ from synthloom.config.mix import Mix
 from synthloom.curate.dedup import exact_dedup, near_dedup
 from synthloom.curate.references import References
 from synthloom.curate.step import ReferenceMatch
-from synthloom.data.atomic import write_text_atomic
-from synthloom.data.export import training_records, write_hf, write_jsonl
-from synthloom.data.output_folder import MIX_MARKER, claim_folder
-from synthloom.data.run_reader import open_run
-from synthloom.data.tables import read_table, rows_to_table, write_parquet_atomic
+from synthloom.data.files.atomic import write_text_atomic
+from synthloom.data.release.export import training_records, write_hf, write_jsonl
+from synthloom.data.files.output_folder import MIX_MARKER, claim_folder
+from synthloom.data.runs.run_reader import open_run
+from synthloom.data.files.tables import read_table, rows_to_table, write_parquet_atomic
 
 
 @dataclass

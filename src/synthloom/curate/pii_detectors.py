@@ -9,7 +9,7 @@ from pathlib import Path
 
 from synthloom.config.curation import PII
 from synthloom.config.errors import SynthloomError
-from synthloom.data.pii import Detector, Span
+from synthloom.data.text.pii import Detector, Span
 
 
 def as_detector(fn: Callable[[str], Iterable[Span | tuple[str, int, int]]], name: str) -> Detector:

@@ -15,8 +15,8 @@ from synthloom.config.curation import CurationSpec, StepConfig
 from synthloom.curate import decontaminate, dedup, filters  # noqa: F401 - importing them registers their steps
 from synthloom.curate.fields import check_fields
 from synthloom.curate.step import STEP_FOR_CONFIG, Removal, Step, StepContext
-from synthloom.data.atomic import write_text_atomic
-from synthloom.data.export import write_jsonl
+from synthloom.data.files.atomic import write_text_atomic
+from synthloom.data.release.export import write_jsonl
 
 
 @dataclass

@@ -9,7 +9,7 @@ from synthloom.config.curation import Reference
 from synthloom.config.errors import SynthloomError
 from synthloom.curate.fields import check_fields, text_of
 from synthloom.curate.step import ReferenceMatch, StepContext
-from synthloom.data.tables import read_table
+from synthloom.data.files.tables import read_table
 
 
 @dataclass

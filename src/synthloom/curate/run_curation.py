@@ -10,12 +10,12 @@ from synthloom.config.curation import CurationSpec
 from synthloom.config.errors import SynthloomError
 from synthloom.curate.pipeline import CurationResult, curate, write_curation
 from synthloom.curate.step import Removal, RowMatch
-from synthloom.data.output_folder import CURATION_MARKER, claim_folder
-from synthloom.data.report_stamp import remove_run_reports
-from synthloom.data.run_db import RunDB
-from synthloom.data.run_reader import open_run
-from synthloom.data.run_store import open_existing
-from synthloom.data.tables import read_table
+from synthloom.data.files.output_folder import CURATION_MARKER, claim_folder
+from synthloom.data.runs.report_stamp import remove_run_reports
+from synthloom.data.runs.run_db import RunDB
+from synthloom.data.runs.run_reader import open_run
+from synthloom.data.runs.run_store import open_existing
+from synthloom.data.files.tables import read_table
 
 
 def curate_run(run_dir: Path, spec: CurationSpec | None) -> tuple[CurationResult, Path]:

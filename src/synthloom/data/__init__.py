@@ -1,7 +1,13 @@
-"""What several features share about data at rest, and nothing that decides: reading and writing
-tables (CSV / Parquet / JSONL / Hugging Face folders, atomically), the run directory (the store
-that generation writes, the read-only reader every later stage opens, run.sqlite, the folders
-synthloom may write into), the sources generation reads (InstructLab taxonomies, knowledge
-documents, seed rows), text analysis several stages need (PII spans, person names, similarity,
-grounding), nearest rows of a table, and release files (training records, export, the dataset
-card, report stamps). It imports only `config` (and may use `workers`); features build on it."""
+"""What several features share about data at rest, and nothing that decides. One subpackage per
+concern:
+
+- `files/`: tables in and out (CSV / Parquet / JSONL as Arrow, pandas / polars at the edges),
+  atomic writes, and the folders synthloom may write into;
+- `runs/`: the run directory: the store generation writes, run.sqlite, the read-only reader
+  every later stage opens, and the stamp that ties a report to the rows it judged;
+- `sources/`: what generation reads: InstructLab taxonomies, knowledge documents, seed rows;
+- `text/`: text analysis several stages need: PII spans, person names, similarity, grounding;
+- `table_analysis/`: column kinds of a table and its exact nearest rows;
+- `release/`: training records, export files and the dataset card.
+
+It imports only `config` (and may use `workers`); features build on it."""

@@ -1,11 +1,11 @@
 """Encoding of aligned evaluation columns for the record distance; the exact nearest-neighbour
-search itself lives in synthloom.data.nearest_rows (the tabular synthesizers use it too)."""
+search itself lives in synthloom.data.table_analysis.nearest_rows (the tabular synthesizers use it too)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from synthloom.data.nearest_rows import (  # noqa: F401  (re-exported for evaluate's modules)
+from synthloom.data.table_analysis.nearest_rows import (  # noqa: F401  (re-exported for evaluate's modules)
     BLOCK_CELLS, TREE_MIN, Encoded, _merge_two_smallest, _numeric_part, _ranges, _tree_distances, nearest,
     nearest_with_index,
 )

@@ -184,7 +184,7 @@ def write_report(report: dict[str, Any], out_dir: Path, gates: list[dict[str, An
     """report.json and the self-contained report.html beside it; returns the JSON's path.
     Both are made in memory first, so a report that cannot be drawn writes neither file (a
     stale report.html never sits beside a new report.json); the JSON, which gates read, goes last."""
-    from synthloom.data.atomic import write_text_atomic
+    from synthloom.data.files.atomic import write_text_atomic
     from synthloom.evaluate.html import render_html, render_text_html
 
     path = Path(out_dir) / "report.json"

@@ -11,9 +11,9 @@ import pyarrow.compute as pc
 
 from synthloom.config.errors import SynthloomError
 from synthloom.config.tabular import TableMeta
-from synthloom.data.frames import to_arrow
-from synthloom.data.metadata import infer_metadata, to_numpy
-from synthloom.data.tables import read_table
+from synthloom.data.files.frames import to_arrow
+from synthloom.data.table_analysis.metadata import infer_metadata, to_numpy
+from synthloom.data.files.tables import read_table
 from synthloom.evaluate.fidelity import Column
 
 SKIPPED_KINDS = ("id", "text")

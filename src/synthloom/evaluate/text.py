@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from synthloom.data.pii import pii_counts
-from synthloom.data.similarity import MinHashPool, words
+from synthloom.data.text.pii import pii_counts
+from synthloom.data.text.similarity import MinHashPool, words
 from synthloom.evaluate.stats import jackknife
 from synthloom.models.embeddings import Embedder, EmbeddingKind, embedder
 

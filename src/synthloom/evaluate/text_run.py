@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from synthloom.data.run_reader import open_run
-from synthloom.data.seed_rows import load_seed_rows
-from synthloom.data.training_records import RecordMaker
+from synthloom.data.runs.run_reader import open_run
+from synthloom.data.sources.seed_rows import load_seed_rows
+from synthloom.data.release.training_records import RecordMaker
 from synthloom.evaluate.text import text_report
 from synthloom.models.embeddings import EmbeddingKind
 

@@ -14,7 +14,7 @@ from synthloom.config.templates import expression_variables
 from synthloom.config.errors import SynthloomError
 from synthloom.config.recipe import Recipe
 from synthloom.config.templates import template_env
-from synthloom.data.run_db import UsageRow
+from synthloom.data.runs.run_db import UsageRow
 from synthloom.generate.cells import CellContext, CellRejected, RowState
 from synthloom.generate.columns import BatchEnv, ColumnGenerator, PartitionSource, SeedSource
 from synthloom.generate.model_calls import ModelCaller, UsageTally

@@ -14,9 +14,9 @@ from typing import Any
 
 from synthloom.config.recipe import Recipe
 from synthloom.config.templates import template_env
-from synthloom.data.run_store import RunStore
-from synthloom.data.similarity import make_pool
-from synthloom.data.tables import rows_to_table
+from synthloom.data.runs.run_store import RunStore
+from synthloom.data.text.similarity import make_pool
+from synthloom.data.files.tables import rows_to_table
 from synthloom.generate.batch import BatchResult, BatchRunner
 from synthloom.generate.model_calls import UsageTally
 from synthloom.generate.spend import SpendingStopped, SpendMeter

@@ -10,8 +10,8 @@ from typing import Any, Protocol
 import yaml
 
 from synthloom.config.recipe import Recipe
-from synthloom.data.run_db import UsageRow
-from synthloom.data.run_store import RunStore
+from synthloom.data.runs.run_db import UsageRow
+from synthloom.data.runs.run_store import RunStore
 from synthloom.generate.batch import BatchResult
 from synthloom.generate.driver import Driver
 from synthloom.generate.model_calls import MemoryCache

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from synthloom.config.endpoints import Price
-from synthloom.data.run_db import CachedResponse, UsageRow
+from synthloom.data.runs.run_db import CachedResponse, UsageRow
 from synthloom.generate.spend import SpendMeter
 from synthloom.models.protocol import GenerationRequest, GenerationResult, LLMBackend, RequestRefused, Usage
 

@@ -31,8 +31,8 @@ from pydantic_core import PydanticCustomError
 
 from synthloom.config.errors import SynthloomError
 from synthloom.config.tabular import SYNTHESIZERS, TableMeta, TabularSpec
-from synthloom.data.frames import as_kind, frame_kind, to_arrow
-from synthloom.data.metadata import infer_metadata, to_numpy
+from synthloom.data.files.frames import as_kind, frame_kind, to_arrow
+from synthloom.data.table_analysis.metadata import infer_metadata, to_numpy
 from synthloom.tabular.constraints import ConstraintSet
 from synthloom.tabular.no_copies import CopyGuard, guarded
 from synthloom.tabular.output_rows import (
@@ -326,7 +326,7 @@ class Synthesizer:
             "report": self.report,
             "state": fitted.model.to_state(),
         }
-        from synthloom.data.atomic import write_atomic
+        from synthloom.data.files.atomic import write_atomic
 
         write_atomic(path, lambda tmp: tmp.write_bytes(gzip.compress(json.dumps(doc).encode())))
         return path

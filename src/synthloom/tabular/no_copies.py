@@ -27,8 +27,8 @@ import pyarrow as pa
 
 from synthloom.config.errors import SynthloomError
 from synthloom.config.tabular import TableMeta
-from synthloom.data.metadata import to_numpy
-from synthloom.data.nearest_rows import Encoded, _ranges, two_nearest
+from synthloom.data.table_analysis.metadata import to_numpy
+from synthloom.data.table_analysis.nearest_rows import Encoded, _ranges, two_nearest
 
 Columns = dict[str, np.ndarray]
 NEAR_QUANTILE = 0.05  # distinct-row tables: closer than 95% of real rows are to their neighbour is a near copy

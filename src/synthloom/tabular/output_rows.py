@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from synthloom.config.errors import SynthloomError
 from synthloom.config.tabular import TableMeta
-from synthloom.data.metadata import from_numpy
+from synthloom.data.table_analysis.metadata import from_numpy
 
 if TYPE_CHECKING:
     from synthloom.tabular.base import Columns, Fitted

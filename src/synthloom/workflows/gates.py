@@ -59,7 +59,7 @@ def gate_tables(real: Any, synthetic: Any, rules: Sequence[Gate] = (), *, output
 def gate_saved_run_report(run_dir: Path, rules: Sequence[Gate]) -> GateOutcome:
     """Check the rules against the run's own report.json, which must exist and have judged
     exactly the rows the run holds now (a stale one is one sentence)."""
-    from synthloom.data.run_reader import open_run
+    from synthloom.data.runs.run_reader import open_run
 
     path = Path(run_dir) / "report.json"
     with open_run(run_dir) as run:

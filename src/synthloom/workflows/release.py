@@ -40,6 +40,6 @@ def _released(outcome: GateOutcome) -> GateOutcome:
 
 
 def _export(run_dir: Path, formats: list[str], out_dir: Path | None, dpo_style: str) -> list[Path]:
-    from synthloom.data.export import export_run
+    from synthloom.data.release.export import export_run
 
     return export_run(run_dir, formats, out_dir=out_dir, dpo_style=dpo_style)

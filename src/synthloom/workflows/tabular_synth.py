@@ -65,7 +65,7 @@ def build_synthesizer(name: str | None, spec: TabularSpec, spec_path: Path | Non
 def fit_table(data: Path, *, synthesizer: str | None = None, spec_path: Path | None = None,
               params: list[str] | None = None, options: Mapping[str, Any] = {}) -> Synthesizer:  # noqa: B006
     """Read the spec and the real table and fit the synthesizer they and the options ask for."""
-    from synthloom.data.tables import read_table
+    from synthloom.data.files.tables import read_table
 
     spec = load_spec(spec_path)
     synth = build_synthesizer(synthesizer, spec, spec_path, params, options)
@@ -86,7 +86,7 @@ def sample_table(synth: Synthesizer, n: int, out: Path, *, conditions: list[str]
 def sample_model(model: Path, n: int, out: Path, *, data: Path | None = None, conditions: list[str] | None = None,
                  rebalance: list[str] | None = None) -> Sampled:
     """Sample a saved model; with its training table, rows that copy it are redrawn."""
-    from synthloom.data.tables import read_table
+    from synthloom.data.files.tables import read_table
     from synthloom.tabular import Synthesizer
 
     synth = Synthesizer.load(model)
@@ -97,12 +97,12 @@ def sample_model(model: Path, n: int, out: Path, *, data: Path | None = None, co
 
 def write_table(table: Any, out: Path) -> None:
     """An Arrow table as CSV when `out` ends in .csv, else as Parquet; atomically either way."""
-    from synthloom.data.tables import write_parquet_atomic
+    from synthloom.data.files.tables import write_parquet_atomic
 
     if out.suffix.lower() == ".csv":
         import pyarrow.csv as pacsv
 
-        from synthloom.data.atomic import write_atomic
+        from synthloom.data.files.atomic import write_atomic
 
         write_atomic(out, lambda tmp: pacsv.write_csv(table, tmp))
     else:

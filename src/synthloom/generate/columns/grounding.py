@@ -11,7 +11,7 @@ import numpy as np
 
 from synthloom.config.columns import GroundingColumn
 from synthloom.config.templates import template_env
-from synthloom.data.grounding import lexical_support, word_cosine
+from synthloom.data.text.grounding import lexical_support, word_cosine
 from synthloom.generate.cells import CellContext, CellRejected
 from synthloom.generate.columns.base import BaseGenerator, BatchEnv, BuildContext
 from synthloom.generate.columns.registry import generates

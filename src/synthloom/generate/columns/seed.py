@@ -9,7 +9,7 @@ from typing import Any
 
 from synthloom.config.columns import SeedColumn
 from synthloom.config.errors import SynthloomError
-from synthloom.data.seed_rows import load_seed_rows
+from synthloom.data.sources.seed_rows import load_seed_rows
 from synthloom.generate.cells import CellContext, stable_int
 from synthloom.generate.columns.base import BaseGenerator, BatchEnv, BuildContext
 from synthloom.generate.columns.registry import generates

@@ -9,10 +9,10 @@ from typing import Any
 import jinja2
 
 from synthloom.config.recipe import Recipe
-from synthloom.data.run_reader import RunReader
+from synthloom.data.runs.run_reader import RunReader
 
 _ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("synthloom.data", "templates"),
+    loader=jinja2.PackageLoader("synthloom.data.release", "templates"),
     keep_trailing_newline=True,
     trim_blocks=True,
     lstrip_blocks=True,

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from synthloom.config.errors import SynthloomError
 
 if TYPE_CHECKING:  # a run being written, or one opened for reading: each has a root and a RunDB
-    from synthloom.data.run_reader import RunReader
-    from synthloom.data.run_store import RunStore
+    from synthloom.data.runs.run_reader import RunReader
+    from synthloom.data.runs.run_store import RunStore
 
     Run = RunStore | RunReader
 

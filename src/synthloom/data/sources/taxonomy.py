@@ -187,7 +187,7 @@ def taxonomy_rows(
 
 def _chunks_for(leaf: Leaf, document_map: dict[str, Path], chunk_words: int, notices: list[str] | None,
                 allow_local: bool = False) -> list[Any]:
-    from synthloom.data.documents import DocumentError, document_folder, leaf_chunks
+    from synthloom.data.sources.documents import DocumentError, document_folder, leaf_chunks
 
     document = leaf.document if isinstance(leaf.document, dict) else {}
     patterns = document.get("patterns") or []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from synthloom.data.similarity import words
+from synthloom.data.text.similarity import words
 
 # Words this short are mostly function words in the languages we see; the rest carry content.
 _MIN_LETTERS = 4

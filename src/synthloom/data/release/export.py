@@ -17,11 +17,11 @@ import pyarrow as pa
 
 from synthloom.config.errors import SynthloomError
 from synthloom.config.recipe import Recipe
-from synthloom.data.atomic import write_atomic, write_text_atomic
-from synthloom.data.card import render_card
-from synthloom.data.run_reader import RunReader, open_run
-from synthloom.data.tables import rows_to_table, write_parquet_atomic
-from synthloom.data.training_records import RecordMaker
+from synthloom.data.files.atomic import write_atomic, write_text_atomic
+from synthloom.data.release.card import render_card
+from synthloom.data.runs.run_reader import RunReader, open_run
+from synthloom.data.files.tables import rows_to_table, write_parquet_atomic
+from synthloom.data.release.training_records import RecordMaker
 
 FORMATS = ("sft", "dpo", "parquet", "hf")
 

@@ -12,11 +12,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from synthloom.config.errors import SynthloomError
-from synthloom.data.atomic import write_text_atomic
-from synthloom.data.output_folder import RUN_MARKER, claim_folder
-from synthloom.data.report_stamp import remove_run_reports
-from synthloom.data.run_db import RunDB
-from synthloom.data.tables import concat_tables, write_parquet_atomic
+from synthloom.data.files.atomic import write_text_atomic
+from synthloom.data.files.output_folder import RUN_MARKER, claim_folder
+from synthloom.data.runs.report_stamp import remove_run_reports
+from synthloom.data.runs.run_db import RunDB
+from synthloom.data.files.tables import concat_tables, write_parquet_atomic
 
 SHARD_RE = re.compile(r"^part-(\d{5,})\.parquet$")
 CURATION_FILES = ("kept.jsonl", "removed.jsonl", "curation.json")  # what `synthloom curate` writes there

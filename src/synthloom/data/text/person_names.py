@@ -15,7 +15,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from synthloom.data.spans import DisjointSpans
+from synthloom.data.text.spans import DisjointSpans
 # Names that are also everyday words, places or brands: accepted only with a surname or context.
 AMBIGUOUS = set("""will may june april august mark bill grant rose summer hope faith joy chase art dean drew
 gene jack ray sky river miles page reed hunter king long young white black brown green wood stone hill park

@@ -12,7 +12,7 @@ import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from synthloom.config.errors import SynthloomError
-from synthloom.data.atomic import write_atomic
+from synthloom.data.files.atomic import write_atomic
 
 READERS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 

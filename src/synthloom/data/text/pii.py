@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from synthloom.data.person_names import find_names
-from synthloom.data.spans import DisjointSpans
+from synthloom.data.text.person_names import find_names
+from synthloom.data.text.spans import DisjointSpans
 
 
 @dataclass(frozen=True)

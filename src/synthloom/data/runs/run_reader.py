@@ -39,9 +39,9 @@ from typing import Any
 from synthloom.config.errors import SynthloomError
 from synthloom.config.loader import parse_recipe
 from synthloom.config.recipe import Recipe
-from synthloom.data.report_stamp import current_report, run_stamp
-from synthloom.data.run_db import RunDB
-from synthloom.data.run_store import open_existing
+from synthloom.data.runs.report_stamp import current_report, run_stamp
+from synthloom.data.runs.run_db import RunDB
+from synthloom.data.runs.run_store import open_existing
 
 Row = dict[str, Any]
 

@@ -15,8 +15,8 @@ import jinja2
 from synthloom.config.columns import SeedColumn
 from synthloom.config.errors import SynthloomError
 from synthloom.config.templates import template_env
-from synthloom.data.tables import read_table
-from synthloom.data.taxonomy import taxonomy_rows
+from synthloom.data.files.tables import read_table
+from synthloom.data.sources.taxonomy import taxonomy_rows
 
 
 def load_seed_rows(config: SeedColumn, resolve_path: Callable[[str], Path],
