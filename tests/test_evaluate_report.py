@@ -98,8 +98,10 @@ def test_same_inputs_and_seed_same_json(tmp_path, tables):
 def test_gate_errors():
     with pytest.raises(SynthloomError, match="is not a gate"):
         parse_gates(["quality is good"])
-    with pytest.raises(SynthloomError, match="names 'nope'"):
-        check_gates(parse_gates(["nope > 1"]), {"quality": 1.0})
+    with pytest.raises(SynthloomError, match="'nope' is not a metric"):
+        parse_gates(["nope > 1"])
+    with pytest.raises(SynthloomError, match="names 'utility_ratio', which this report does not have"):
+        check_gates(parse_gates(["utility_ratio > 1"]), {"quality": 1.0})
 
 
 def test_evaluate_cli_exit_codes(tmp_path, tables):
@@ -169,18 +171,22 @@ def test_export_requires_gates(tmp_path, scripted_server):
     server = scripted_server()
     summary, _, _ = run_builtin("preference_pairs", tmp_path, server, ["target_rows=2"])
     gates = tmp_path / "gates.yaml"
-    gates.write_text("- exact_copies == 0\n")
+    gates.write_text("- responses_exact_copies == 0\n")
     missing = run_cli("export", str(summary.run_dir), "-f", "dpo", "--gates", str(gates))
     assert missing.returncode == 2 and "run `synthloom evaluate`" in missing.stderr
     from synthloom.data.runs.run_reader import open_run
 
     with open_run(summary.run_dir) as run:
         judged = run.stamp(run.rows("evaluate"))  # a report counts only for the rows it judged
-    (summary.run_dir / "report.json").write_text(json.dumps({"judged": judged, "summary": {"exact_copies": 3}}))
+    (summary.run_dir / "report.json").write_text(json.dumps({"judged": judged, "summary": {"responses_exact_copies": 3}}))
     refused = run_cli("export", str(summary.run_dir), "-f", "dpo", "--gates", str(gates))
-    assert refused.returncode == 2 and "not released: 1 gate(s) failed: exact_copies == 0 (got 3)" in refused.stderr
+    assert refused.returncode == 2 and "not released: 1 gate(s) failed: responses_exact_copies == 0 (got 3)" in refused.stderr
     assert not (summary.run_dir / "export").exists()
-    (summary.run_dir / "report.json").write_text(json.dumps({"judged": judged, "summary": {"exact_copies": 0}}))
+    (summary.run_dir / "report.json").write_text(json.dumps({"judged": judged, "summary": {"responses_exact_copies": 0}}))
+    tables_gate = tmp_path / "table-gates.yaml"
+    tables_gate.write_text("- exact_copies == 0\n")  # a table report's metric: refused on a run, one sentence
+    wrong = run_cli("export", str(summary.run_dir), "-f", "dpo", "--gates", str(tables_gate))
+    assert wrong.returncode == 2 and "'exact_copies' is a metric of table reports" in wrong.stderr
     ok = run_cli("export", str(summary.run_dir), "-f", "dpo", "--gates", str(gates))
     assert ok.returncode == 0 and (summary.run_dir / "export" / "dpo.jsonl").exists()
 

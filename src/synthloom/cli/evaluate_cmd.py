@@ -29,6 +29,18 @@ def print_gates(outcome: GateOutcome, *, show_path: bool = True, failed_note: st
         console.print(f"[green]all {len(outcome.rules)} gates passed[/]" + (f" ({safe(outcome.path)})" if show_path else ""))
 
 
+def print_metrics() -> None:
+    """The metric registry: what a gate may name, which way is good, when it appears. One block
+    per metric, so it reads in a narrow terminal."""
+    from synthloom.evaluate.metrics import BETTER, metrics
+
+    console.print("{set} stands for prompts, responses or a text column; {judge} for column.attribute", markup=False)
+    for m in metrics():
+        console.print(f"\n[bold]{m.name}[/]  {m.report_kind} report; {BETTER[m.better]}; "
+                      f"{'needs ' + m.needs if m.needs else 'always given'}", highlight=False)
+        console.print(f"  {m.definition}", markup=False, highlight=False)
+
+
 def evaluate(
     run: Annotated[Optional[Path], typer.Argument(help="A generation run directory (text evaluation).")] = None,
     real: Annotated[Optional[Path], typer.Option("--real", help="Real (training) table: CSV, Parquet or JSONL.")] = None,
@@ -44,12 +56,18 @@ def evaluate(
         str, typer.Option(help="Text embeddings: auto (MiniLM when installed), minilm or tfidf.")
     ] = "auto",
     seed: int = 0,
+    list_metrics: Annotated[
+        bool, typer.Option("--metrics", help="List the metrics reports give (and gates may name), then exit.")
+    ] = False,
 ) -> None:
     """Judge synthetic data: a table against real rows (--real, --synthetic), or a generation run
     against its seeds (RUN). Writes report.json and report.html; fails when a gate is not met."""
     from synthloom.config.errors import SynthloomError
     from synthloom.evaluate.gates import load_gates
 
+    if list_metrics:
+        print_metrics()
+        return
     rules = load_gates(gates) if gates else []
     if run is not None:
         if real or synthetic:

@@ -13,6 +13,7 @@ import yaml
 
 from synthloom.config.errors import SynthloomError
 from synthloom.config.yaml_reader import load_yaml, read_yaml_text
+from synthloom.evaluate.metrics import metric_for, unknown_metric, why_missing
 
 OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "==": operator.eq, "!=": operator.ne}
 RULE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(<=|>=|==|!=|<|>)\s*(-?[0-9.eE+-]+)\s*$")
@@ -38,6 +39,8 @@ def parse_gates(rules: list[Any], source: str = "gates") -> list[Gate]:
         m = RULE.match(text)
         if not m or m.group(2) not in OPS:
             raise SynthloomError(f"{source}[{i}]: {text!r} is not a gate; write e.g. 'quality >= 0.85'")
+        if (problem := unknown_metric(m.group(1))) is not None:
+            raise SynthloomError(f"{source}[{i}]: {problem}")
         gates.append(Gate(m.group(1), m.group(2), float(m.group(3))))
     return gates
 
@@ -59,15 +62,28 @@ def check_gates(gates: list[Gate], summary: dict[str, Any]) -> list[tuple[Gate, 
     failed = []
     for gate in gates:
         if gate.metric not in summary:
-            raise SynthloomError(
-                f"gate '{gate}' names '{gate.metric}', which this report does not have "
-                f"(it has {', '.join(sorted(summary))})"
-            )
+            raise SynthloomError(f"gate '{gate}' names '{gate.metric}', which this report does not have"
+                                 f"{_absent(gate.metric, summary)}")
         value = summary[gate.metric]
         ok = value is not None and not (isinstance(value, float) and math.isnan(value)) and OPS[gate.op](value, gate.value)
         if not ok:
             failed.append((gate, value))
     return failed
+
+
+def check_report_kind(gates: list[Gate], report_kind: str) -> None:
+    """Refuse, before any evaluation runs, a gate on a metric the other kind of report gives."""
+    for gate in gates:
+        if (problem := unknown_metric(gate.metric, report_kind)) is not None:
+            raise SynthloomError(f"gate '{gate}': {problem}")
+
+
+def _absent(name: str, summary: dict[str, Any]) -> str:
+    """Why a known metric is missing: what it needs, or the names of its kind this report has
+    (a gate on `question_pii` when the run's texts are prompts and responses)."""
+    metric = metric_for(name)
+    same = sorted(k for k in summary if metric is not None and metric_for(k) is metric)
+    return f"; it has {', '.join(same)}" if same else why_missing(name)
 
 
 def describe(gate: Gate, value: Any) -> str:

@@ -15,36 +15,10 @@ from synthloom.config.errors import SynthloomError
 from synthloom.evaluate.attacks import Attacks
 from synthloom.evaluate.bias import representation
 from synthloom.evaluate.fidelity import Column, quality
+from synthloom.evaluate.metrics import definitions, table_summary
 from synthloom.evaluate.statistics import correlation_matrices, detection, moments, utility
 from synthloom.evaluate.privacy import privacy
 from synthloom.evaluate.tables import aligned_with_holdout
-
-DEFINITIONS = {
-    "quality": "mean of column_shapes and column_pair_trends (SDMetrics' QualityReport definition, all pairs)",
-    "column_shapes": "mean per-column KS complement (numbers, datetimes) or TV complement (categories)",
-    "column_pair_trends": "mean per-pair correlation similarity (two numerical columns) or contingency similarity",
-    "exact_copies": "synthetic rows identical to a real row in every compared column (distance 0)",
-    "exact_copy_share": "exact_copies / synthetic rows",
-    "near_copy_share": "share of synthetic rows within distance 0.01 of a real row",
-    "dcr_median": "median distance from a synthetic row to its closest real row (SDMetrics' mixed distance, 0..1)",
-    "dcr_baseline_ratio": "median DCR of the synthetic rows / of uniformly random rows, capped at 1 (1 = as far as noise)",
-    "nndr_median": "median ratio of the nearest to the second-nearest real distance",
-    "dcr_holdout_share": "share of synthetic rows closer to the training rows than to the holdout, both sides at "
-    "the holdout's size (seeded training samples; 0.5 = no memorisation)",
-    "means_outside_ci": "numerical columns whose synthetic mean is outside the real mean's 95% bootstrap interval",
-    "variances_outside_ci": "numerical columns whose synthetic variance is outside the real variance's 95% interval",
-    "association_frobenius": "Frobenius norm of real - synthetic association matrix (|Pearson|, Cramer's V, correlation ratio)",
-    "pearson_frobenius": "Frobenius norm of real - synthetic Pearson correlation matrix (numerical columns)",
-    "detection_auc": "5-fold cross-validated ROC AUC of a logistic regression telling real rows from synthetic (0.5 = indistinguishable)",
-    "utility_ratio": "score of a model trained on synthetic / trained on real, both tested on the holdout",
-    "quality_noise_floor": "quality between two random halves of the real data (the best a sample can expect)",
-    "membership_auc": "ROC AUC of a distance attack telling training rows from holdout rows via the synthetic data (0.5 = no signal)",
-    "singling_out_risk": "Anonymeter-style: extra success of univariate singling-out predicates read off the synthetic data on training vs control rows",
-    "linkability_risk": "Anonymeter-style: extra success linking two halves of a training row's columns through the synthetic data",
-    "inference_risk": "Anonymeter-style: largest extra success inferring a sensitive column from the others, training vs control rows",
-    "min_group_ratio": "smallest synthetic/real share ratio over the sensitive groups (four-fifths rule flags < 0.8)",
-    "vanished_groups": "sensitive groups present in the real data and absent from the synthetic data",
-}
 
 
 def _clean(x: Any) -> Any:
@@ -130,38 +104,7 @@ def evaluate_tables(real: Any, synthetic: Any, *, holdout: Any = None, sensitive
     attacks = _attacks(columns, hold, sensitive or [], n_attacks, seed) if hold is not None else {}
     priv = privacy(columns, hold, seed=seed)
     bias = representation(columns, sensitive) if sensitive else {}
-    summary: dict[str, Any] = {
-        "quality": fid["score"],
-        "column_shapes": fid["column_shapes"],
-        "column_pair_trends": fid["column_pair_trends"],
-        "exact_copies": priv["exact_copies"],
-        "exact_copy_share": priv["exact_copy_share"],
-        "near_copy_share": priv["near_copy_share"],
-        "dcr_median": priv["dcr"]["median"],
-        "dcr_baseline_ratio": priv["dcr_baseline_ratio"],
-        "nndr_median": priv["nndr_median"],
-        "means_outside_ci": sum(m["mean_outside_ci"] for m in fid["moments"].values()),
-        "variances_outside_ci": sum(m["var_outside_ci"] for m in fid["moments"].values()),
-        "association_frobenius": fid["correlations"]["association"]["frobenius_error"],
-        "quality_noise_floor": floor["quality"],
-    }
-    if "pearson" in fid["correlations"]:
-        summary["pearson_frobenius"] = fid["correlations"]["pearson"]["frobenius_error"]
-    if "detection" in fid:
-        summary["detection_auc"] = fid["detection"]["auc"]
-    if "utility" in fid:
-        summary["utility_ratio"] = fid["utility"]["ratio"]
-    if "dcr_holdout_share" in priv:
-        summary["dcr_holdout_share"] = priv["dcr_holdout_share"]
-        summary["membership_auc"] = priv["membership"]["auc"]
-    if attacks:
-        summary["singling_out_risk"] = attacks["singling_out"]["risk"]
-        summary["linkability_risk"] = attacks["linkability"]["risk"]
-        if attacks.get("inference"):
-            summary["inference_risk"] = max(a["risk"] for a in attacks["inference"].values())
-    if bias:
-        summary["min_group_ratio"] = min(b["min_ratio"] for b in bias.values())
-        summary["vanished_groups"] = sum(len(b["vanished"]) for b in bias.values())
+    summary = table_summary({"fidelity": fid, "privacy": priv, "attacks": attacks, "bias": bias, "floor": floor})
     report = {
         "kind": "table",
         "seed": seed,
@@ -169,7 +112,7 @@ def evaluate_tables(real: Any, synthetic: Any, *, holdout: Any = None, sensitive
                  "holdout": len(hold[0].real) if hold else None},
         "columns": {c.name: c.kind for c in columns},
         "summary": summary,
-        "definitions": {k: v for k, v in DEFINITIONS.items() if k in summary},
+        "definitions": definitions(summary),
         "fidelity": fid,
         "noise_floor": floor,
         "privacy": {**priv, "attacks": attacks},

@@ -8,6 +8,7 @@ from typing import Any
 from synthloom.data.runs.run_reader import open_run
 from synthloom.data.sources.seed_rows import load_seed_rows
 from synthloom.data.release.training_records import RecordMaker
+from synthloom.evaluate.metrics import definitions, text_summary
 from synthloom.evaluate.text import text_report
 from synthloom.models.embeddings import EmbeddingKind
 
@@ -70,28 +71,12 @@ def evaluate_run(run_dir: str | Path, *, seed: int = 0, embedding: EmbeddingKind
     sets = {name: text_report(texts, reference or None, seed=seed, leaves=leaves, all_leaves=all_leaves,
                               embedding=embedding)
             for name, texts in _text_sets(recipe, rows).items() if texts}
-    summary: dict[str, Any] = {}
-    for name, rep in sets.items():
-        d = rep["diversity"]
-        summary[f"{name}_distinct_2"] = d["distinct_2"]
-        summary[f"{name}_self_bleu"] = d["self_bleu"]
-        summary[f"{name}_near_duplicate_rate"] = d["near_duplicate_rate"]
-        if "vendi" in d:
-            summary[f"{name}_vendi"] = d["vendi"]
-        if "leaf_coverage" in d:
-            summary["leaf_coverage"] = d["leaf_coverage"]
-        priv = rep["privacy"]
-        if "exact_copies" in priv:
-            summary[f"{name}_exact_copies"] = priv["exact_copies"]
-            summary[f"{name}_near_copy_share"] = priv["near_copy_share"]
-            summary[f"{name}_longest_shared_span"] = priv["longest_shared_span_max"]
-        summary[f"{name}_pii"] = sum(priv["pii"].values())
     judged = judge_scores(recipe, rows)
-    for key, dist in judged.items():
-        summary[f"judge_{key}_mean"] = dist["mean"]
+    summary = text_summary(sets, judged)
     # which filter kept these rows: a judge on the embedded model gives way to grounding checks
     filters = {"applied": [{"name": f.label, "expr": f.expr} for f in recipe.active_filters()],
                "replaced": recipe.filter_notices()}
     return {"kind": "text", "seed": seed, "run": str(run_dir), "judged": stamp, "rows": len(rows),
-            "reference_texts": len(reference), "filters": filters, "summary": summary, "sets": sets,
+            "reference_texts": len(reference), "filters": filters, "summary": summary,
+            "definitions": definitions(summary), "sets": sets,
             "judge_scores": judged}

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from synthloom.config.errors import SynthloomError
-from synthloom.evaluate.gates import Gate, apply_gates, check_gates, describe
+from synthloom.evaluate.gates import Gate, apply_gates, check_gates, check_report_kind, describe
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ def gate_run(run_dir: Path, rules: Sequence[Gate] = (), *, seed: int = 0, embedd
     (into the run directory unless `output` says otherwise)."""
     from synthloom.evaluate.text_run import evaluate_run
 
+    check_report_kind(list(rules), "text")  # before the (slow) evaluation
     report = evaluate_run(run_dir, seed=seed, embedding=embedding)
     return gate_report(report, rules, output or Path(run_dir))
 
@@ -53,6 +54,7 @@ def gate_tables(real: Any, synthetic: Any, rules: Sequence[Gate] = (), *, output
     seed, as `evaluate_tables` takes them), check the rules and write the report into `output`."""
     from synthloom.evaluate.report import evaluate_tables
 
+    check_report_kind(list(rules), "table")  # before the (slow) evaluation
     return gate_report(evaluate_tables(real, synthetic, **options), rules, output)
 
 
@@ -61,6 +63,7 @@ def gate_saved_run_report(run_dir: Path, rules: Sequence[Gate]) -> GateOutcome:
     exactly the rows the run holds now (a stale one is one sentence)."""
     from synthloom.data.runs.run_reader import open_run
 
+    check_report_kind(list(rules), "text")
     path = Path(run_dir) / "report.json"
     with open_run(run_dir) as run:
         run.recipe  # noqa: B018 - a run without its recipe is named before its report

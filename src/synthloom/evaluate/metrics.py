@@ -1,0 +1,246 @@
+"""The metrics a report's summary holds and gates may name, registered in one place.
+
+Each metric says what it means, which way is good, what it needs to exist (a holdout, a target,
+reference texts, ...) and how it is read from the detailed part of the report it summarises.
+The table and text summaries are built from this registry, the reports' definitions come from
+it, `synthloom evaluate --metrics` lists it, and a gate that names a metric is checked against it
+before any evaluation runs, so a typo is one sentence with a suggestion, not a slow failure.
+
+A new metric: compute it in its module (fidelity.py, privacy.py, text.py, ...) and add one
+`register(Metric(...))` here. A test fails if a summary holds a key no metric describes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Literal
+
+Scope = Literal["table", "text_set", "text_run", "judge"]
+Better = Literal["higher", "lower", "half"]
+
+# What a scope's `read` gets: a table report's parts (fidelity, privacy, attacks, bias, floor);
+# one text set's report (diversity, fidelity, privacy); all text sets by name; or one judge
+# attribute's score distribution.
+PLACEHOLDER = {"text_set": "{set}", "judge": "{judge}"}
+REPORT_KIND = {"table": "table", "text_set": "text", "text_run": "text", "judge": "text"}
+BETTER = {"higher": "higher is better", "lower": "lower is better", "half": "0.5 means no signal"}
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str  # the summary key; text-set metrics carry "{set}", judge metrics "{judge}"
+    scope: Scope
+    better: Better
+    definition: str
+    read: Callable[[Any], Any]  # the value from its part of the report; None when it does not apply
+    needs: str = ""  # when the metric can be missing: what makes it appear
+
+    @property
+    def report_kind(self) -> str:
+        return REPORT_KIND[self.scope]
+
+    def pattern(self) -> re.Pattern[str]:
+        """The summary keys this metric makes: its name with the placeholder standing for any name."""
+        holder = PLACEHOLDER.get(self.scope)
+        if holder is None:
+            return re.compile(re.escape(self.name) + r"\Z")
+        before, after = self.name.split(holder)
+        return re.compile(re.escape(before) + r".+" + re.escape(after) + r"\Z")
+
+
+METRICS: dict[str, Metric] = {}
+
+
+def register(metric: Metric) -> Metric:
+    if metric.name in METRICS:
+        raise ValueError(f"metric {metric.name!r} is registered twice")
+    holder = PLACEHOLDER.get(metric.scope)
+    if holder is not None and metric.name.count(holder) != 1:
+        raise ValueError(f"metric {metric.name!r} must name {holder} once")
+    METRICS[metric.name] = metric
+    return metric
+
+
+def metrics(scope: Scope | None = None) -> list[Metric]:
+    return [m for m in METRICS.values() if scope is None or m.scope == scope]
+
+
+def metric_for(key: str) -> Metric | None:
+    """The registered metric a summary key (or a gate's metric name) belongs to."""
+    exact = METRICS.get(key)
+    if exact is not None and exact.scope not in PLACEHOLDER:
+        return exact
+    for m in METRICS.values():
+        if m.pattern().match(key):
+            return m
+    return None
+
+
+def definitions(summary: dict[str, Any]) -> dict[str, str]:
+    """Each summary key's definition, for the report beside its numbers."""
+    out = {}
+    for key in summary:
+        m = metric_for(key)
+        if m is not None:
+            out[key] = f"{m.definition} ({BETTER[m.better]})"
+    return out
+
+
+def table_summary(parts: dict[str, Any]) -> dict[str, Any]:
+    return {m.name: v for m in metrics("table") if (v := m.read(parts)) is not None}
+
+
+def text_summary(sets: dict[str, dict[str, Any]], judged: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    summary: dict[str, Any] = {}
+    for set_name, rep in sets.items():
+        for m in metrics("text_set"):
+            if (v := m.read(rep)) is not None:
+                summary[m.name.replace("{set}", set_name)] = v
+    for m in metrics("text_run"):
+        if (v := m.read(sets)) is not None:
+            summary[m.name] = v
+    for key, dist in judged.items():
+        for m in metrics("judge"):
+            if (v := m.read(dist)) is not None:
+                summary[m.name.replace("{judge}", key)] = v
+    return summary
+
+
+def unknown_metric(name: str, report_kind: str | None = None) -> str | None:
+    """One sentence if `name` is no metric (of this kind of report), with the closest names;
+    None if it may appear."""
+    m = metric_for(name)
+    if m is not None and (report_kind is None or m.report_kind == report_kind):
+        return None
+    if m is not None:
+        return f"'{name}' is a metric of {m.report_kind} reports, and this is a {report_kind} report"
+    names = [x.name for x in metrics() if report_kind is None or x.report_kind == report_kind]
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(close)}?" if close else "; `synthloom evaluate --metrics` lists them"
+    return f"'{name}' is not a metric synthloom reports{hint}"
+
+
+def why_missing(name: str) -> str:
+    """Why a known metric is absent from a report, as the end of a sentence."""
+    m = metric_for(name)
+    return f" (it needs {m.needs})" if m is not None and m.needs else ""
+
+
+def _get(*path: str) -> Callable[[Any], Any]:
+    """A reader of a nested value; None when any step is missing."""
+    def read(obj: Any) -> Any:
+        for key in path:
+            if not isinstance(obj, dict) or key not in obj:
+                return None
+            obj = obj[key]
+        return obj
+    return read
+
+
+def _sum_moments(flag: str) -> Callable[[Any], Any]:
+    return lambda p: sum(m[flag] for m in p["fidelity"]["moments"].values())
+
+
+def _max_inference(p: dict[str, Any]) -> Any:
+    inference = (p["attacks"] or {}).get("inference")
+    return max(a["risk"] for a in inference.values()) if inference else None
+
+
+def _bias(fold: Callable[[Iterable[Any]], Any], field: Callable[[dict[str, Any]], Any]) -> Callable[[Any], Any]:
+    return lambda p: fold(field(b) for b in p["bias"].values()) if p["bias"] else None
+
+
+def _leaf_coverage(sets: dict[str, Any]) -> Any:
+    for rep in sets.values():
+        if "leaf_coverage" in rep["diversity"]:
+            return rep["diversity"]["leaf_coverage"]
+    return None
+
+
+def _register_all(items: list[Metric]) -> None:
+    for item in items:
+        register(item)
+
+
+HOLDOUT = "a holdout table the synthesizer never saw (--holdout)"
+
+_register_all([
+    # tables: fidelity
+    Metric("quality", "table", "higher", "mean of column_shapes and column_pair_trends (SDMetrics' QualityReport "
+           "definition, all pairs)", _get("fidelity", "score")),
+    Metric("column_shapes", "table", "higher", "mean per-column KS complement (numbers, datetimes) or TV complement "
+           "(categories)", _get("fidelity", "column_shapes")),
+    Metric("column_pair_trends", "table", "higher", "mean per-pair correlation similarity (two numerical columns) or "
+           "contingency similarity", _get("fidelity", "column_pair_trends")),
+    # tables: privacy
+    Metric("exact_copies", "table", "lower", "synthetic rows identical to a real row in every compared column "
+           "(distance 0)", _get("privacy", "exact_copies")),
+    Metric("exact_copy_share", "table", "lower", "exact_copies / synthetic rows", _get("privacy", "exact_copy_share")),
+    Metric("near_copy_share", "table", "lower", "share of synthetic rows within distance 0.01 of a real row",
+           _get("privacy", "near_copy_share")),
+    Metric("dcr_median", "table", "higher", "median distance from a synthetic row to its closest real row "
+           "(SDMetrics' mixed distance, 0..1)", _get("privacy", "dcr", "median")),
+    Metric("dcr_baseline_ratio", "table", "higher", "median DCR of the synthetic rows / of uniformly random rows, "
+           "capped at 1 (1 = as far as noise)", _get("privacy", "dcr_baseline_ratio")),
+    Metric("nndr_median", "table", "higher", "median ratio of the nearest to the second-nearest real distance",
+           _get("privacy", "nndr_median")),
+    # tables: statistics
+    Metric("means_outside_ci", "table", "lower", "numerical columns whose synthetic mean is outside the real mean's "
+           "95% bootstrap interval", _sum_moments("mean_outside_ci")),
+    Metric("variances_outside_ci", "table", "lower", "numerical columns whose synthetic variance is outside the "
+           "real variance's 95% interval", _sum_moments("var_outside_ci")),
+    Metric("association_frobenius", "table", "lower", "Frobenius norm of real - synthetic association matrix "
+           "(|Pearson|, Cramer's V, correlation ratio)", _get("fidelity", "correlations", "association", "frobenius_error")),
+    Metric("quality_noise_floor", "table", "higher", "quality between two random halves of the real data (the best "
+           "a sample can expect)", _get("floor", "quality")),
+    Metric("pearson_frobenius", "table", "lower", "Frobenius norm of real - synthetic Pearson correlation matrix "
+           "(numerical columns)", _get("fidelity", "correlations", "pearson", "frobenius_error"),
+           needs="two numerical columns"),
+    Metric("detection_auc", "table", "half", "5-fold cross-validated ROC AUC of a logistic regression telling real "
+           "rows from synthetic (0.5 = indistinguishable)", _get("fidelity", "detection", "auc"),
+           needs="the detection check (on unless evaluate_tables(detect=False))"),
+    Metric("utility_ratio", "table", "higher", "score of a model trained on synthetic / trained on real, both tested "
+           "on the holdout", _get("fidelity", "utility", "ratio"), needs="--target and --holdout"),
+    Metric("dcr_holdout_share", "table", "half", "share of synthetic rows closer to the training rows than to the "
+           "holdout, both sides at the holdout's size (seeded training samples; 0.5 = no memorisation)",
+           _get("privacy", "dcr_holdout_share"), needs=HOLDOUT),
+    Metric("membership_auc", "table", "half", "ROC AUC of a distance attack telling training rows from holdout rows "
+           "via the synthetic data (0.5 = no signal)", _get("privacy", "membership", "auc"), needs=HOLDOUT),
+    Metric("singling_out_risk", "table", "lower", "Anonymeter-style: extra success of univariate singling-out "
+           "predicates read off the synthetic data on training vs control rows",
+           _get("attacks", "singling_out", "risk"), needs=HOLDOUT),
+    Metric("linkability_risk", "table", "lower", "Anonymeter-style: extra success linking two halves of a training "
+           "row's columns through the synthetic data", _get("attacks", "linkability", "risk"),
+           needs=f"{HOLDOUT} and two columns"),
+    Metric("inference_risk", "table", "lower", "Anonymeter-style: largest extra success inferring a sensitive column "
+           "from the others, training vs control rows", _max_inference, needs=f"{HOLDOUT} and --sensitive"),
+    # tables: bias
+    Metric("min_group_ratio", "table", "higher", "smallest synthetic/real share ratio over the sensitive groups "
+           "(four-fifths rule flags < 0.8)", _bias(min, lambda b: b["min_ratio"]), needs="--sensitive columns"),
+    Metric("vanished_groups", "table", "lower", "sensitive groups present in the real data and absent from the "
+           "synthetic data", _bias(sum, lambda b: len(b["vanished"])), needs="--sensitive columns"),
+    # text, per set of texts (prompts, responses, or each text column)
+    Metric("{set}_distinct_2", "text_set", "higher", "distinct word bigrams / all word bigrams",
+           _get("diversity", "distinct_2")),
+    Metric("{set}_self_bleu", "text_set", "lower", "mean BLEU-4 of each sampled text against the others (Texygen's "
+           "Self-BLEU on up to 200 texts)", _get("diversity", "self_bleu")),
+    Metric("{set}_near_duplicate_rate", "text_set", "lower", "share of texts with a MinHash Jaccard of 0.8 or more "
+           "to an earlier one", _get("diversity", "near_duplicate_rate")),
+    Metric("{set}_vendi", "text_set", "higher", "Vendi score of the sentence embeddings of a seeded sample (the "
+           "effective number of distinct texts)", _get("diversity", "vendi"), needs="two texts or more"),
+    Metric("{set}_exact_copies", "text_set", "lower", "texts identical (after normalising) to a reference text",
+           _get("privacy", "exact_copies"), needs="reference texts (the run's seed rows)"),
+    Metric("{set}_near_copy_share", "text_set", "lower", "share of texts near-duplicate (MinHash) to a reference "
+           "text", _get("privacy", "near_copy_share"), needs="reference texts (the run's seed rows)"),
+    Metric("{set}_longest_shared_span", "text_set", "lower", "longest run of words any text shares with a "
+           "reference text", _get("privacy", "longest_shared_span_max"), needs="reference texts (the run's seed rows)"),
+    Metric("{set}_pii", "text_set", "lower", "personal details found in the texts (all kinds)",
+           lambda rep: sum(rep["privacy"]["pii"].values()) if "pii" in rep["privacy"] else None),
+    # text, over the run
+    Metric("leaf_coverage", "text_run", "higher", "share of the taxonomy's leaves that at least one kept row was "
+           "made from", _leaf_coverage, needs="a taxonomy seed"),
+    Metric("judge_{judge}_mean", "judge", "higher", "mean score a judge column gave on one attribute",
+           _get("mean"), needs="a judge column"),
+])
