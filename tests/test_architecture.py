@@ -18,6 +18,16 @@ def _lint(cwd: Path, src: Path) -> subprocess.CompletedProcess:
     return subprocess.run([LINT, "--no-cache"], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
+def _lint_planted(tmp_path: Path, planted: dict[str, str]) -> subprocess.CompletedProcess:
+    """Lint a copy of src/ with one import line appended to each named module."""
+    shutil.copytree(ROOT / "src", tmp_path / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    for module, line in planted.items():
+        with open(tmp_path / "src/synthloom" / module, "a") as fh:
+            fh.write(f"\n{line}\n")
+    return _lint(tmp_path, tmp_path / "src")
+
+
 def test_layers_contract_is_kept():
     result = _lint(ROOT, ROOT / "src")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -38,17 +48,12 @@ def test_layers_contract_keeps_workflows_between_the_front_doors_and_the_feature
     """A feature may not call a workflow (features stay independent: what combines them is a
     workflow), and a workflow may not reach up into the CLI or api (it returns results; the
     front doors print them)."""
-    shutil.copytree(ROOT / "src", tmp_path / "src", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     planted = {
         "evaluate/gates.py": "import synthloom.workflows.release  # upward: a feature calling a workflow",
         "workflows/gates.py": "import synthloom.cli.render  # upward: a workflow printing",
         "workflows/release.py": "import synthloom.api  # upward: api sits above workflows",
     }
-    for module, line in planted.items():
-        with open(tmp_path / "src/synthloom" / module, "a") as fh:
-            fh.write(f"\n{line}\n")
-    result = _lint(tmp_path, tmp_path / "src")
+    result = _lint_planted(tmp_path, planted)
     assert result.returncode != 0
     for caught in ("synthloom.evaluate.gates -> synthloom.workflows.release",
                    "synthloom.workflows.gates -> synthloom.cli.render",
@@ -65,16 +70,11 @@ def test_ruff_finds_no_errors():
 def test_data_concerns_keep_their_own_direction(tmp_path):
     """Inside data/, files know nothing of runs, and the analysis of text and of tables stay
     apart from each other and from the run store (issue 15: data/ split by concern)."""
-    shutil.copytree(ROOT / "src", tmp_path / "src", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     planted = {
         "data/files/atomic.py": "import synthloom.data.runs.run_db  # upward: files below runs",
         "data/text/pii.py": "import synthloom.data.table_analysis.metadata  # sideways: siblings stay apart",
     }
-    for module, line in planted.items():
-        with open(tmp_path / "src/synthloom" / module, "a") as fh:
-            fh.write(f"\n{line}\n")
-    result = _lint(tmp_path, tmp_path / "src")
+    result = _lint_planted(tmp_path, planted)
     assert result.returncode != 0
     for caught in ("synthloom.data.files.atomic -> synthloom.data.runs.run_db",
                    "synthloom.data.text.pii -> synthloom.data.table_analysis.metadata"):
