@@ -1,0 +1,229 @@
+"""How busy each generator keeps a latency-bound server: synthloom with default settings, a plain
+thread pool, and (when their venvs exist) NeMo Data Designer and distilabel, in the same run.
+
+The workload (issue 16): N rows, one sampled category and one LLM text column whose prompt uses
+it (`--judge` adds an LLM judge column that reads both), against synthloom.testing.latency_server
+in its own process: a fixed time per request, optionally a capacity with a queue, and injected
+500s or 429s with Retry-After. Each tool gets a fresh server process. synthloom's recipe is
+written as the README writes one: only the endpoint's `max_concurrency`, no batch settings.
+
+    efficiency = answered requests x latency / concurrency / wall time
+
+where wall time is the tool's own generation time and answered requests are the server's 200s
+(a refused or failed request does no useful work). 1.0 means every slot was busy all the time.
+For a server whose capacity is below the configured concurrency, the efficiency is taken
+against the capacity, and the report adds the concurrency the client settled at (the server's
+time-averaged requests in flight over the second half of the run) and the share refused.
+
+    .venv/bin/python benchmarks/engine_vs_peers.py [--rows 1000] [--scenario c32 ...] [--tools synthloom threads]
+
+Peer venvs are made once, from the repository root (nothing is installed at run time); see
+benchmarks/peers/README of each helper for the exact commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+CATEGORIES = ["birds", "rivers", "stars", "code", "law", "ships", "tea", "glass"]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    concurrency: int = 32
+    judge: bool = False
+    fail_rate: float = 0.0
+    throttle_rate: float = 0.0
+    capacity: int = 0  # the server's real capacity, 0 = as many as are sent
+    queue: int | None = None
+    retry_after: float = 1.0
+
+    @property
+    def slots(self) -> int:
+        """What the efficiency is measured against: the server's capacity when it is lower."""
+        return min(self.concurrency, self.capacity) if self.capacity else self.concurrency
+
+
+SCENARIOS = {s.name: s for s in [
+    Scenario("c32"),
+    Scenario("c64", concurrency=64),
+    Scenario("c128", concurrency=128),
+    Scenario("c32_judge", judge=True),
+    Scenario("c32_500s", fail_rate=0.05),
+    Scenario("c32_429s", throttle_rate=0.05),
+    Scenario("capacity16_cap64", concurrency=64, capacity=16, queue=32),
+]}
+
+
+@dataclass
+class Outcome:
+    wall_s: float
+    stats: dict[str, Any]
+    rows: int
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def latency_server(scenario: Scenario, latency: float) -> Iterator[str]:
+    port = free_port()
+    cmd = [sys.executable, "-m", "synthloom.testing.latency_server", "--port", str(port), "--latency", str(latency),
+           "--fail-rate", str(scenario.fail_rate), "--throttle-rate", str(scenario.throttle_rate),
+           "--retry-after", str(scenario.retry_after), "--capacity", str(scenario.capacity)]
+    if scenario.queue is not None:
+        cmd += ["--queue", str(scenario.queue)]
+    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(url + "/models", timeout=0.5)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        else:
+            raise SystemExit("the latency server did not start")
+        yield url
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def server_stats(url: str) -> dict[str, Any]:
+    return httpx.get(url.removesuffix("/v1") + "/stats", timeout=5).json()
+
+
+# ---- synthloom, as the README writes a recipe ----
+
+def synthloom_recipe(url: str, out: str, rows: int, scenario: Scenario) -> str:
+    judge = """
+  - {name: score, kind: judge, model: teacher, prompt: "Topic: {{ topic }}. Question: {{ question }}"}""" \
+        if scenario.judge else ""
+    return f"""
+name: bench
+target_rows: {rows}
+output_dir: {out}
+models:
+  teacher:
+    provider: openai
+    model: latency
+    endpoints: [{{url: "{url}", max_concurrency: {scenario.concurrency}}}]
+columns:
+  - {{name: topic, kind: sampler, type: category, values: {json.dumps(CATEGORIES)}}}
+  - {{name: question, kind: llm_text, model: teacher, prompt: "Ask a question about {{{{ topic }}}}."}}{judge}
+"""
+
+
+def run_synthloom(url: str, rows: int, scenario: Scenario) -> Outcome:
+    from synthloom.config import parse_recipe
+    from synthloom.generate import generate_run
+
+    with tempfile.TemporaryDirectory() as out:
+        recipe = parse_recipe(synthloom_recipe(url, out, rows, scenario))
+        start = time.perf_counter()
+        summary = asyncio.run(generate_run(recipe, resume=False, overwrite=True))
+        wall = time.perf_counter() - start
+        return Outcome(wall, server_stats(url), summary.accepted, {"status": summary.status})
+
+
+# ---- a plain pool of threads, one request at a time each ----
+
+def run_threads(url: str, rows: int, scenario: Scenario) -> Outcome:
+    todo = list(range(rows))
+    lock = threading.Lock()
+    done = [0]
+
+    def post(client: httpx.Client, content: str, schema: dict[str, Any] | None = None) -> str:
+        body: dict[str, Any] = {"model": "latency", "messages": [{"role": "user", "content": content}]}
+        if schema is not None:
+            body["response_format"] = {"type": "json_schema", "json_schema": {"name": "score", "schema": schema}}
+        for _ in range(10):
+            resp = client.post(url + "/chat/completions", json=body)
+            if resp.status_code == 200:
+                return resp.json()["choices"][0]["message"]["content"]
+            time.sleep(float(resp.headers.get("retry-after", 0.5)))
+        raise RuntimeError("gave up")
+
+    def worker() -> None:
+        rng = random.Random(threading.get_ident())
+        with httpx.Client(timeout=60) as client:
+            while True:
+                with lock:
+                    if not todo:
+                        return
+                    todo.pop()
+                topic = rng.choice(CATEGORIES)
+                question = post(client, f"Ask a question about {topic}.")
+                if scenario.judge:
+                    post(client, f"Topic: {topic}. Question: {question}",
+                         {"type": "object", "properties": {"score": {"type": "integer", "enum": [1, 2, 3, 4, 5]}}})
+                with lock:
+                    done[0] += 1
+
+    threads = [threading.Thread(target=worker) for _ in range(scenario.concurrency)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return Outcome(time.perf_counter() - start, server_stats(url), done[0])
+
+
+TOOLS = {"synthloom": run_synthloom, "threads": run_threads}
+
+
+def measure(tool: str, scenario: Scenario, rows: int, latency: float) -> str:
+    with latency_server(scenario, latency) as url:
+        outcome = TOOLS[tool](url, rows, scenario)
+    stats = outcome.stats
+    ok = stats["statuses"].get("200", 0)
+    refused = stats["statuses"].get("429", 0)
+    efficiency = ok * latency / scenario.slots / outcome.wall_s
+    fields = {"scenario": scenario.name, "tool": tool, "rows": outcome.rows, "concurrency": scenario.concurrency,
+              "latency_s": latency, "requests": stats["requests"], "ok": ok, "wall_s": round(outcome.wall_s, 2),
+              "efficiency": round(efficiency, 3), "max_in_flight": stats["max_in_flight"]}
+    if scenario.capacity:
+        fields["capacity"] = scenario.capacity
+        fields["settled_in_flight"] = stats.get("late_in_flight_avg")
+        fields["refused_share"] = round(refused / max(stats["requests"], 1), 4)
+    fields.update(outcome.notes)
+    return "RESULT engine_vs_peers " + " ".join(f"{k}={v}" for k, v in fields.items())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1000)
+    ap.add_argument("--latency", type=float, default=0.2)
+    ap.add_argument("--scenario", nargs="*", default=list(SCENARIOS), choices=list(SCENARIOS))
+    ap.add_argument("--tools", nargs="*", default=list(TOOLS), choices=list(TOOLS))
+    args = ap.parse_args()
+    for name in args.scenario:
+        for tool in args.tools:
+            print(measure(tool, SCENARIOS[name], args.rows, args.latency), flush=True)
+
+
+if __name__ == "__main__":
+    main()
