@@ -28,9 +28,6 @@ import asyncio
 import contextlib
 import json
 import random
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -40,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from synthloom.testing.latency_server import started, stats_of
 
 HERE = Path(__file__).resolve().parent
 CATEGORIES = ["birds", "rivers", "stars", "code", "law", "ships", "tea", "glass"]
@@ -81,39 +80,14 @@ class Outcome:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def latency_server(scenario: Scenario, latency: float) -> Iterator[str]:
-    port = free_port()
-    cmd = [sys.executable, "-m", "synthloom.testing.latency_server", "--port", str(port), "--latency", str(latency),
-           "--fail-rate", str(scenario.fail_rate), "--throttle-rate", str(scenario.throttle_rate),
-           "--retry-after", str(scenario.retry_after), "--capacity", str(scenario.capacity)]
+    options = ["--latency", str(latency), "--fail-rate", str(scenario.fail_rate), "--throttle-rate",
+               str(scenario.throttle_rate), "--retry-after", str(scenario.retry_after), "--capacity", str(scenario.capacity)]
     if scenario.queue is not None:
-        cmd += ["--queue", str(scenario.queue)]
-    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        for _ in range(200):
-            try:
-                httpx.get(url + "/models", timeout=0.5)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        else:
-            raise SystemExit("the latency server did not start")
+        options += ["--queue", str(scenario.queue)]
+    with started(*options) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait()
-
-
-def server_stats(url: str) -> dict[str, Any]:
-    return httpx.get(url.removesuffix("/v1") + "/stats", timeout=5).json()
 
 
 # ---- synthloom, as the README writes a recipe ----
@@ -146,7 +120,7 @@ def run_synthloom(url: str, rows: int, scenario: Scenario) -> Outcome:
         start = time.perf_counter()
         summary = asyncio.run(generate_run(recipe, resume=False, overwrite=True))
         wall = time.perf_counter() - start
-        return Outcome(wall, server_stats(url), summary.accepted, {"status": summary.status})
+        return Outcome(wall, stats_of(url), summary.accepted, {"status": summary.status})
 
 
 # ---- a plain pool of threads, one request at a time each ----
@@ -189,7 +163,7 @@ def run_threads(url: str, rows: int, scenario: Scenario) -> Outcome:
         t.start()
     for t in threads:
         t.join()
-    return Outcome(time.perf_counter() - start, server_stats(url), done[0])
+    return Outcome(time.perf_counter() - start, stats_of(url), done[0])
 
 
 TOOLS = {"synthloom": run_synthloom, "threads": run_threads}

@@ -15,7 +15,6 @@ def qa_recipe(url: str, out: Path, *, name: str = "qa", target: int = 20, batch:
         "seed": 3,
         "target_rows": target,
         "batch_size": batch,
-        "concurrent_batches": 2,
         "output_dir": str(out),
         "models": {
             "teacher": {

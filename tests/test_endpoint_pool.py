@@ -14,7 +14,8 @@ def test_least_outstanding_choice_respects_caps():
         seen, peak = [], [0, 0]
 
         async def one():
-            async with pool.lease() as (i, slot):
+            async with pool.lease() as lease:
+                i, slot = lease.endpoint, lease.slot
                 seen.append(i)
                 peak[i] = max(peak[i], pool.outstanding[i])
                 assert 0 <= slot < pool.caps[i]
@@ -43,3 +44,32 @@ def test_requests_per_minute_spaces_request_starts():
     starts = asyncio.run(go())
     gaps = [b - a for a, b in zip(starts, starts[1:])]
     assert all(g >= 0.09 for g in gaps), gaps
+
+
+def test_an_endpoint_that_refuses_gets_fewer_requests_at_once():
+    """Its adaptive limit (models/adaptive_limit.py) falls below the cap, and the pool admits
+    only that many; the other endpoint keeps its own."""
+    async def go():
+        pool = EndpointPool(["a", "b"], [32, 32])
+        for _ in range(2):  # two windows in which endpoint a refuses everything
+            leases = []
+            for _ in range(32):
+                async with pool.lease() as lease:
+                    leases.append(lease)
+            for lease in leases:
+                if lease.endpoint == 0:
+                    pool.refused(lease)
+                else:
+                    pool.answered(lease, 0.1)
+        peak = [0, 0]
+
+        async def one():
+            async with pool.lease() as lease:
+                peak[lease.endpoint] = max(peak[lease.endpoint], pool.outstanding[lease.endpoint])
+                await asyncio.sleep(0.01)
+
+        await asyncio.gather(*(one() for _ in range(200)))
+        return pool.limits[0].current, peak
+
+    limit_a, peak = asyncio.run(go())
+    assert limit_a < 32 and peak[0] <= limit_a and peak[1] == 32

@@ -93,7 +93,10 @@ class Recipe(RelativePaths):
     max_batches: int | None = Field(
         None, ge=1, le=1_000_000_000, description="Give up after this many batches (default: enough for 4x the target)."
     )
-    concurrent_batches: int = Field(2, ge=1, le=1024, description="Batches generated at the same time.")
+    concurrent_batches: int | None = Field(
+        None, ge=1, le=1024,
+        description="Batches generated at the same time at most. Unset (the default): as many as keep every "
+        "model slot busy, from the models' concurrency.")
     output_dir: str = Field("runs", description="Parent directory of the run directory.")
     models: dict[str, ModelConfig] = Field(default_factory=dict)
     columns: list[Column] = Field(min_length=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -107,8 +107,21 @@ class BatchRunner:
     def row_id(self, batch: int, position: int) -> str:
         return f"b{batch:05d}-r{position:04d}"
 
-    async def run(self, batch: int, size: int | None = None, tally: UsageTally | None = None) -> BatchResult:
-        """`tally` (the caller's, so it outlives a batch that fails) receives the batch's usage."""
+    def slots_now(self) -> int:
+        """Model calls the recipe's models take at once at this moment, added up."""
+        return sum(c.backend.concurrency_now for c in self.callers.values())
+
+    def concurrency(self) -> tuple[int, int] | None:
+        """(slots now, slots at most) over the recipe's models, for the progress line."""
+        if not self.callers:
+            return None
+        return self.slots_now(), sum(c.backend.max_concurrency for c in self.callers.values())
+
+    async def run(self, batch: int, size: int | None = None, tally: UsageTally | None = None,
+                  on_row_done: Callable[[], None] | None = None) -> BatchResult:
+        """`tally` (the caller's, so it outlives a batch that fails) receives the batch's usage;
+        `on_row_done` hears each row end, so the driver can start rows while this batch's last
+        ones still run."""
         size = size or self.recipe.batch_size
         tally = tally if tally is not None else UsageTally()
         env = BatchEnv(self.callers, tally)
@@ -116,7 +129,7 @@ class BatchRunner:
         p, j = self.partition_of(batch), batch // len(self.partitions)
         rows = [RowState(self.row_id(batch, i), batch, batch * bs + i, p, j * bs + i) for i in range(size)]
         # Every row runs to its end even if another fails, so calls already sent are counted.
-        outcomes = await asyncio.gather(*(self._run_row(row, env) for row in rows), return_exceptions=True)
+        outcomes = await asyncio.gather(*(self._row(row, env, on_row_done) for row in rows), return_exceptions=True)
         errors = [o for o in outcomes if isinstance(o, BaseException)]
         if errors:  # a real error outranks a refused call (SpendingStopped)
             raise next((e for e in errors if not isinstance(e, SpendingStopped)), errors[0])
@@ -137,6 +150,13 @@ class BatchRunner:
                 result.rejected.append(out)
                 result.lineage.append((row.row_id, "rejected", {**lineage, "column": column, "reason": reason}))
         return result
+
+    async def _row(self, row: RowState, env: BatchEnv, on_done: Callable[[], None] | None) -> tuple[str, str] | None:
+        try:
+            return await self._run_row(row, env)
+        finally:
+            if on_done is not None:
+                on_done()
 
     async def _run_row(self, row: RowState, env: BatchEnv) -> tuple[str, str] | None:
         """None if the row is accepted, else (column, reason)."""

@@ -1,5 +1,13 @@
 """Drive a run to its target: batches in flight, committed strictly in batch order.
 
+Batches are the unit of commit and resume, not of scheduling. Every row of every batch in
+flight runs on its own, cell by cell, and each model call waits for a slot of its model
+(generate/model_calls.py, models/): so the slots are filled from the ready cells of all rows in
+flight, across columns and batches, and a slow cell holds only its own row. With the default
+`concurrent_batches` (unset), new batches start whenever the rows still running fall below the
+models' slots at that moment plus one batch, so there is always a ready cell waiting for a slot;
+a set `concurrent_batches` caps the batches in flight instead.
+
 With `partition_by`, batch k belongs to partition k % P and each partition has its own
 target; a partition that is full launches no more batches.
 
@@ -68,6 +76,8 @@ class Driver:
         for u in store.db.usage_totals():  # earlier sessions' spend counts against the budget too
             self.meter.add(u.prompt_tokens + u.completion_tokens, u.cost_usd)
         self.in_flight: dict[int, asyncio.Task[BatchResult]] = {}
+        self.rows_left: dict[int, int] = {}  # per batch in flight: rows still running
+        self._row_finished = asyncio.Event()
         self.done: dict[int, BatchResult] = {}  # finished, waiting for their turn to commit
         self.unfinished: set[int] = set()  # stopped this session before they finished
         self.tallies: dict[int, UsageTally] = {}  # usage of batches not yet stored in run.sqlite
@@ -124,19 +134,54 @@ class Driver:
             return "complete"
         return "budget_reached" if self.meter.budget_reached else "max_batches_reached"
 
+    # ---- scheduling ----
+    def _row_window(self) -> int:
+        """Rows that may run at once: the models' slots now plus one batch, so a slot that frees
+        always finds a ready cell (at least two batches, for recipes with few or no model calls)."""
+        size = self.recipe.batch_size
+        return max(2 * size, self.runner.slots_now() + size)
+
+    def _has_room(self) -> bool:
+        if self.recipe.concurrent_batches is not None:
+            return len(self.in_flight) < self.recipe.concurrent_batches
+        window = self._row_window()
+        # Finished batches wait for lower ones to commit; bound them, so a batch stuck on a slow
+        # row cannot let the others pile up without end.
+        waiting_cap = 4 * -(-window // self.recipe.batch_size) + 2
+        return sum(self.rows_left.values()) < window and len(self.in_flight) + len(self.done) < waiting_cap
+
     def _launch(self, todo: _Todo) -> None:
-        while len(self.in_flight) < self.recipe.concurrent_batches and not self.meter.budget_reached:
+        while self._has_room() and not self.meter.budget_reached:
             b = self._next_launch(todo, [*self.in_flight, *self.done])
             if b is None:
                 return
             todo.remove(b)
             self.tallies[b] = UsageTally(meter=self.meter)
-            self.in_flight[b] = asyncio.create_task(self.runner.run(b, tally=self.tallies[b]))
+            self.rows_left[b] = self.recipe.batch_size
+            self.in_flight[b] = asyncio.create_task(
+                self.runner.run(b, tally=self.tallies[b], on_row_done=lambda b=b: self._row_done(b)))
+
+    def _row_done(self, batch: int) -> None:
+        if batch in self.rows_left:
+            self.rows_left[batch] -= 1
+            self._row_finished.set()
 
     async def _wait_for_one(self) -> None:
-        finished, _ = await asyncio.wait(self.in_flight.values(), return_when=asyncio.FIRST_COMPLETED)
+        """Until a batch finishes or, when rows decide the launches, a row does."""
+        waits: list[asyncio.Future[Any]] = list(self.in_flight.values())
+        row_waiter = None
+        if self.recipe.concurrent_batches is None:
+            self._row_finished.clear()
+            row_waiter = asyncio.ensure_future(self._row_finished.wait())
+            waits.append(row_waiter)
+        try:
+            finished, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if row_waiter is not None and not row_waiter.done():
+                row_waiter.cancel()
         for b in sorted(b for b, t in self.in_flight.items() if t in finished):
             task = self.in_flight.pop(b)
+            self.rows_left.pop(b, None)
             error = task.exception()
             if isinstance(error, SpendingStopped):
                 self.unfinished.add(b)
@@ -177,6 +222,7 @@ class Driver:
             if self.in_flight:
                 await asyncio.gather(*self.in_flight.values(), return_exceptions=True)
             self.in_flight.clear()
+            self.rows_left.clear()
             for b in sorted(self.tallies):
                 self._record_uncommitted(b)
 
@@ -245,7 +291,7 @@ class Driver:
         self.accepted_by_part[part] += len(result.accepted)
         self.rejected += len(result.rejected)
         self.tallies.pop(result.batch, None)  # its usage is stored with it
-        self.reporter.update(self.accepted, self.rejected, self.meter.tokens)
+        self.reporter.update(self.accepted, self.rejected, self.meter.tokens, self.runner.concurrency())
 
     def _surplus_reason(self, part: int) -> str:
         if self.recipe.partition_by:

@@ -3,7 +3,6 @@ and model (tokens, calls, cost), and refused once the run's spend meter says sto
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -78,9 +77,6 @@ class ModelCaller:
         self.backend = backend
         self.cache = cache
         self.price = price
-        # Calls wait here, not inside the backend, so the spend check below runs just before a
-        # call is sent: only calls actually sent (at most one per slot) can overshoot a budget.
-        self._sending = asyncio.Semaphore(max(1, getattr(backend, "max_concurrency", 1)))
 
     def cache_key(self, request: GenerationRequest) -> str:
         """A structured answer depends on how the schema reached the server (dialects.py): one
@@ -95,12 +91,12 @@ class ModelCaller:
             usage = Usage(hit.prompt_tokens, hit.completion_tokens)
             tally.add(column, self.alias, usage, 0.0, cached=True)
             return GenerationResult(hit.texts, usage, 0.0, self.backend.model_id, cached=True)
-        async with self._sending:
-            tally.check_can_spend()  # raises SpendingStopped
-            try:
-                result = await self.backend.generate(request)
-            except RequestRefused as exc:
-                raise RequestRefused(f"column '{column}': {exc}") from None
+        try:
+            # The spend check runs as each attempt is sent, once it holds a backend slot: only
+            # attempts actually sent (at most one per slot) can overshoot a budget.
+            result = await self.backend.generate(request, ready=tally.check_can_spend)  # may raise SpendingStopped
+        except RequestRefused as exc:
+            raise RequestRefused(f"column '{column}': {exc}") from None
         tally.add(column, self.alias, result.usage, cost_of(result.usage, self.price), cached=False)
         self.cache.cache_put(
             key,

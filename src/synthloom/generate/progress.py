@@ -18,7 +18,8 @@ class RichReporter:
             TextColumn("[bold]generating"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("accepted · [red]{task.fields[rejected]} rejected · {task.fields[tps]} tok/s"),
+            TextColumn("accepted · [red]{task.fields[rejected]} rejected[/] · {task.fields[tps]} tok/s"
+                       "{task.fields[slots]}"),
             TimeElapsedColumn(),
             TextColumn("ETA"),
             TimeRemainingColumn(),
@@ -40,15 +41,18 @@ class RichReporter:
         self._tokens0 = tokens  # a resumed run's totals include earlier sessions
         self._target = target
         self.progress.start()
-        self.task = self.progress.add_task("run", total=target, completed=accepted, rejected=rejected, tps="-")
+        self.task = self.progress.add_task("run", total=target, completed=accepted, rejected=rejected, tps="-",
+                                           slots="")
 
-    def update(self, accepted: int, rejected: int, tokens: int) -> None:
+    def update(self, accepted: int, rejected: int, tokens: int, concurrency: tuple[int, int] | None = None) -> None:
         elapsed = max(time.perf_counter() - self._t0, 1e-9)
         rate = (tokens - self._tokens0) / elapsed
-        self.progress.update(self.task, completed=accepted, rejected=rejected, tps=f"{rate:,.0f}")
+        # the models' adaptive concurrency: requests allowed in flight now, of the configured most
+        slots = f" · {concurrency[0]}/{concurrency[1]} slots" if concurrency else ""
+        self.progress.update(self.task, completed=accepted, rejected=rejected, tps=f"{rate:,.0f}", slots=slots)
         if not self.console.is_terminal:  # logs get a line per committed batch instead of a bar
             self.console.print(
-                f"{elapsed:6.1f}s  {accepted}/{self._target} accepted, {rejected} rejected, {rate:,.0f} tok/s"
+                f"{elapsed:6.1f}s  {accepted}/{self._target} accepted, {rejected} rejected, {rate:,.0f} tok/s{slots}"
             )
 
     def finish(self, summary: RunSummary) -> None:

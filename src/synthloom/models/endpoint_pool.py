@@ -1,6 +1,8 @@
 """Several endpoints behind one alias: pick the one with the fewest requests in flight,
-never exceeding any endpoint's concurrency cap. A lease names a free slot of the endpoint,
-so callers can pin each slot to a connection group."""
+never exceeding any endpoint's current limit (adaptive_limit.py: at most its `max_concurrency`,
+less while it refuses or queues). A lease names a free slot of the endpoint, so callers can pin
+each slot to a connection group; what the endpoint answered goes back through `answered` and
+`refused`."""
 
 from __future__ import annotations
 
@@ -8,12 +10,23 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from synthloom.models.adaptive_limit import AdaptiveLimit
+
+
+@dataclass(frozen=True)
+class Lease:
+    endpoint: int
+    slot: int  # within the endpoint: callers pin each slot to a connection group
+    epoch: int  # the endpoint's limit when the request left; its outcome goes back with it
 
 
 class EndpointPool:
     def __init__(self, urls: list[str], caps: list[int], rpm: list[float | None] | None = None):
         self.urls = urls
         self.caps = caps
+        self.limits = [AdaptiveLimit(cap) for cap in caps]
         self.intervals = [60.0 / r if r else 0.0 for r in (rpm or [None] * len(urls))]
         self._next_start = [0.0] * len(urls)
         self.outstanding = [0] * len(urls)
@@ -24,12 +37,24 @@ class EndpointPool:
     def capacity(self) -> int:
         return sum(self.caps)
 
+    @property
+    def current(self) -> int:
+        """Requests the endpoints take at once now, added up."""
+        return sum(limit.current for limit in self.limits)
+
+    def answered(self, lease: Lease, latency_s: float) -> None:
+        self.limits[lease.endpoint].answered(latency_s, lease.epoch)
+
+    def refused(self, lease: Lease) -> None:
+        self.limits[lease.endpoint].refused(lease.epoch)
+
     def _pick(self) -> int | None:
-        free = [i for i in range(len(self.urls)) if self.outstanding[i] < self.caps[i]]
+        limits = [limit.current for limit in self.limits]
+        free = [i for i in range(len(self.urls)) if self.outstanding[i] < limits[i]]
         if not free:
             return None
-        # Least outstanding relative to capacity; ties go to the earlier endpoint.
-        return min(free, key=lambda i: (self.outstanding[i] / self.caps[i], i))
+        # Least outstanding relative to the limit; ties go to the earlier endpoint.
+        return min(free, key=lambda i: (self.outstanding[i] / limits[i], i))
 
     def _reserve_start(self, i: int) -> float:
         """Requests-per-minute limit: each request starts one interval after the previous."""
@@ -41,21 +66,24 @@ class EndpointPool:
         return start
 
     @asynccontextmanager
-    async def lease(self) -> AsyncIterator[tuple[int, int]]:
-        """Yields (endpoint index, slot index within that endpoint)."""
+    async def lease(self) -> AsyncIterator[Lease]:
+        """A free slot of the least busy endpoint, held until the request is answered."""
         async with self._cond:
             while (i := self._pick()) is None:
                 await self._cond.wait()
             self.outstanding[i] += 1
+            epoch = self.limits[i].sent(self.outstanding[i])
             slot = self._free_slots[i].pop()
             start_at = self._reserve_start(i)
         try:
             delay = start_at - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            yield i, slot
+            yield Lease(i, slot, epoch)
         finally:
             async with self._cond:
                 self.outstanding[i] -= 1
                 self._free_slots[i].append(slot)
-                self._cond.notify()
+                # a limit that grew frees more than this one slot
+                free = sum(max(0, lim.current - out) for lim, out in zip(self.limits, self.outstanding))
+                self._cond.notify(max(1, free))

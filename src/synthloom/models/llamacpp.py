@@ -12,6 +12,7 @@ import importlib.util
 import json
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,9 @@ class LlamaCppBackend:
             ) from None
         self.model_id = f"llamacpp:{self.path.name}"
         self.max_concurrency = config.workers
+        # One call queued behind each running one, so a worker starts its next call the moment
+        # it answers instead of waiting for the answer to cross the pipe and a new call to come.
+        self._slots = asyncio.Semaphore(2 * config.workers)
         self._workers: WorkerPool | None = None
         self.chat_template: str | None = None  # read from the GGUF by check()
 
@@ -130,7 +134,17 @@ class LlamaCppBackend:
             raise SynthloomError(f"model '{self.alias}': llama.cpp could not load {self.path}: "
                                  f"{exc.cause}{_loader_says(exc.log)}") from None
 
-    async def generate(self, request: GenerationRequest) -> GenerationResult:
+    @property
+    def concurrency_now(self) -> int:
+        return self.max_concurrency
+
+    async def generate(self, request: GenerationRequest, ready: Callable[[], None] | None = None) -> GenerationResult:
+        async with self._slots:
+            if ready is not None:
+                ready()
+            return await self._generate(request)
+
+    async def _generate(self, request: GenerationRequest) -> GenerationResult:
         payload = {
             "messages": request.messages,
             "prompt": request.prompt,

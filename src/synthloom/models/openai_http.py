@@ -18,6 +18,7 @@ import os
 import random
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -44,6 +45,8 @@ from synthloom.models.token_count import usage_of
 # that cheap at high concurrency, so each endpoint gets one client per this many slots.
 SLOTS_PER_CLIENT = 8
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+# Answers that say the server cannot take more now: the endpoint's adaptive limit hears them.
+OVERLOADED_STATUS = {429, 503}
 # Errors that will repeat for every request (bad key, wrong model or path): stop the run.
 FATAL_STATUS = {401, 403, 404}
 # Errors that will repeat for every request built the same way (a field or value the server
@@ -220,7 +223,11 @@ class OpenAIBackend:
             body = with_schema(body, req.json_schema, dialect)
         return neutral_parameters(body, dialect)
 
-    async def generate(self, request: GenerationRequest) -> GenerationResult:
+    @property
+    def concurrency_now(self) -> int:
+        return self.pool.current
+
+    async def generate(self, request: GenerationRequest, ready: Callable[[], None] | None = None) -> GenerationResult:
         path, body = self._body(request)
         first = self._first.setdefault((path, request.json_schema is not None), _FirstRequest())
         leading = await first.enter()
@@ -231,7 +238,7 @@ class OpenAIBackend:
                 if attempt:
                     await asyncio.sleep(self._delay(attempt, retry_after))
                 try:
-                    result = await self._attempt(path, body, request)
+                    result = await self._attempt(path, body, request, ready)
                 except _Retryable as exc:
                     last, retry_after = exc.reason, exc.retry_after
                     if leading:
@@ -261,19 +268,30 @@ class OpenAIBackend:
             delay = max(delay, min(retry_after, cfg.backoff_max_s))
         return delay
 
-    async def _attempt(self, path: str, body: dict[str, Any], request: GenerationRequest) -> GenerationResult:
-        async with self.pool.lease() as (endpoint, slot):
+    async def _attempt(self, path: str, body: dict[str, Any], request: GenerationRequest,
+                       ready: Callable[[], None] | None) -> GenerationResult:
+        async with self.pool.lease() as lease:
+            endpoint = lease.endpoint
+            if ready is not None:
+                ready()  # the engine's last word before a request is sent (the budget)
             url, shown = self.pool.urls[endpoint], self.shown[endpoint]
-            client = self.clients[endpoint][slot // SLOTS_PER_CLIENT]
+            client = self.clients[endpoint][lease.slot // SLOTS_PER_CLIENT]
             sent = self._endpoint_body(endpoint, body, request)
             start = time.perf_counter()
             try:
                 resp = await client.post(_join(url, path), json=sent)
             except httpx.TimeoutException:
+                self.pool.refused(lease)
                 raise _Retryable(f"timed out after {self.config.timeout_s}s at {shown}") from None
             except httpx.TransportError as exc:
+                if isinstance(exc, httpx.ConnectError):
+                    self.pool.refused(lease)
                 raise _Retryable(f"connection error at {shown}: {type(exc).__name__}") from None
             latency = time.perf_counter() - start
+            if resp.status_code in OVERLOADED_STATUS:
+                self.pool.refused(lease)
+            elif resp.status_code == 200:
+                self.pool.answered(lease, latency)
         status = resp.status_code
         if status in FATAL_STATUS:
             raise RequestRefused(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field, fields
+from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 from synthloom.config.errors import SynthloomError
@@ -88,7 +89,17 @@ class LLMBackend(Protocol):
     max_concurrency: int
     supports_completions: bool
 
-    async def generate(self, request: GenerationRequest) -> GenerationResult: ...
+    async def generate(self, request: GenerationRequest, ready: Callable[[], None] | None = None) -> GenerationResult:
+        """One answer. `ready` is called just before each attempt is sent, once the attempt holds
+        one of the backend's slots (the engine checks the budget there, and what it raises
+        propagates); a retry waits for its backoff without holding a slot."""
+        ...
+
+    @property
+    def concurrency_now(self) -> int:
+        """How many requests the backend lets be in flight at this moment (adaptive backends
+        change it as the server answers)."""
+        ...
 
     async def check(self) -> None:
         """Raise a SynthloomError with one clear sentence if the model cannot be used."""

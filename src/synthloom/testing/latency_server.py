@@ -11,34 +11,48 @@ requests a second it leaves the cores to the client being measured.
 - `--queue Q`: with a capacity, at most Q requests wait; one more is answered 429 at once with
   `Retry-After` (as a server that sheds load does).
 - `--throttle-rate p`: that share of requests (seeded) is answered 429 at once, with
-  `Retry-After: --retry-after`; `--fail-rate p`: that share is answered 500 after its service.
+  `Retry-After: --retry-after`; `--fail-rate p`: that share is answered 500 after its service;
+  `--throttle-first N`: the first N requests are answered 429 (a deterministic refusal).
+- `--slow-word W --slow-latency S`: a request whose messages contain W takes S seconds.
 
 Answers: chat completions whose content is a short text, or, when the request carries a JSON
 schema (`response_format`), a JSON instance of it; `usage` is always reported.
 `GET /stats` tells what the server saw: requests, answers by status, the most in flight and
-in service at once, and `busy_s`: the seconds of service time given (latency x served)."""
+in service at once, `busy_s`: the seconds of service time given (latency x served), and the
+first EVENT_LOG answers as (seconds since the first request, status, slow or not)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import random
+import socket
+import subprocess
+import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from synthloom.testing.schema_instance import instance_for
 
 HEAD_LIMIT = 64 * 1024
+EVENT_LOG = 10_000
 
 
 class LatencyModel:
     def __init__(self, latency: float, capacity: int = 0, queue: int | None = None, fail_rate: float = 0.0,
-                 throttle_rate: float = 0.0, retry_after: float = 1.0, seed: int = 0):
+                 throttle_rate: float = 0.0, retry_after: float = 1.0, seed: int = 0, throttle_first: int = 0,
+                 slow_word: str | None = None, slow_latency: float = 0.0):
         self.latency, self.capacity, self.queue = latency, capacity, queue
         self.fail_rate, self.throttle_rate, self.retry_after = fail_rate, throttle_rate, retry_after
         self.rng = random.Random(seed)
+        self.throttle_first, self.slow_word, self.slow_latency = throttle_first, slow_word, slow_latency
+        self.events: list[tuple[float, int, bool]] = []
+        self.slow_in_service = 0
+        self.max_in_flight_while_slow = 0  # how full the client kept the server during a slow request
         self.service = asyncio.Semaphore(capacity) if capacity else None
         self.waiting = 0
         self.in_flight = self.max_in_flight = 0
@@ -53,7 +67,8 @@ class LatencyModel:
         return {"requests": self.requests, "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
                 "max_in_flight": self.max_in_flight, "max_in_service": self.max_in_service,
                 "busy_s": round(self.busy_s, 6), "span_s": round(self.last - self.first, 6),
-                "late_in_flight_avg": self.late_in_flight_avg()}
+                "late_in_flight_avg": self.late_in_flight_avg(), "events": self.events,
+                "max_in_flight_while_slow": self.max_in_flight_while_slow}
 
     def late_in_flight_avg(self) -> float | None:
         """Requests in flight, averaged over time across the second half of the server's busy
@@ -71,13 +86,24 @@ class LatencyModel:
     def _count(self, delta: int) -> None:
         self.in_flight += delta
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        if self.slow_in_service:
+            self.max_in_flight_while_slow = max(self.max_in_flight_while_slow, self.in_flight)
         self.changes.append((time.monotonic(), self.in_flight))
 
     async def handle(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        slow = bool(self.slow_word) and self.slow_word in json.dumps(body.get("messages"))
+        status, payload, headers = await self._handle(body, slow)
+        if len(self.events) < EVENT_LOG:
+            self.events.append((round(time.monotonic() - self.first, 6), status, slow))
+        return status, payload, headers
+
+    async def _handle(self, body: dict[str, Any], slow: bool) -> tuple[int, dict[str, Any], dict[str, str]]:
         self.requests += 1
         self.first = self.first or time.monotonic()
         self._count(+1)
         try:
+            if self.requests <= self.throttle_first:
+                return 429, {"error": {"message": "rate limited"}}, {"retry-after": f"{self.retry_after:g}"}
             if self.service is not None and self.service.locked() and self.queue is not None \
                     and self.waiting >= self.queue:
                 return 429, {"error": {"message": "server overloaded, queue full"}}, \
@@ -87,26 +113,33 @@ class LatencyModel:
                 return 429, {"error": {"message": "rate limited"}}, {"retry-after": f"{self.retry_after:g}"}
             failing = draw < self.throttle_rate + self.fail_rate
             if self.service is None:
-                return await self._serve(body, failing)
+                return await self._serve(body, failing, slow)
             self.waiting += 1
             try:
                 await self.service.acquire()
             finally:
                 self.waiting -= 1
             try:
-                return await self._serve(body, failing)
+                return await self._serve(body, failing, slow)
             finally:
                 self.service.release()
         finally:
             self._count(-1)
             self.last = time.monotonic()
 
-    async def _serve(self, body: dict[str, Any], failing: bool) -> tuple[int, dict[str, Any], dict[str, str]]:
+    async def _serve(self, body: dict[str, Any], failing: bool, slow: bool) -> tuple[int, dict[str, Any], dict[str, str]]:
         self.in_service += 1
         self.max_in_service = max(self.max_in_service, self.in_service)
         try:
-            await asyncio.sleep(self.latency)
-            self.busy_s += self.latency
+            latency = self.slow_latency if slow else self.latency
+            self.slow_in_service += slow
+            if slow:
+                self.max_in_flight_while_slow = max(self.max_in_flight_while_slow, self.in_flight)
+            try:
+                await asyncio.sleep(latency)
+            finally:
+                self.slow_in_service -= slow
+            self.busy_s += latency
         finally:
             self.in_service -= 1
         if failing:
@@ -185,6 +218,41 @@ async def serve(model: LatencyModel, host: str, port: int) -> asyncio.base_event
     return await asyncio.start_server(connection, host, port, limit=HEAD_LIMIT, backlog=1024)
 
 
+@contextlib.contextmanager
+def started(*options: str) -> Iterator[str]:
+    """This server in its own process on a free port (options as on the command line); yields
+    its base URL once it answers, and stops it after."""
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "synthloom.testing.latency_server", "--port", str(port),
+                               *options], stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        for _ in range(400):
+            try:
+                httpx.get(url + "/models", timeout=0.5)
+                break
+            except httpx.TransportError:
+                if server.poll() is not None:
+                    raise RuntimeError("the latency server exited at start") from None
+                time.sleep(0.05)
+        else:
+            raise RuntimeError("the latency server did not start")
+        yield url
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def stats_of(url: str) -> dict[str, Any]:
+    import httpx
+
+    return httpx.get(url.removesuffix("/v1") + "/stats", timeout=10).json()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--host", default="127.0.0.1")
@@ -196,11 +264,14 @@ def main() -> None:
     ap.add_argument("--throttle-rate", type=float, default=0.0)
     ap.add_argument("--retry-after", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--throttle-first", type=int, default=0)
+    ap.add_argument("--slow-word", default=None)
+    ap.add_argument("--slow-latency", type=float, default=0.0)
     args = ap.parse_args()
 
     async def run() -> None:
         model = LatencyModel(args.latency, args.capacity, args.queue, args.fail_rate, args.throttle_rate,
-                             args.retry_after, args.seed)
+                             args.retry_after, args.seed, args.throttle_first, args.slow_word, args.slow_latency)
         server = await serve(model, args.host, args.port)
         async with server:
             await server.serve_forever()

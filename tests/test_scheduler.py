@@ -1,0 +1,87 @@
+"""The engine's scheduling against a real server (synthloom.testing.latency_server, its own
+process on 127.0.0.1): rows of every batch in flight fill the model's slots, so a slow cell holds
+only its own row; a retry waits for its Retry-After without a slot; and the endpoint's adaptive
+limit finds a server's real capacity below the configured one. Recipes use default settings
+(no `concurrent_batches`)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from synthloom.config import parse_recipe
+from synthloom.generate import generate_run
+from synthloom.testing.latency_server import started, stats_of
+
+
+def _recipe(url: str, out, *, rows: int, batch: int, concurrency: int, words: list[str], extra: str = "") -> str:
+    return f"""
+name: sched
+seed: 5
+target_rows: {rows}
+batch_size: {batch}
+output_dir: {out}
+models:
+  teacher:
+    provider: openai
+    model: latency
+    endpoints: [{{url: "{url}", max_concurrency: {concurrency}}}]
+    backoff_base_s: 0.01
+    backoff_max_s: 5
+{extra}
+columns:
+  - {{name: word, kind: sampler, type: category, values: {words}}}
+  - {{name: text, kind: llm_text, model: teacher, prompt: "Write about {{{{ word }}}}."}}
+"""
+
+
+def _run(text: str):
+    return asyncio.run(generate_run(parse_recipe(text), resume=False, overwrite=True))
+
+
+def test_a_slow_cell_holds_only_its_own_row(tmp_path):
+    """With batches of 8 and 16 slots, a batch barrier (2 batches in flight) would leave 7 slots
+    idle while one row's call is slow; the engine keeps starting rows and fills them."""
+    words = ["glacier"] + [f"plain{i}" for i in range(19)]
+    with started("--latency", "0.05", "--slow-word", "glacier", "--slow-latency", "2.0") as url:
+        summary = _run(_recipe(url, tmp_path, rows=160, batch=8, concurrency=16, words=words))
+        stats = stats_of(url)
+    assert summary.status == "complete"
+    assert any(slow for _, _, slow in stats["events"]), "the seed drew no slow row"
+    assert stats["max_in_flight_while_slow"] >= 15, stats["max_in_flight_while_slow"]
+    assert stats["max_in_flight"] <= 16
+
+
+def test_a_retry_waits_for_retry_after_without_its_slot(tmp_path):
+    """One slot; the first request is refused with Retry-After: 2. The other rows' requests are
+    answered while it waits (a retry that kept the slot would make them wait 2 seconds)."""
+    with started("--latency", "0.02", "--throttle-first", "1", "--retry-after", "2") as url:
+        summary = _run(_recipe(url, tmp_path, rows=12, batch=4, concurrency=1, words=["a", "b"]))
+        stats = stats_of(url)
+    assert summary.status == "complete" and summary.accepted == 12
+    first_refusal = next(t for t, status, _ in stats["events"] if status == 429)
+    answered_meanwhile = [t for t, status, _ in stats["events"] if status == 200 and t < first_refusal + 1.5]
+    assert len(answered_meanwhile) >= 5, stats["events"]
+
+
+def test_the_adaptive_limit_finds_a_capacity_below_the_configured_one(tmp_path):
+    """The server serves 16 at once and queues 32 more (refusing past that); the recipe allows
+    64. Settled, the engine keeps about 16 in flight, and few requests are refused."""
+    with started("--latency", "0.1", "--capacity", "16", "--queue", "32", "--retry-after", "0.5") as url:
+        summary = _run(_recipe(url, tmp_path, rows=600, batch=16, concurrency=64, words=["a", "b", "c"]))
+        stats = stats_of(url)
+    assert summary.status == "complete"
+    assert stats["late_in_flight_avg"] <= 1.5 * 16, stats["late_in_flight_avg"]  # not the 64 allowed
+    assert stats["statuses"].get("429", 0) <= 0.05 * stats["requests"], stats["statuses"]
+
+
+def test_the_progress_line_shows_the_slots_in_use():
+    from rich.console import Console
+
+    from synthloom.generate.progress import RichReporter
+
+    console = Console(record=True, force_terminal=False, width=200)
+    reporter = RichReporter(console)
+    reporter.start(100, 0, 0, 0)
+    reporter.update(10, 1, 500, concurrency=(17, 64))
+    reporter.progress.stop()
+    assert "17/64 slots" in console.export_text()
