@@ -85,3 +85,15 @@ def test_the_progress_line_shows_the_slots_in_use():
     reporter.update(10, 1, 500, concurrency=(17, 64))
     reporter.progress.stop()
     assert "17/64 slots" in console.export_text()
+
+
+def test_the_first_request_does_not_idle_the_other_slots_while_it_is_generated(tmp_path):
+    """The others of a kind wait for the first answer only as long as a refusal takes to come
+    back; a server still generating it after that is not refusing. With 1 s per answer and 8
+    slots, all 8 answers come back together, not the first a second before the rest."""
+    with started("--latency", "1.0") as url:
+        summary = _run(_recipe(url, tmp_path, rows=8, batch=8, concurrency=8, words=["a", "b"]))
+        stats = stats_of(url)
+    assert summary.status == "complete"
+    done = sorted(t for t, status, _ in stats["events"] if status == 200)
+    assert len(done) == 8 and done[-1] - done[0] < 0.5, done

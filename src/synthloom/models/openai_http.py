@@ -8,8 +8,9 @@ backoff. An answer that will be the same for every request like it is not: 401 /
 400 / 422 (unless the server says the prompt is too long or was filtered, which is this
 request's own problem and rejects only its cell), and a 500 whose body names a field that
 carries the JSON schema. The first such answer stops the run with one sentence
-(RequestRefused). The first request of each kind (path, with or without a schema) goes alone,
-and the others wait for it, so a refusal costs one request, not one per cell in flight."""
+(RequestRefused). The first request of each kind (path, with or without a schema) goes first,
+and the others wait for its answer (or for a few round trips, after which it is being generated,
+not refused), so a refusal costs one request, not one per cell in flight."""
 
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ from synthloom.models.token_count import usage_of
 # that cheap at high concurrency, so each endpoint gets one client per this many slots.
 SLOTS_PER_CLIENT = 8
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+# How long the other requests of a kind wait for the first one's answer, at least (_FirstRequest).
+FIRST_REQUEST_GRACE_S = 0.1
 # Answers that say the server cannot take more now: the endpoint's adaptive limit hears them.
 OVERLOADED_STATUS = {429, 503}
 # Errors that will repeat for every request (bad key, wrong model or path): stop the run.
@@ -67,13 +70,19 @@ class _Retryable(Exception):
 
 
 class _FirstRequest:
-    """The first request of a kind goes alone; the others wait until it has an answer. If the
-    server refused it for good, they fail with the same sentence without being sent."""
+    """The first request of a kind goes first; the others wait until it has an answer, or until
+    `grace` seconds have passed without one. A server refuses a request it cannot take (a field,
+    a model name, a key) before generating anything, so a refusal comes back within the grace
+    and costs one request; an answer still being generated after it is no refusal to wait for,
+    and the other slots should not idle through it. If the server refused for good, the ones
+    still waiting fail with the same sentence without being sent."""
 
-    def __init__(self) -> None:
+    def __init__(self, grace: float) -> None:
         self.state = "new"  # new | leading | open | failed
         self.error: RequestRefused | None = None
+        self.grace = grace
         self._event = asyncio.Event()
+        self._deadline = 0.0
 
     async def enter(self) -> bool:
         """True for the one caller that goes first."""
@@ -84,8 +93,12 @@ class _FirstRequest:
                 raise RequestRefused(str(self.error))
             if self.state == "new":
                 self.state = "leading"
+                self._deadline = time.monotonic() + self.grace
                 return True
-            await self._event.wait()
+            try:
+                await asyncio.wait_for(self._event.wait(), max(0.0, self._deadline - time.monotonic()))
+            except TimeoutError:
+                return False  # the first one is being answered, not refused: go
 
     def settle(self, error: RequestRefused | None = None) -> None:
         if self.state == "leading":
@@ -114,6 +127,7 @@ class OpenAIBackend:
         self.notices: list[str] = []
         self.cache_scope = ""
         self._first: dict[tuple[str, bool], _FirstRequest] = {}
+        self._grace = FIRST_REQUEST_GRACE_S  # check() raises it for a server far away
         headers = {}
         self._key = ""
         if config.api_key_env:
@@ -146,7 +160,10 @@ class OpenAIBackend:
         errors = []
         for i, url in enumerate(self.pool.urls):
             try:
+                sent = time.perf_counter()
                 await self.clients[i][0].get(_join(url, "/models"), timeout=self.config.connect_timeout_s)
+                # a refusal takes about one round trip: wait a few of them for the first answer
+                self._grace = max(FIRST_REQUEST_GRACE_S, 5 * (time.perf_counter() - sent))
                 break
             except httpx.TransportError as exc:
                 errors.append(f"{self.shown[i]} ({type(exc).__name__})")
@@ -229,7 +246,7 @@ class OpenAIBackend:
 
     async def generate(self, request: GenerationRequest, ready: Callable[[], None] | None = None) -> GenerationResult:
         path, body = self._body(request)
-        first = self._first.setdefault((path, request.json_schema is not None), _FirstRequest())
+        first = self._first.setdefault((path, request.json_schema is not None), _FirstRequest(self._grace))
         leading = await first.enter()
         cfg = self.config
         last, retry_after = "no attempt made", None
