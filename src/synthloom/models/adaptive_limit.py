@@ -20,7 +20,11 @@ least MIN_WINDOW), on three signals:
   (outputs of all lengths), their lower quartile, which one lucky window does not set. The
   tolerance is QUEUE_TOLERANCE, or three standard errors of the window's figure (from its own
   spread) when that is more. The limit goes to what the server serves without a queue: the
-  requests that were in flight x usual / now. A cut that brings no relief (the next window is
+  requests that were in flight x usual / now; with steady answers the first such cut goes to
+  half of that, once, as
+  BBR probes its minimum round trip: a client that started at its cap has had a queue at the
+  server since its first window, so only a window well below it shows the unqueued latency,
+  which every later cut then reads. A cut that brings no relief (the next window is
   as slow) was not ours to make: the server itself got slower, so it is undone and the usual
   latency starts again.
 - otherwise, if the window filled the limit, **additive increase**: one more, up to the cap.
@@ -57,6 +61,7 @@ class AdaptiveLimit:
         self._refusal_share = 0.0
         self._queued_before = False  # the last window's fast answers were slow too
         self._last_cut: tuple[float, float] | None = None  # (limit before, latency) of a queueing cut
+        self._probed = False  # the first queueing cut went below its target once
         self._new_window()
 
     @property
@@ -135,7 +140,10 @@ class AdaptiveLimit:
         usual = (min(self._recent) if steady else _quantile(list(self._recent), 0.25)) if self._recent else now
         queued = now > usual * (1 + tolerance)
         if queued and (self._queued_before or now > usual * (1 + tolerance + STRONG_QUEUE)):
-            cuts.append(self._peak * usual / now)
+            target = self._peak * usual / now
+            if steady and not self._probed:  # once, go below it to see the server without a queue
+                target, self._probed = target / 2, True
+            cuts.append(target)
             self._last_cut = (self.limit, now)
         self._recent.append(now)
         return queued
