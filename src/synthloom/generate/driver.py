@@ -120,7 +120,7 @@ class Driver:
         orderly = False
         try:
             while True:
-                self._commit_ready(todo)
+                await self._commit_ready(todo)
                 if self.accepted >= self.target_total:
                     break
                 self._launch(todo)
@@ -191,13 +191,13 @@ class Driver:
             else:
                 self.done[b] = task.result()
 
-    def _commit_ready(self, todo: _Todo) -> None:
+    async def _commit_ready(self, todo: _Todo) -> None:
         """A batch of a full partition commits at once: its rows are all surplus, whatever the
         order. Any other commits only when no lower batch is running, stopped or still to run,
         so the rows kept are the same whichever batch finishes first."""
         for b in sorted(self.done):
             if self._full(b % self.n_parts) or b < self._lowest_unsettled(todo):
-                self._commit(self.done.pop(b))
+                await self._commit(self.done.pop(b))
 
     def _lowest_unsettled(self, todo: _Todo) -> float:
         """The lowest batch that may still add rows: running, stopped, or the next to launch."""
@@ -215,7 +215,7 @@ class Driver:
             if orderly:
                 while self.in_flight:
                     await self._wait_for_one()
-                self._commit_ready(todo)
+                await self._commit_ready(todo)
         finally:
             for task in self.in_flight.values():
                 task.cancel()
@@ -266,7 +266,14 @@ class Driver:
         if dropped:
             self._reject(result, dropped, NOVELTY_COLUMN, reasons)
 
-    def _commit(self, result: BatchResult) -> None:
+    def _write_files(self, result: BatchResult) -> tuple[str | None, str | None]:
+        return self.store.write_batch_files(
+            result.batch,
+            rows_to_table(result.accepted) if result.accepted else None,
+            rows_to_table(result.rejected) if result.rejected else None,
+        )
+
+    async def _commit(self, result: BatchResult) -> None:
         """Store a finished batch. Rows past its partition's target (all of them if the partition
         filled while it ran) are surplus: paid for, so kept in rejected/ and the lineage."""
         part = result.batch % self.n_parts
@@ -278,11 +285,9 @@ class Driver:
             result.accepted = result.accepted[:room]
             self._reject(result, surplus, SURPLUS_COLUMN, [self._surplus_reason(part)] * len(surplus))
             self.surplus += len(surplus)
-        shard, rej = self.store.write_batch_files(
-            result.batch,
-            rows_to_table(result.accepted) if result.accepted else None,
-            rows_to_table(result.rejected) if result.rejected else None,
-        )
+        # The batch's files are written on a thread, so the rows still running keep the event loop
+        # (and the model slots) busy meanwhile; the driver awaits it, so commits stay in order.
+        shard, rej = await asyncio.to_thread(self._write_files, result)
         self.store.db.commit_batch(
             result.batch, len(result.accepted), len(result.rejected), shard, rej,
             result.usage, dict(result.rejections), result.lineage,
