@@ -17,8 +17,18 @@ time-averaged requests in flight over the second half of the run) and the share 
 
     .venv/bin/python benchmarks/engine_vs_peers.py [--rows 1000] [--scenario c32 ...] [--tools synthloom threads]
 
-Peer venvs are made once, from the repository root (nothing is installed at run time); see
-benchmarks/peers/README of each helper for the exact commands.
+Peer venvs are made once, from the repository root (nothing is installed at run time); a tool
+whose venv is missing is simply not offered:
+
+    python3.11 -m venv benchmarks/.venv-datadesigner
+    benchmarks/.venv-datadesigner/bin/pip install -c constraints.txt data-designer==0.9.7 httpx
+    python3.11 -m venv benchmarks/.venv-distilabel
+    benchmarks/.venv-distilabel/bin/pip install -c constraints.txt distilabel==1.5.3 openai requests httpx
+
+Each peer runs in its venv's interpreter as a subprocess (benchmarks/peers/datadesigner_gen.py,
+benchmarks/peers/distilabel_gen.py; their docstrings give the settings used and why), offline
+(telemetry off, no hub, no downloads), and times its own generation call; the server's /stats
+are read here as for the others.
 """
 
 from __future__ import annotations
@@ -27,7 +37,9 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
+import subprocess
 import tempfile
 import threading
 import time
@@ -166,7 +178,55 @@ def run_threads(url: str, rows: int, scenario: Scenario) -> Outcome:
     return Outcome(time.perf_counter() - start, stats_of(url), done[0])
 
 
+# ---- peers in their own venvs: NeMo Data Designer and distilabel ----
+
+DATA_DESIGNER_PYTHON = HERE / ".venv-datadesigner" / "bin" / "python"
+DISTILABEL_PYTHON = HERE / ".venv-distilabel" / "bin" / "python"
+# Nothing but the latency server is reached: telemetry off, no hub, no model health check, no
+# downloads (the runners also set these before importing the tool; see their docstrings).
+DATA_DESIGNER_ENV = {"NEMO_TELEMETRY_ENABLED": "false", "DATA_DESIGNER_SKIP_MODEL_HEALTH_CHECKS": "1",
+                     "DISABLE_DATA_DESIGNER_PLUGINS": "true", "HF_HUB_OFFLINE": "1", "DO_NOT_TRACK": "1"}
+DISTILABEL_ENV = {"DISTILABEL_TELEMETRY": "0", "DO_NOT_TRACK": "1", "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+                  "HF_HUB_DISABLE_TELEMETRY": "1", "OPENAI_API_KEY": "dummy"}
+
+
+def run_peer(python: Path, runner: str, env: dict[str, str], url: str, rows: int, scenario: Scenario) -> dict[str, Any]:
+    """The runner's last stdout line (JSON: wall_s, rows, settings, ...); its output's tail on failure."""
+    cmd = [str(python), str(HERE / "peers" / runner), "--url", url, "--rows", str(rows),
+           "--concurrency", str(scenario.concurrency)] + (["--judge"] if scenario.judge else [])
+    full_env = {**os.environ, **env}
+    full_env.pop("OPENAI_BASE_URL", None)
+    with tempfile.TemporaryDirectory(prefix="peer-") as tmp:
+        if python == DATA_DESIGNER_PYTHON:
+            full_env["DATA_DESIGNER_HOME"] = tmp
+            os.makedirs(os.path.join(tmp, "tiktoken"), exist_ok=True)
+            full_env["TIKTOKEN_CACHE_DIR"] = os.path.join(tmp, "tiktoken")  # empty: see datadesigner_gen.py
+        proc = subprocess.run(cmd, env=full_env, cwd=tmp, capture_output=True, text=True, timeout=3600)
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines or not lines[-1].startswith("{"):
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-40:])
+        raise RuntimeError(f"{runner} failed (exit {proc.returncode}):\n{tail}")
+    return json.loads(lines[-1])
+
+
+def run_data_designer(url: str, rows: int, scenario: Scenario) -> Outcome:
+    out = run_peer(DATA_DESIGNER_PYTHON, "datadesigner_gen.py", DATA_DESIGNER_ENV, url, rows, scenario)
+    return Outcome(out["wall_s"], stats_of(url), out["rows"], {"settings": out["settings"]})
+
+
+def run_distilabel(url: str, rows: int, scenario: Scenario) -> Outcome:
+    out = run_peer(DISTILABEL_PYTHON, "distilabel_gen.py", DISTILABEL_ENV, url, rows, scenario)
+    notes = {"settings": out["settings"]}
+    if out.get("startup_s") is not None:
+        notes["startup_s"] = round(out["startup_s"], 2)  # inside wall_s: loading its step processes
+    return Outcome(out["wall_s"], stats_of(url), out["rows"], notes)
+
+
 TOOLS = {"synthloom": run_synthloom, "threads": run_threads}
+if DATA_DESIGNER_PYTHON.exists():
+    TOOLS["data_designer"] = run_data_designer
+if DISTILABEL_PYTHON.exists():
+    TOOLS["distilabel"] = run_distilabel
 
 
 def measure(tool: str, scenario: Scenario, rows: int, latency: float) -> str:
@@ -184,7 +244,8 @@ def measure(tool: str, scenario: Scenario, rows: int, latency: float) -> str:
         fields["settled_in_flight"] = stats.get("late_in_flight_avg")
         fields["refused_share"] = round(refused / max(stats["requests"], 1), 4)
     fields.update(outcome.notes)
-    return "RESULT engine_vs_peers " + " ".join(f"{k}={v}" for k, v in fields.items())
+    return "RESULT engine_vs_peers " + " ".join(
+        f"{k}={json.dumps(v) if isinstance(v, str) and ' ' in v else v}" for k, v in fields.items())
 
 
 def main() -> None:
