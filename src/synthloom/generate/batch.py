@@ -20,6 +20,7 @@ from synthloom.generate.columns import BatchEnv, ColumnGenerator, PartitionSourc
 from synthloom.generate.model_calls import ModelCaller, UsageTally
 from synthloom.generate.plan import column_levels
 from synthloom.generate.spend import SpendingStopped
+from synthloom.models.priority import PRIORITY
 
 FILTER_COLUMN = "_filter"
 
@@ -124,6 +125,7 @@ class BatchRunner:
         ones still run."""
         size = size or self.recipe.batch_size
         tally = tally if tally is not None else UsageTally()
+        PRIORITY.set(batch)  # this batch's model calls get free slots before higher batches' (models/priority.py)
         env = BatchEnv(self.callers, tally)
         bs = self.recipe.batch_size
         p, j = self.partition_of(batch), batch // len(self.partitions)

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 import yaml
 
 from synthloom.config.recipe import Recipe
+from synthloom.data.runs.response_cache import BufferedResponseCache
 from synthloom.data.runs.run_db import UsageRow
 from synthloom.data.runs.run_store import RunStore
 from synthloom.generate.batch import BatchResult
@@ -85,12 +86,16 @@ async def generate_run(
     recipe_yaml = yaml.safe_dump(recipe.model_dump(mode="json", by_alias=True, exclude_none=True), sort_keys=False)
     store = RunStore.open(run_dir_of(recipe), recipe.fingerprint(), recipe_yaml, resume=resume, overwrite=overwrite,
                            recipe_dir=recipe.resolve_path("."))
+    cache = BufferedResponseCache(store.db)
     try:
-        async with open_runner(recipe, store.db) as runner:
-            for notice in runner.server_notices:  # what the probe found, before the first row
-                getattr(reporter, "notice", lambda _text: None)(notice)
-            driver = Driver(recipe, store, runner, reporter)
-            status = await driver.run()
+        try:
+            async with open_runner(recipe, cache) as runner:
+                for notice in runner.server_notices:  # what the probe found, before the first row
+                    getattr(reporter, "notice", lambda _text: None)(notice)
+                driver = Driver(recipe, store, runner, reporter)
+                status = await driver.run()
+        finally:
+            cache.close()  # every answer received is written before the run ends, whatever ended it
         summary = RunSummary(
             run_dir=store.root,
             status=status,

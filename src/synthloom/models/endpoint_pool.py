@@ -2,7 +2,7 @@
 never exceeding any endpoint's current limit (adaptive_limit.py: at most its `max_concurrency`,
 less while it refuses or queues). A lease names a free slot of the endpoint, so callers can pin
 each slot to a connection group; what the endpoint answered goes back through `answered` and
-`refused`."""
+`refused`. Waiting callers get free slots lowest batch first (priority.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from synthloom.models.adaptive_limit import AdaptiveLimit
+from synthloom.models.priority import PriorityWaiters
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class EndpointPool:
         self._next_start = [0.0] * len(urls)
         self.outstanding = [0] * len(urls)
         self._free_slots = [list(range(cap - 1, -1, -1)) for cap in caps]
-        self._cond = asyncio.Condition()
+        self._waiters = PriorityWaiters()
 
     @property
     def capacity(self) -> int:
@@ -65,25 +66,29 @@ class EndpointPool:
         self._next_start[i] = start + self.intervals[i]
         return start
 
+    def _take(self) -> tuple[int, int, int, float] | None:
+        """A free slot of the least busy endpoint, taken: (endpoint, slot, epoch, start time)."""
+        i = self._pick()
+        if i is None:
+            return None
+        self.outstanding[i] += 1
+        epoch = self.limits[i].sent(self.outstanding[i])
+        return i, self._free_slots[i].pop(), epoch, self._reserve_start(i)
+
+    def _give_back(self, taken: tuple[int, int, int, float]) -> None:
+        i, slot = taken[0], taken[1]
+        self.outstanding[i] -= 1
+        self._free_slots[i].append(slot)
+        self._waiters.dispatch(self._take)  # a limit that grew frees more than this one slot
+
     @asynccontextmanager
     async def lease(self) -> AsyncIterator[Lease]:
         """A free slot of the least busy endpoint, held until the request is answered."""
-        async with self._cond:
-            while (i := self._pick()) is None:
-                await self._cond.wait()
-            self.outstanding[i] += 1
-            epoch = self.limits[i].sent(self.outstanding[i])
-            slot = self._free_slots[i].pop()
-            start_at = self._reserve_start(i)
+        taken = await self._waiters.wait(self._take, self._give_back)
         try:
-            delay = start_at - time.monotonic()
+            delay = taken[3] - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            yield Lease(i, slot, epoch)
+            yield Lease(taken[0], taken[1], taken[2])
         finally:
-            async with self._cond:
-                self.outstanding[i] -= 1
-                self._free_slots[i].append(slot)
-                # a limit that grew frees more than this one slot
-                free = sum(max(0, lim.current - out) for lim, out in zip(self.limits, self.outstanding))
-                self._cond.notify(max(1, free))
+            self._give_back(taken)

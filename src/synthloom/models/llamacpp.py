@@ -18,6 +18,7 @@ from typing import Any
 
 from synthloom.config.endpoints import LlamaCppModel
 from synthloom.config.errors import SynthloomError
+from synthloom.models.priority import PrioritySemaphore
 from synthloom.models.protocol import GenerationRequest, GenerationResult, ModelCallError, Usage
 from synthloom.workers import WorkerDied, WorkerPool, WorkerStartError
 
@@ -113,7 +114,7 @@ class LlamaCppBackend:
         self.max_concurrency = config.workers
         # One call queued behind each running one, so a worker starts its next call the moment
         # it answers instead of waiting for the answer to cross the pipe and a new call to come.
-        self._slots = asyncio.Semaphore(2 * config.workers)
+        self._slots = PrioritySemaphore(2 * config.workers)
         self._workers: WorkerPool | None = None
         self.chat_template: str | None = None  # read from the GGUF by check()
 

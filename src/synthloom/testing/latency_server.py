@@ -67,6 +67,7 @@ class LatencyModel:
         return {"requests": self.requests, "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
                 "max_in_flight": self.max_in_flight, "max_in_service": self.max_in_service,
                 "busy_s": round(self.busy_s, 6), "span_s": round(self.last - self.first, 6),
+                "first_at": self.first, "last_at": self.last,  # time.monotonic(): one clock per machine
                 "late_in_flight_avg": self.late_in_flight_avg(), "events": self.events,
                 "max_in_flight_while_slow": self.max_in_flight_while_slow}
 

@@ -97,6 +97,9 @@ def read_only_connection(path: Path) -> sqlite3.Connection:
     return conn
 
 
+BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for the other (the batch commit, the cache writer)
+
+
 class RunDB:
     def __init__(self, path: Path, *, readonly: bool = False):
         """readonly: nothing in the run's files changes (`read_only_connection`); the writing
@@ -106,6 +109,7 @@ class RunDB:
             self.conn = read_only_connection(self.path)
             return
         self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # the cache writer's thread writes too
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(SCHEMA)

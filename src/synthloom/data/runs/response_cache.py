@@ -1,0 +1,82 @@
+"""The run's response cache as the engine uses it while generating. Reads go to run.sqlite (or
+to answers not yet written); writes go to a thread of their own that stores them a batch at a
+time, so the event loop that keeps the model slots busy never waits on SQLite.
+
+An answer is written within FLUSH_S of arriving. A process killed with kill -9 loses at most
+those: their batches are not committed either, so a resume asks the model again (the rows are
+the same, since a batch is a pure function of recipe, index, seed and cache)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from synthloom.data.runs.run_db import BUSY_TIMEOUT_MS, CachedResponse, RunDB
+
+FLUSH_S = 0.05
+
+
+class BufferedResponseCache:
+    def __init__(self, db: RunDB):
+        self._db = db  # reads, on the caller's thread
+        self._path: Path = db.path
+        self._pending: dict[str, tuple[str, CachedResponse, float]] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closing = False
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    def cache_get(self, key: str) -> CachedResponse | None:
+        with self._lock:
+            pending = self._pending.get(key)
+        return pending[1] if pending is not None else self._db.cache_get(key)
+
+    def cache_put(self, key: str, model: str, resp: CachedResponse) -> None:
+        if self._error is not None:
+            raise self._error
+        with self._lock:
+            self._pending[key] = (model, resp, time.time())
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._write_loop, name="synthloom-cache-writer", daemon=True)
+            self._thread.start()
+        self._wake.set()
+
+    def close(self) -> None:
+        """Write what is pending and stop the writer."""
+        self._closing = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            raise self._error
+
+    def _write_loop(self) -> None:
+        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        try:
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                if not self._closing:
+                    time.sleep(FLUSH_S)  # gather the answers of the next moments into one transaction
+                with self._lock:
+                    batch, self._pending = self._pending, {}
+                if batch:
+                    rows = [(k, m, json.dumps(r.texts), r.prompt_tokens, r.completion_tokens, t)
+                            for k, (m, r, t) in batch.items()]
+                    with conn:
+                        conn.execute("BEGIN")
+                        conn.executemany("INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?, ?, ?)", rows)
+                if self._closing:
+                    with self._lock:
+                        if not self._pending:
+                            return
+        except BaseException as exc:  # the next put (or close) raises it on the engine's side
+            self._error = exc
+        finally:
+            conn.close()
