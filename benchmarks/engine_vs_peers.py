@@ -238,7 +238,9 @@ def measure(tool: str, scenario: Scenario, rows: int, latency: float) -> str:
     efficiency = ok * latency / scenario.slots / outcome.wall_s
     fields = {"scenario": scenario.name, "tool": tool, "rows": outcome.rows, "concurrency": scenario.concurrency,
               "latency_s": latency, "requests": stats["requests"], "ok": ok, "wall_s": round(outcome.wall_s, 2),
-              "efficiency": round(efficiency, 3), "max_in_flight": stats["max_in_flight"]}
+              "efficiency": round(efficiency, 3), "max_in_flight": stats["max_in_flight"],
+              # answers beyond what the rows needed (rows made past the target): paid for, not kept
+              "surplus_share": round(max(0, ok - rows * (2 if scenario.judge else 1)) / max(ok, 1), 4)}
     if scenario.capacity:
         fields["capacity"] = scenario.capacity
         fields["settled_in_flight"] = stats.get("late_in_flight_avg")
