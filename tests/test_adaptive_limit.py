@@ -32,7 +32,10 @@ def test_it_starts_at_the_cap_and_stays_there_while_the_server_keeps_up():
     assert _rounds(limit, 30, lambda n, i, r: 0.2) == [64] * 30
 
 
-def test_a_queueing_server_is_found_within_ten_percent_of_its_capacity():
+def test_a_queueing_server_keeps_the_limit_near_its_capacity_not_the_cap():
+    """A server that serves 16 at once and queues the rest, under a cap of 64: the limit comes
+    down to it and then probes up to where the queue makes answers half as slow again (the
+    tolerance is wide so that a server merely slower under load is not starved)."""
     capacity, base = 16, 0.2
 
     def queueing(n, i, r):  # FIFO: request i waits for i // capacity services before its own
@@ -40,8 +43,14 @@ def test_a_queueing_server_is_found_within_ten_percent_of_its_capacity():
 
     limit = AdaptiveLimit(64)
     settled = _rounds(limit, 60, queueing)[-20:]
-    assert capacity <= sum(settled) / len(settled) <= 1.1 * capacity, settled
-    assert min(settled) >= capacity and max(settled) <= 1.25 * capacity, settled
+    assert min(settled) >= capacity and max(settled) <= 1.6 * capacity, settled
+
+
+def test_a_server_slower_under_load_keeps_its_concurrency():
+    """Latency that grows gently with concurrency (a CPU-bound server, a GPU batching more) is
+    no queue: more requests still get more answers, so the limit stays at the cap."""
+    limit = AdaptiveLimit(32)
+    assert _rounds(limit, 40, lambda n, i, r: 0.2 * (1 + 0.3 * n / 32))[-10:] == [32] * 10
 
 
 def test_refusals_past_capacity_cut_the_limit_multiplicatively():

@@ -11,22 +11,19 @@ least MIN_WINDOW), on three signals:
   refusals are not overload (a rate limiter shared with others, a replica restarting): each
   refused request waits for its own Retry-After, and the others keep their slots.
 - **queueing** (latency rising): the window's fast answers (its FAST_QUANTILE latency) took
-  longer than usual by more than the tolerance, in two windows running, or by STRONG_QUEUE
-  more in one. A server past its capacity queues every request, so even the fast answers wait,
-  while the client's own scheduling delays and long outputs hit some answers, not most.
-  "Usual" is, for steady answers, the fastest of the recent windows (a client at its limit
-  keeps some queue at the server most of the time, so the fastest window tells the unqueued
-  latency best, as TCP Vegas takes the lowest round trip for its base); for varied answers
-  (outputs of all lengths), their lower quartile, which one lucky window does not set. The
-  tolerance is QUEUE_TOLERANCE, or three standard errors of the window's figure (from its own
-  spread) when that is more. The limit goes to what the server serves without a queue: the
-  requests that were in flight x usual / now; with steady answers the first such cut goes to
-  half of that, once, as
-  BBR probes its minimum round trip: a client that started at its cap has had a queue at the
-  server since its first window, so only a window well below it shows the unqueued latency,
-  which every later cut then reads. A cut that brings no relief (the next window is
-  as slow) was not ours to make: the server itself got slower, so it is undone and the usual
-  latency starts again.
+  half as long again as usual (QUEUE_TOLERANCE) in two windows running, or twice as long in one
+  (STRONG_QUEUE). A server far past its capacity queues every request, so even the fast answers
+  wait, while the client's own scheduling delays and long outputs hit some answers, not most.
+  The tolerance is wide on purpose, as in Netflix's Gradient2 (which also takes 1.5): what users
+  pay for is a busy server, and a server that is merely slower under load (a CPU-bound one, a
+  GPU batching more sequences) still answers more at a higher concurrency; the cut is for a
+  queue that grows toward the timeout. "Usual" is, for steady answers, the lowest of the recent
+  windows (as TCP Vegas takes the lowest round trip for its base); for varied ones (outputs of
+  all lengths), their lower quartile, which one lucky window does not set; three standard
+  errors of the window's figure widen the tolerance when its answers vary more. The limit
+  goes to what the server serves without a queue: the requests that were in flight x usual /
+  now. A cut that brings no relief (the next window is as slow) was not ours to make: the
+  server itself got slower, so it is undone and the usual latency starts again.
 - otherwise, if the window filled the limit, **additive increase**: one more, up to the cap.
 
 Windows hold at least MIN_WINDOW answers, so a lower limit does not make the signals noisier,
@@ -46,8 +43,8 @@ STRONG_OVERLOAD = 0.2
 SMOOTHING = 0.25  # weight of the newest window in the smoothed refusal share
 DECREASE = 0.75
 FAST_QUANTILE = 0.1
-QUEUE_TOLERANCE = 0.05
-STRONG_QUEUE = 0.5
+QUEUE_TOLERANCE = 0.5
+STRONG_QUEUE = 1.0
 RECENT_WINDOWS = 31  # "usual" latency is read over this many recent windows
 
 
@@ -61,7 +58,6 @@ class AdaptiveLimit:
         self._refusal_share = 0.0
         self._queued_before = False  # the last window's fast answers were slow too
         self._last_cut: tuple[float, float] | None = None  # (limit before, latency) of a queueing cut
-        self._probed = False  # the first queueing cut went below its target once
         self._new_window()
 
     @property
@@ -140,10 +136,7 @@ class AdaptiveLimit:
         usual = (min(self._recent) if steady else _quantile(list(self._recent), 0.25)) if self._recent else now
         queued = now > usual * (1 + tolerance)
         if queued and (self._queued_before or now > usual * (1 + tolerance + STRONG_QUEUE)):
-            target = self._peak * usual / now
-            if steady and not self._probed:  # once, go below it to see the server without a queue
-                target, self._probed = target / 2, True
-            cuts.append(target)
+            cuts.append(self._peak * usual / now)
             self._last_cut = (self.limit, now)
         self._recent.append(now)
         return queued
