@@ -146,8 +146,9 @@ class Driver:
             return len(self.in_flight) < self.recipe.concurrent_batches
         window = self._row_window()
         # Finished batches wait for lower ones to commit; bound them, so a batch stuck on a slow
-        # row cannot let the others pile up without end.
-        waiting_cap = 4 * -(-window // self.recipe.batch_size) + 2
+        # row cannot let the others pile up without end. The bound is loose on purpose: a row
+        # waiting out a Retry-After of seconds must not idle the slots (rows are small).
+        waiting_cap = 16 * -(-window // self.recipe.batch_size) + 2
         return sum(self.rows_left.values()) < window and len(self.in_flight) + len(self.done) < waiting_cap
 
     def _launch(self, todo: _Todo) -> None:
