@@ -12,47 +12,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 
-import httpx
-
 from synthloom.config import parse_recipe
 from synthloom.generate import generate_run
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from synthloom.testing.latency_server import started
 
 
 @contextlib.contextmanager
 def scripted_server(latency: float) -> Iterator[str]:
     """The scripted server in its own process, polled until /v1/models answers; yields its URL."""
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "synthloom.testing.openai_server", "--port", str(port), "--latency", str(latency)],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        for _ in range(200):
-            try:
-                httpx.get(url + "/models", timeout=0.5)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        else:
-            raise SystemExit("the scripted server did not start")
+    with started("--latency", str(latency), module="synthloom.testing.openai_server") as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait()
 
 
 def recipe_yaml(url: str, out: str, rows: int, concurrency: int, batch: int) -> str:

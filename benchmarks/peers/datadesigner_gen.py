@@ -43,7 +43,6 @@ question (and, with --judge, a parsed score).
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
@@ -53,6 +52,8 @@ import tempfile
 import time
 from typing import Any
 from urllib.parse import urlparse
+
+from peer_common import runner_args  # this folder is the script's own, so it is on the path
 
 CATEGORIES = ["birds", "rivers", "stars", "code", "law", "ships", "tea", "glass"]  # engine_vs_peers.CATEGORIES
 SCORE_OPTIONS = {1: "off topic", 2: "vague", 3: "fine", 4: "clear", 5: "excellent"}
@@ -110,13 +111,7 @@ def judge_schema() -> dict[str, Any]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--url", required=True)
-    ap.add_argument("--rows", type=int, required=True)
-    ap.add_argument("--concurrency", type=int, required=True)
-    ap.add_argument("--judge", action="store_true")
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args()
+    args = runner_args()
 
     home = tempfile.TemporaryDirectory(prefix="datadesigner-bench-")
     offline_env(args.url, home.name)

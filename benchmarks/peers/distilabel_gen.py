@@ -42,9 +42,7 @@ is also reported apart as `startup_s`). The last stdout line is JSON: {"wall_s",
 
 from __future__ import annotations
 
-import argparse
 import json
-import logging
 import os
 import random
 import sys
@@ -52,23 +50,13 @@ import tempfile
 import time
 from typing import Any
 
+from peer_common import LoadedMark, runner_args  # this folder is the script's own, so it is on the path
+
 CATEGORIES = ["birds", "rivers", "stars", "code", "law", "ships", "tea", "glass"]  # engine_vs_peers.CATEGORIES
 SCORE_SCHEMA = {"type": "object", "properties": {"score": {"type": "integer", "enum": [1, 2, 3, 4, 5]}},
                 "required": ["score"]}
 JUDGE_TEMPLATE = ("Topic: {{ topic }}. Question: {{ question }}\n"
                   'Rate how clear and on-topic the question is, from 1 to 5. Answer with JSON: {"score": <1-5>}.')
-
-
-class LoadedMark(logging.Handler):
-    """Notes when distilabel logs that all steps are loaded (its start-up inside run())."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.at: float | None = None
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if self.at is None and "have been loaded" in record.getMessage():
-            self.at = record.created
 
 
 def parsed_score(value: Any) -> bool:
@@ -80,13 +68,7 @@ def parsed_score(value: Any) -> bool:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--url", required=True)
-    ap.add_argument("--rows", type=int, required=True)
-    ap.add_argument("--concurrency", type=int, required=True)
-    ap.add_argument("--judge", action="store_true")
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args()
+    args = runner_args()
     per_step = max(1, args.concurrency // 2) if args.judge else args.concurrency
 
     for name, value in {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",

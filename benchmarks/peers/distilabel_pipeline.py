@@ -27,26 +27,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import random
 import sys
 import tempfile
 import time
 
+from peer_common import LoadedMark  # this folder is the script's own, so it is on the path
+
 TOPICS = ["birds", "rivers", "stars", "code", "law"]  # the synthloom recipe's sampler values
-
-
-class LoadedMark(logging.Handler):
-    """Notes when distilabel logs that all steps are loaded (its fixed start-up cost)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.at: float | None = None
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if self.at is None and "have been loaded" in record.getMessage():
-            self.at = record.created
 
 
 def main() -> None:

@@ -220,16 +220,15 @@ async def serve(model: LatencyModel, host: str, port: int) -> asyncio.base_event
 
 
 @contextlib.contextmanager
-def started(*options: str) -> Iterator[str]:
-    """This server in its own process on a free port (options as on the command line); yields
-    its base URL once it answers, and stops it after."""
+def started(*options: str, module: str = "synthloom.testing.latency_server") -> Iterator[str]:
+    """This server (or another of synthloom.testing's, by `module`) in its own process on a free
+    port, options as on its command line; yields its base URL once it answers, and stops it after."""
     import httpx
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "synthloom.testing.latency_server", "--port", str(port),
-                               *options], stdout=subprocess.DEVNULL)
+    server = subprocess.Popen([sys.executable, "-m", module, "--port", str(port), *options], stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/v1"
     try:
         for _ in range(400):
