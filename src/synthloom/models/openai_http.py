@@ -9,12 +9,13 @@ backoff. An answer that will be the same for every request like it is not: 401 /
 request's own problem and rejects only its cell), and a 500 whose body names a field that
 carries the JSON schema. The first such answer stops the run with one sentence
 (RequestRefused). The first request of each kind (path, with or without a schema) goes first,
-and the others wait for its answer (or for a few round trips, after which it is being generated,
-not refused), so a refusal costs one request, not one per cell in flight."""
+and the others wait for its answer (a plain one's only for a few round trips, after which it is
+being generated, not refused), so a refusal costs one request, not one per cell in flight."""
 
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import random
 import re
@@ -71,11 +72,12 @@ class _Retryable(Exception):
 
 class _FirstRequest:
     """The first request of a kind goes first; the others wait until it has an answer, or until
-    `grace` seconds have passed without one. A server refuses a request it cannot take (a field,
-    a model name, a key) before generating anything, so a refusal comes back within the grace
-    and costs one request; an answer still being generated after it is no refusal to wait for,
-    and the other slots should not idle through it. If the server refused for good, the ones
-    still waiting fail with the same sentence without being sent."""
+    `grace` seconds have passed without one (infinite for structured requests). A server refuses
+    a plain request it cannot take (a model name, a key, a parameter) before generating anything,
+    so a refusal comes back within the grace and costs one request; an answer still being
+    generated after it is no refusal to wait for, and the other slots should not idle through it.
+    If the server refused for good, the ones still waiting fail with the same sentence without
+    being sent."""
 
     def __init__(self, grace: float) -> None:
         self.state = "new"  # new | leading | open | failed
@@ -95,6 +97,9 @@ class _FirstRequest:
                 self.state = "leading"
                 self._deadline = time.monotonic() + self.grace
                 return True
+            if math.isinf(self.grace):
+                await self._event.wait()
+                continue
             try:
                 await asyncio.wait_for(self._event.wait(), max(0.0, self._deadline - time.monotonic()))
             except TimeoutError:
@@ -246,7 +251,11 @@ class OpenAIBackend:
 
     async def generate(self, request: GenerationRequest, ready: Callable[[], None] | None = None) -> GenerationResult:
         path, body = self._body(request)
-        first = self._first.setdefault((path, request.json_schema is not None), _FirstRequest(self._grace))
+        # A schema may be refused only after the server has started on it (llama-cpp-python answers
+        # 500 from inside generation), so structured requests wait for the first answer however long
+        # it takes; plain ones only as long as a refusal takes to come back.
+        structured = request.json_schema is not None
+        first = self._first.setdefault((path, structured), _FirstRequest(math.inf if structured else self._grace))
         leading = await first.enter()
         cfg = self.config
         last, retry_after = "no attempt made", None
