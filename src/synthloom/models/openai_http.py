@@ -22,7 +22,6 @@ import re
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -32,12 +31,13 @@ from synthloom.models.dialects import (
     DESCRIPTION,
     PROBING_PROVIDER,
     PROVIDER_DIALECT,
-    SCHEMA_FIELDS,
     neutral_parameters,
     provider_guess,
     with_schema,
 )
 from synthloom.models.endpoint_pool import EndpointPool
+from synthloom.models.first_request import FIRST_REQUEST_GRACE_S, FirstRequest
+from synthloom.models.http_answers import error_text, join_url, retry_after_s, schema_field_named
 from synthloom.models.key_hosts import key_refusal
 from synthloom.models.probe import EndpointCapabilities, ProbeFailed, probe
 from synthloom.models.protocol import GenerationRequest, GenerationResult, ModelCallError, RequestRefused
@@ -47,8 +47,6 @@ from synthloom.models.token_count import usage_of
 # that cheap at high concurrency, so each endpoint gets one client per this many slots.
 SLOTS_PER_CLIENT = 8
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
-# How long the other requests of a kind wait for the first one's answer, at least (_FirstRequest).
-FIRST_REQUEST_GRACE_S = 0.1
 # Answers that say the server cannot take more now: the endpoint's adaptive limit hears them.
 OVERLOADED_STATUS = {429, 503}
 # Errors that will repeat for every request (bad key, wrong model or path): stop the run.
@@ -68,47 +66,6 @@ class _Retryable(Exception):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
-
-
-class _FirstRequest:
-    """The first request of a kind goes first; the others wait until it has an answer, or until
-    `grace` seconds have passed without one (infinite for structured requests). A server refuses
-    a plain request it cannot take (a model name, a key, a parameter) before generating anything,
-    so a refusal comes back within the grace and costs one request; an answer still being
-    generated after it is no refusal to wait for, and the other slots should not idle through it.
-    If the server refused for good, the ones still waiting fail with the same sentence without
-    being sent."""
-
-    def __init__(self, grace: float) -> None:
-        self.state = "new"  # new | leading | open | failed
-        self.error: RequestRefused | None = None
-        self.grace = grace
-        self._event = asyncio.Event()
-        self._deadline = 0.0
-
-    async def enter(self) -> bool:
-        """True for the one caller that goes first."""
-        while True:
-            if self.state == "open":
-                return False
-            if self.state == "failed":
-                raise RequestRefused(str(self.error))
-            if self.state == "new":
-                self.state = "leading"
-                self._deadline = time.monotonic() + self.grace
-                return True
-            if math.isinf(self.grace):
-                await self._event.wait()
-                continue
-            try:
-                await asyncio.wait_for(self._event.wait(), max(0.0, self._deadline - time.monotonic()))
-            except TimeoutError:
-                return False  # the first one is being answered, not refused: go
-
-    def settle(self, error: RequestRefused | None = None) -> None:
-        if self.state == "leading":
-            self.state, self.error = ("failed", error) if error is not None else ("open", None)
-            self._event.set()
 
 
 class OpenAIBackend:
@@ -131,7 +88,7 @@ class OpenAIBackend:
         ]
         self.notices: list[str] = []
         self.cache_scope = ""
-        self._first: dict[tuple[str, bool], _FirstRequest] = {}
+        self._first: dict[tuple[str, bool], FirstRequest] = {}
         self._grace = FIRST_REQUEST_GRACE_S  # check() raises it for a server far away
         headers = {}
         self._key = ""
@@ -166,7 +123,7 @@ class OpenAIBackend:
         for i, url in enumerate(self.pool.urls):
             try:
                 sent = time.perf_counter()
-                await self.clients[i][0].get(_join(url, "/models"), timeout=self.config.connect_timeout_s)
+                await self.clients[i][0].get(join_url(url, "/models"), timeout=self.config.connect_timeout_s)
                 # a refusal takes about one round trip: wait a few of them for the first answer
                 self._grace = max(FIRST_REQUEST_GRACE_S, 5 * (time.perf_counter() - sent))
                 break
@@ -196,7 +153,7 @@ class OpenAIBackend:
                 if attempt:
                     await asyncio.sleep(self._delay(attempt, None))
                 try:
-                    resp = await client.post(_join(url, path), json=body)
+                    resp = await client.post(join_url(url, path), json=body)
                 except httpx.TransportError:
                     continue
                 if resp.status_code == 500 or resp.status_code not in RETRYABLE_STATUS:
@@ -209,7 +166,7 @@ class OpenAIBackend:
             resp = failed.response
             raise RequestRefused(
                 f"model '{self.alias}' at {shown} answered HTTP {resp.status_code} to a chat request "
-                f"({self._scrub(_error_text(resp))}); check models.{self.alias} (model name, URL, API key)"
+                f"({self._scrub(error_text(resp))}); check models.{self.alias} (model name, URL, API key)"
             ) from None
 
     async def aclose(self) -> None:
@@ -255,7 +212,7 @@ class OpenAIBackend:
         # 500 from inside generation), so structured requests wait for the first answer however long
         # it takes; plain ones only as long as a refusal takes to come back.
         structured = request.json_schema is not None
-        first = self._first.setdefault((path, structured), _FirstRequest(math.inf if structured else self._grace))
+        first = self._first.setdefault((path, structured), FirstRequest(math.inf if structured else self._grace))
         leading = await first.enter()
         cfg = self.config
         last, retry_after = "no attempt made", None
@@ -305,7 +262,7 @@ class OpenAIBackend:
             sent = self._endpoint_body(endpoint, body, request)
             start = time.perf_counter()
             try:
-                resp = await client.post(_join(url, path), json=sent)
+                resp = await client.post(join_url(url, path), json=sent)
             except httpx.TimeoutException:
                 self.pool.refused(lease)
                 raise _Retryable(f"timed out after {self.config.timeout_s}s at {shown}") from None
@@ -321,19 +278,19 @@ class OpenAIBackend:
         status = resp.status_code
         if status in FATAL_STATUS:
             raise RequestRefused(
-                f"model '{self.alias}' at {shown} answered HTTP {status} ({self._scrub(_error_text(resp))}); "
+                f"model '{self.alias}' at {shown} answered HTTP {status} ({self._scrub(error_text(resp))}); "
                 f"check models.{self.alias} (model name, URL, API key)"
             )
-        field = _schema_field_named(resp, sent) if request.json_schema is not None else None
+        field = schema_field_named(resp, sent) if request.json_schema is not None else None
         if status in REFUSED_STATUS or (status == 500 and field is not None):
-            text = self._scrub(_error_text(resp))
+            text = self._scrub(error_text(resp))
             if field is None and _THIS_REQUEST_ONLY.search(text):
                 raise ModelCallError(f"HTTP {status} from {shown}: {text}")
             raise RequestRefused(self._refusal(endpoint, status, text, field))
         if status in RETRYABLE_STATUS:
-            raise _Retryable(f"HTTP {status} from {shown}", _retry_after(resp))
+            raise _Retryable(f"HTTP {status} from {shown}", retry_after_s(resp))
         if status >= 400:
-            raise ModelCallError(f"HTTP {status} from {shown}: {self._scrub(_error_text(resp))}")
+            raise ModelCallError(f"HTTP {status} from {shown}: {self._scrub(error_text(resp))}")
         try:
             data = resp.json()
             choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
@@ -371,44 +328,3 @@ class OpenAIBackend:
                       "takes other schemas this way, simplify this one")
         return (f"{where} refused the field {field} (HTTP {status}: {text}) through which provider: {provider} "
                 f"sends JSON schemas as {sent_as}; {advice}")
-
-
-def _schema_field_named(resp: httpx.Response, sent: dict[str, Any]) -> str | None:
-    """The field carrying our schema, when the error body names it (or a part of it)."""
-    ours = next((f for f in ("response_format", "guided_json") if f in sent), None)
-    low = resp.text.lower()
-    return ours if ours is not None and any(name in low for name in SCHEMA_FIELDS) else None
-
-
-def _join(base: str, path: str) -> str:
-    """base + path, with the path before any ?query of the base (e.g. ?api-version=...)."""
-    parts = urlsplit(base)
-    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + path))
-
-
-def _retry_after(resp: httpx.Response) -> float | None:
-    value = resp.headers.get("retry-after")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _error_text(resp: httpx.Response) -> str:
-    """The server's own words, on one line: OpenAI, vLLM, SGLang, llama.cpp, TGI and plain-text
-    error bodies all put them in different places."""
-    try:
-        data = resp.json()
-    except ValueError:
-        data = None
-    text = None
-    if isinstance(data, dict):
-        err = data.get("error")
-        if isinstance(err, dict):
-            text = err.get("message")
-        elif err is not None:
-            text = err
-        text = text if text is not None else data.get("message") or data.get("detail")
-    if text is None:
-        text = resp.text
-    return " ".join(str(text).split())[:200]
