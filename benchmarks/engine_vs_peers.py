@@ -126,6 +126,7 @@ columns:
 def run_synthloom(url: str, rows: int, scenario: Scenario) -> Outcome:
     from synthloom.config import parse_recipe
     from synthloom.generate import generate_run
+    import synthloom.models.openai_http  # noqa: F401  imports before the clock, as the peers' runners do
 
     with tempfile.TemporaryDirectory() as out:
         recipe = parse_recipe(synthloom_recipe(url, out, rows, scenario))

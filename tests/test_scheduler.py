@@ -98,3 +98,34 @@ def test_the_first_request_does_not_idle_the_other_slots_while_it_is_generated(t
     assert summary.status == "complete"
     done = sorted(t for t, status, _ in stats["events"] if status == 200)
     assert len(done) == 8 and done[-1] - done[0] < 0.5, done
+
+
+def test_rows_keep_running_while_a_batch_is_written(tmp_path, monkeypatch):
+    """Writing a batch's files takes a while (here, the first write: 0.6 s). The driver commits on
+    a task of its own, so new rows keep the slots busy meanwhile; awaiting the write in its loop,
+    it could start none, and the rows already running (two batches of 4) would be all the server
+    saw until the write ended."""
+    import time
+
+    from synthloom.data.runs.run_store import RunStore
+
+    write_batch_files = RunStore.write_batch_files
+    writes: list[tuple[float, float]] = []
+
+    def slow_first_write(self, *args, **kwargs):
+        start = time.monotonic()
+        if not writes:
+            time.sleep(0.6)
+        result = write_batch_files(self, *args, **kwargs)
+        writes.append((start, time.monotonic()))
+        return result
+
+    monkeypatch.setattr(RunStore, "write_batch_files", slow_first_write)
+    with started("--latency", "0.05") as url:
+        summary = _run(_recipe(url, tmp_path, rows=200, batch=4, concurrency=4, words=["a", "b", "c"]))
+        stats = stats_of(url)
+    assert summary.status == "complete" and summary.accepted == 200
+    begin, end = writes[0]
+    answered = [stats["first_at"] + at for at, _, _ in stats["events"]]
+    during = sum(begin <= t <= end for t in answered)
+    assert during >= 20, f"{during} answers while the first batch was written"

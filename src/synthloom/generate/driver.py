@@ -79,6 +79,9 @@ class Driver:
         self.rows_left: dict[int, int] = {}  # per batch in flight: rows still running
         self._row_finished = asyncio.Event()
         self.done: dict[int, BatchResult] = {}  # finished, waiting for their turn to commit
+        self.committing: set[int] = set()  # taken from done, being written
+        self._committer: asyncio.Task[None] | None = None
+        self._stop_commits = False
         self.unfinished: set[int] = set()  # stopped this session before they finished
         self.tallies: dict[int, UsageTally] = {}  # usage of batches not yet stored in run.sqlite
         self.novelty = self._novelty_pool()
@@ -120,11 +123,11 @@ class Driver:
         orderly = False
         try:
             while True:
-                await self._commit_ready(todo)
+                self._start_commits(todo)
                 if self.accepted >= self.target_total:
                     break
                 self._launch(todo)
-                if not self.in_flight:
+                if not self.in_flight and self._committer is None:
                     break  # nothing running and nothing more to start: this session is over
                 await self._wait_for_one()
             orderly = True
@@ -153,7 +156,7 @@ class Driver:
 
     def _launch(self, todo: _Todo) -> None:
         while self._has_room() and not self.meter.budget_reached:
-            b = self._next_launch(todo, [*self.in_flight, *self.done])
+            b = self._next_launch(todo, [*self.in_flight, *self.done, *self.committing])
             if b is None:
                 return
             todo.remove(b)
@@ -170,6 +173,8 @@ class Driver:
     async def _wait_for_one(self) -> None:
         """Until a batch finishes or, when rows decide the launches, a row does."""
         waits: list[asyncio.Future[Any]] = list(self.in_flight.values())
+        if self._committer is not None:
+            waits.append(self._committer)
         row_waiter = None
         if self.recipe.concurrent_batches is None:
             self._row_finished.clear()
@@ -180,6 +185,9 @@ class Driver:
         finally:
             if row_waiter is not None and not row_waiter.done():
                 row_waiter.cancel()
+        if self._committer is not None and self._committer.done():
+            committer, self._committer = self._committer, None
+            committer.result()  # a failed commit stops the run
         for b in sorted(b for b, t in self.in_flight.items() if t in finished):
             task = self.in_flight.pop(b)
             self.rows_left.pop(b, None)
@@ -192,13 +200,29 @@ class Driver:
             else:
                 self.done[b] = task.result()
 
-    async def _commit_ready(self, todo: _Todo) -> None:
+    def _start_commits(self, todo: _Todo) -> None:
+        """Commit what may commit on a task of its own: writing a batch takes milliseconds, and
+        the loop must go on launching rows meanwhile, or a wave of finished batches would leave
+        the model slots idle while they are written one after another."""
+        if self._committer is None and not self._stop_commits and self._next_commit(todo) is not None:
+            self._committer = asyncio.create_task(self._commit_ready(todo))
+
+    def _next_commit(self, todo: _Todo) -> int | None:
         """A batch of a full partition commits at once: its rows are all surplus, whatever the
         order. Any other commits only when no lower batch is running, stopped or still to run,
         so the rows kept are the same whichever batch finishes first."""
-        for b in sorted(self.done):
-            if self._full(b % self.n_parts) or b < self._lowest_unsettled(todo):
+        lowest = self._lowest_unsettled(todo)
+        return next((b for b in sorted(self.done) if self._full(b % self.n_parts) or b < lowest), None)
+
+    async def _commit_ready(self, todo: _Todo) -> None:
+        """Commit, in order, every batch that may, including those that may by the time the one
+        before them is written."""
+        while not self._stop_commits and (b := self._next_commit(todo)) is not None:
+            self.committing.add(b)
+            try:
                 await self._commit(self.done.pop(b))
+            finally:
+                self.committing.discard(b)
 
     def _lowest_unsettled(self, todo: _Todo) -> float:
         """The lowest batch that may still add rows: running, stopped, or the next to launch."""
@@ -214,10 +238,16 @@ class Driver:
         self.meter.close()
         try:
             if orderly:
-                while self.in_flight:
+                while self.in_flight or self._committer is not None:
                     await self._wait_for_one()
                 await self._commit_ready(todo)
         finally:
+            # A batch being written finishes (its files and its row in run.sqlite go together);
+            # no other starts.
+            self._stop_commits = True
+            if self._committer is not None:
+                await asyncio.gather(self._committer, return_exceptions=True)
+                self._committer = None
             for task in self.in_flight.values():
                 task.cancel()
             if self.in_flight:

@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
+from synthloom.models.http_client import HttpAnswer
 
 from synthloom.models.dialects import SCHEMA_FIELDS
 
 
-def schema_field_named(resp: httpx.Response, sent: dict[str, Any]) -> str | None:
+def schema_field_named(resp: HttpAnswer, sent: dict[str, Any]) -> str | None:
     """The field carrying our schema, when the error body names it (or a part of it)."""
     ours = next((f for f in ("response_format", "guided_json") if f in sent), None)
     low = resp.text.lower()
@@ -25,7 +25,7 @@ def join_url(base: str, path: str) -> str:
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + path))
 
 
-def retry_after_s(resp: httpx.Response) -> float | None:
+def retry_after_s(resp: HttpAnswer) -> float | None:
     value = resp.headers.get("retry-after")
     try:
         return float(value) if value is not None else None
@@ -33,7 +33,7 @@ def retry_after_s(resp: httpx.Response) -> float | None:
         return None
 
 
-def error_text(resp: httpx.Response) -> str:
+def error_text(resp: HttpAnswer) -> str:
     """The server's own words, on one line: OpenAI, vLLM, SGLang, llama.cpp, TGI and plain-text
     error bodies all put them in different places."""
     try:

@@ -1,4 +1,4 @@
-"""Any OpenAI-compatible server (vLLM, SGLang, llama.cpp server, Ollama, TGI, OpenAI) over httpx.
+"""Any OpenAI-compatible server (vLLM, SGLang, llama.cpp server, Ollama, TGI, OpenAI) over HTTP (http_client.py).
 
 Each endpoint speaks one structured-output dialect (dialects.py): the one its `provider:` names,
 or, with `provider: openai-compatible`, the one a probe at run start found (probe.py).
@@ -23,8 +23,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-
 from synthloom.config.endpoints import REDACTED, OpenAIModel, redact_url
 from synthloom.config.errors import SynthloomError
 from synthloom.models.dialects import (
@@ -38,14 +36,12 @@ from synthloom.models.dialects import (
 from synthloom.models.endpoint_pool import EndpointPool
 from synthloom.models.first_request import FIRST_REQUEST_GRACE_S, FirstRequest
 from synthloom.models.http_answers import error_text, join_url, retry_after_s, schema_field_named
+from synthloom.models.http_client import HttpAnswer, HttpClient, HttpConnectFailed, HttpFailure, HttpTimeout
 from synthloom.models.key_hosts import key_refusal
 from synthloom.models.probe import EndpointCapabilities, ProbeFailed, probe
 from synthloom.models.protocol import GenerationRequest, GenerationResult, ModelCallError, RequestRefused
 from synthloom.models.token_count import usage_of
 
-# httpx's connection pool scans all its connections on every request; small pools keep
-# that cheap at high concurrency, so each endpoint gets one client per this many slots.
-SLOTS_PER_CLIENT = 8
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 # Answers that say the server cannot take more now: the endpoint's adaptive limit hears them.
 OVERLOADED_STATUS = {429, 503}
@@ -105,14 +101,10 @@ class OpenAIBackend:
                 )
             headers["Authorization"] = f"Bearer {key}"  # only here: never in a URL or a message
             self._key = key
-        timeout = httpx.Timeout(config.timeout_s, connect=config.connect_timeout_s)
-        limits = httpx.Limits(max_connections=SLOTS_PER_CLIENT, max_keepalive_connections=SLOTS_PER_CLIENT)
         self.clients = [
-            [
-                httpx.AsyncClient(headers=headers, timeout=timeout, limits=limits, follow_redirects=False)
-                for _ in range(-(-e.max_concurrency // SLOTS_PER_CLIENT))
-            ]
-            for e in config.endpoints
+            HttpClient(url, headers, connections=e.max_concurrency, timeout_s=config.timeout_s,
+                       connect_timeout_s=config.connect_timeout_s)
+            for url, e in zip(urls, config.endpoints)
         ]
         self._jitter = random.Random(rng_seed)
 
@@ -123,12 +115,12 @@ class OpenAIBackend:
         for i, url in enumerate(self.pool.urls):
             try:
                 sent = time.perf_counter()
-                await self.clients[i][0].get(join_url(url, "/models"), timeout=self.config.connect_timeout_s)
+                await self.clients[i].get(join_url(url, "/models"), timeout_s=self.config.connect_timeout_s)
                 # a refusal takes about one round trip: wait a few of them for the first answer
                 self._grace = max(FIRST_REQUEST_GRACE_S, 5 * (time.perf_counter() - sent))
                 break
-            except httpx.TransportError as exc:
-                errors.append(f"{self.shown[i]} ({type(exc).__name__})")
+            except HttpFailure as exc:
+                errors.append(f"{self.shown[i]} ({exc})")
         else:
             raise SynthloomError(
                 f"model '{self.alias}' cannot be reached at {', '.join(errors)}; start the server "
@@ -146,17 +138,17 @@ class OpenAIBackend:
         self.cache_scope = "" if dialects == ["json_schema"] else "|structured:" + ",".join(dialects)
 
     async def _probe(self, i: int) -> None:
-        client, url, shown = self.clients[i][0], self.pool.urls[i], self.shown[i]
+        client, url, shown = self.clients[i], self.pool.urls[i], self.shown[i]
 
-        async def post(path: str, body: dict[str, Any]) -> httpx.Response | None:
+        async def post(path: str, body: dict[str, Any]) -> HttpAnswer | None:
             for attempt in range(self.config.max_retries + 1):
                 if attempt:
                     await asyncio.sleep(self._delay(attempt, None))
                 try:
-                    resp = await client.post(join_url(url, path), json=body)
-                except httpx.TransportError:
+                    resp = await client.post(join_url(url, path), body)
+                except HttpFailure:
                     continue
-                if resp.status_code == 500 or resp.status_code not in RETRYABLE_STATUS:
+                if resp.status == 500 or resp.status not in RETRYABLE_STATUS:
                     return resp  # a 500 to one dialect is that dialect's refusal (llama-cpp-python)
             return None
 
@@ -165,14 +157,13 @@ class OpenAIBackend:
         except ProbeFailed as failed:
             resp = failed.response
             raise RequestRefused(
-                f"model '{self.alias}' at {shown} answered HTTP {resp.status_code} to a chat request "
+                f"model '{self.alias}' at {shown} answered HTTP {resp.status} to a chat request "
                 f"({self._scrub(error_text(resp))}); check models.{self.alias} (model name, URL, API key)"
             ) from None
 
     async def aclose(self) -> None:
-        for group in self.clients:
-            for client in group:
-                await client.aclose()
+        for client in self.clients:
+            await client.aclose()
 
     def _body(self, req: GenerationRequest) -> tuple[str, dict[str, Any]]:
         """The request without its schema, which goes in per endpoint (`_endpoint_body`)."""
@@ -258,24 +249,24 @@ class OpenAIBackend:
             if ready is not None:
                 ready()  # the engine's last word before a request is sent (the budget)
             url, shown = self.pool.urls[endpoint], self.shown[endpoint]
-            client = self.clients[endpoint][lease.slot // SLOTS_PER_CLIENT]
+            client = self.clients[endpoint]
             sent = self._endpoint_body(endpoint, body, request)
             start = time.perf_counter()
             try:
-                resp = await client.post(join_url(url, path), json=sent)
-            except httpx.TimeoutException:
+                resp = await client.post(join_url(url, path), sent)
+            except HttpTimeout:
                 self.pool.refused(lease)
                 raise _Retryable(f"timed out after {self.config.timeout_s}s at {shown}") from None
-            except httpx.TransportError as exc:
-                if isinstance(exc, httpx.ConnectError):
+            except HttpFailure as exc:
+                if isinstance(exc, HttpConnectFailed):
                     self.pool.refused(lease)
-                raise _Retryable(f"connection error at {shown}: {type(exc).__name__}") from None
+                raise _Retryable(f"connection error at {shown}: {exc}") from None
             latency = time.perf_counter() - start
-            if resp.status_code in OVERLOADED_STATUS:
+            if resp.status in OVERLOADED_STATUS:
                 self.pool.refused(lease)
-            elif resp.status_code == 200:
+            elif resp.status == 200:
                 self.pool.answered(lease, latency)
-        status = resp.status_code
+        status = resp.status
         if status in FATAL_STATUS:
             raise RequestRefused(
                 f"model '{self.alias}' at {shown} answered HTTP {status} ({self._scrub(error_text(resp))}); "

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import httpx
+from synthloom.models.http_client import HttpAnswer
 
 from synthloom.models.dialects import DESCRIPTION, PROBE_ORDER, with_schema
 from synthloom.models.structured import parse_and_validate
@@ -31,7 +31,7 @@ PROBE_PROMPT = "Reply with a JSON object."
 PROBE_MAX_TOKENS = 16
 
 # post(path, body) -> the answer, or None when the endpoint could not be reached
-Post = Callable[[str, dict[str, Any]], Awaitable[httpx.Response | None]]
+Post = Callable[[str, dict[str, Any]], Awaitable[HttpAnswer | None]]
 
 
 @dataclass
@@ -64,12 +64,12 @@ class EndpointCapabilities:
 class ProbeFailed(Exception):
     """The endpoint refused even a plain chat request: the caller says why, in one sentence."""
 
-    def __init__(self, response: httpx.Response):
-        super().__init__(f"HTTP {response.status_code}")
+    def __init__(self, response: HttpAnswer):
+        super().__init__(f"HTTP {response.status}")
         self.response = response
 
 
-def _chat_text(resp: httpx.Response) -> tuple[str | None, bool, bool]:
+def _chat_text(resp: HttpAnswer) -> tuple[str | None, bool, bool]:
     """(answer text or None if the body is not a chat completion, whether usage came back,
     whether the answer was cut at max_tokens)."""
     try:
@@ -96,10 +96,10 @@ async def probe(post: Post, model: str, caps: EndpointCapabilities, *, completio
         if resp is None:
             caps.tried.append(f"{dialect}: no answer")
             continue
-        if resp.status_code in (401, 403, 404):
+        if resp.status in (401, 403, 404):
             raise ProbeFailed(resp)
-        if resp.status_code >= 400:
-            caps.tried.append(f"{dialect}: HTTP {resp.status_code}")
+        if resp.status >= 400:
+            caps.tried.append(f"{dialect}: HTTP {resp.status}")
             last_refusal = resp
             continue
         text, usage, cut = _chat_text(resp)
@@ -118,7 +118,7 @@ async def probe(post: Post, model: str, caps: EndpointCapabilities, *, completio
         # Every dialect was refused: does the endpoint answer a plain chat request at all?
         resp = await post("/chat/completions", base)
         caps.probe_requests += 1
-        if resp is not None and resp.status_code >= 400:
+        if resp is not None and resp.status >= 400:
             raise ProbeFailed(resp)
         if resp is None and last_refusal is not None:
             raise ProbeFailed(last_refusal)
@@ -129,13 +129,13 @@ async def probe(post: Post, model: str, caps: EndpointCapabilities, *, completio
     if completions:
         resp = await post("/completions", {"model": model, "prompt": "Hello", "max_tokens": 1, "temperature": 0})
         caps.probe_requests += 1
-        caps.completions = resp is not None and resp.status_code < 400 and _completion_ok(resp)
+        caps.completions = resp is not None and resp.status < 400 and _completion_ok(resp)
     else:
         caps.completions = False
     return caps
 
 
-def _completion_ok(resp: httpx.Response) -> bool:
+def _completion_ok(resp: HttpAnswer) -> bool:
     try:
         return isinstance(resp.json()["choices"][0]["text"], str)
     except (ValueError, KeyError, IndexError, TypeError):

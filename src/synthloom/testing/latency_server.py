@@ -32,6 +32,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -223,8 +224,6 @@ async def serve(model: LatencyModel, host: str, port: int) -> asyncio.base_event
 def started(*options: str, module: str = "synthloom.testing.latency_server") -> Iterator[str]:
     """This server (or another of synthloom.testing's, by `module`) in its own process on a free
     port, options as on its command line; yields its base URL once it answers, and stops it after."""
-    import httpx
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -233,9 +232,9 @@ def started(*options: str, module: str = "synthloom.testing.latency_server") -> 
     try:
         for _ in range(400):
             try:
-                httpx.get(url + "/models", timeout=0.5)
+                urllib.request.urlopen(url + "/models", timeout=0.5).close()
                 break
-            except httpx.TransportError:
+            except OSError:
                 if server.poll() is not None:
                     raise RuntimeError("the latency server exited at start") from None
                 time.sleep(0.05)
@@ -248,9 +247,8 @@ def started(*options: str, module: str = "synthloom.testing.latency_server") -> 
 
 
 def stats_of(url: str) -> dict[str, Any]:
-    import httpx
-
-    return httpx.get(url.removesuffix("/v1") + "/stats", timeout=10).json()
+    with urllib.request.urlopen(url.removesuffix("/v1") + "/stats", timeout=10) as answer:
+        return json.loads(answer.read())
 
 
 def main() -> None:

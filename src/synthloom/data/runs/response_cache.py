@@ -17,6 +17,9 @@ from pathlib import Path
 from synthloom.data.runs.run_db import BUSY_TIMEOUT_MS, CachedResponse, RunDB
 
 FLUSH_S = 0.05
+# A run that starts with an empty cache answers its misses from memory (a hash per answer put);
+# past this many answers it falls back to asking SQLite, to bound that memory.
+MEMORY_KEYS = 2_000_000
 
 
 class BufferedResponseCache:
@@ -29,17 +32,28 @@ class BufferedResponseCache:
         self._closing = False
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
+        # When run.sqlite holds no answers yet, a key not put by this process is a miss, known
+        # without a query (a query per model call is a large share of the engine's CPU).
+        self._put_hashes: set[int] | None = set() if db.cache_is_empty() else None
 
     def cache_get(self, key: str) -> CachedResponse | None:
         with self._lock:
             pending = self._pending.get(key)
-        return pending[1] if pending is not None else self._db.cache_get(key)
+        if pending is not None:
+            return pending[1]
+        if self._put_hashes is not None and hash(key) not in self._put_hashes:
+            return None
+        return self._db.cache_get(key)
 
     def cache_put(self, key: str, model: str, resp: CachedResponse) -> None:
         if self._error is not None:
             raise self._error
         with self._lock:
             self._pending[key] = (model, resp, time.time())
+        if self._put_hashes is not None:
+            self._put_hashes.add(hash(key))  # a collision only costs a query
+            if len(self._put_hashes) > MEMORY_KEYS:
+                self._put_hashes = None
         if self._thread is None:
             self._thread = threading.Thread(target=self._write_loop, name="synthloom-cache-writer", daemon=True)
             self._thread.start()

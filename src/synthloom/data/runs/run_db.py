@@ -139,6 +139,9 @@ class RunDB:
             return None
         return CachedResponse(json.loads(row[0]), row[1], row[2])
 
+    def cache_is_empty(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM cache LIMIT 1").fetchone() is None
+
     def cache_put(self, key: str, model: str, resp: CachedResponse) -> None:
         self.conn.execute(
             "INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?, ?, ?)",
