@@ -8,6 +8,8 @@ concern:
 - `sources/`: what generation reads: InstructLab taxonomies, knowledge documents, seed rows;
 - `text/`: text analysis several stages need: PII spans, person names, similarity, grounding;
 - `table_analysis/`: column kinds of a table and its exact nearest rows;
+- `review/`: people's review of a run: its store of decisions, agreement between reviewers,
+  and what a reviewed sample says about the whole;
 - `release/`: training records, export files and the dataset card.
 
 It imports only `config` (and may use `workers`); features build on it."""
