@@ -41,7 +41,7 @@ def test_every_table_summary_key_is_a_registered_metric_and_every_table_metric_a
 
 
 def test_every_text_summary_key_is_a_registered_metric_and_every_text_metric_appears(full_text_summary):
-    text_metrics = {m.name for m in metrics() if m.report_kind == "text"}
+    text_metrics = {m.name for m in metrics() if m.report_kind == "text" and m.scope != "review"}
     assert {metric_for(k).name for k in full_text_summary} == text_metrics
     # per-set metrics are given once per set; the judge's once per column.attribute
     assert "prompts_vendi" in full_text_summary and "responses_vendi" in full_text_summary
@@ -101,3 +101,15 @@ def test_the_cli_lists_every_metric(tmp_path):
     refused = run_cli("evaluate", "--real", "a.csv", "--synthetic", "b.csv", "--gates", str(gates))
     assert refused.returncode != 0 and "did you mean exact_copies" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_every_review_figure_is_a_registered_metric():
+    """The review.* figures release gates read (data/review/outcome.py) are all registered, and
+    every registered review metric is one of them."""
+    from synthloom.data.review.agreement import Agreement
+    from synthloom.data.review.outcome import ReviewOutcome
+
+    both = Agreement(0.6, 0.2, 0.9, 12)
+    summary = ReviewOutcome(20, 12, 9, 3, 2, ["ana", "ben"], alpha=both, kappa=both).summary()
+    assert {metric_for(k).name for k in summary} == {m.name for m in metrics("review")} == set(summary)
+    assert set(definitions(summary)) == set(summary)

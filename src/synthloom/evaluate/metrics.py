@@ -17,14 +17,15 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Literal
 
-Scope = Literal["table", "text_set", "text_run", "judge"]
+Scope = Literal["table", "text_set", "text_run", "judge", "review"]
 Better = Literal["higher", "lower", "half"]
 
 # What a scope's `read` gets: a table report's parts (fidelity, privacy, attacks, bias, floor);
-# one text set's report (diversity, fidelity, privacy); all text sets by name; or one judge
-# attribute's score distribution.
+# one text set's report (diversity, fidelity, privacy); all text sets by name; one judge
+# attribute's score distribution; or a run's review summary (data/review/outcome.py), which the
+# release gates read beside the run's report.
 PLACEHOLDER = {"text_set": "{set}", "judge": "{judge}"}
-REPORT_KIND = {"table": "table", "text_set": "text", "text_run": "text", "judge": "text"}
+REPORT_KIND = {"table": "table", "text_set": "text", "text_run": "text", "judge": "text", "review": "text"}
 BETTER = {"higher": "higher is better", "lower": "lower is better", "half": "0.5 means no signal"}
 
 
@@ -164,6 +165,7 @@ def _register_all(items: list[Metric]) -> None:
         register(item)
 
 
+REVIEW = "a review of the run (`synthloom review RUN`)"
 HOLDOUT = "a holdout table the synthesizer never saw (--holdout)"
 
 _register_all([
@@ -243,4 +245,22 @@ _register_all([
            "made from", _leaf_coverage, needs="a taxonomy seed"),
     Metric("judge_{judge}_mean", "judge", "higher", "mean score a judge column gave on one attribute",
            _get("mean"), needs="a judge column"),
+    # people's review of the run (release gates: `synthloom export --gates`)
+    Metric("review.reviewed", "review", "higher", "rows offered for release that a reviewer accepted or rejected",
+           _get("review.reviewed"), needs=REVIEW),
+    Metric("review.reviewed_fraction", "review", "higher", "reviewed rows / rows offered for release",
+           _get("review.reviewed_fraction"), needs=REVIEW),
+    Metric("review.acceptance_rate", "review", "higher", "accepted / reviewed rows (the latest decision per row)",
+           _get("review.acceptance_rate"), needs="a reviewed row"),
+    Metric("review.acceptance_low", "review", "higher", "lower end of the acceptance rate's 95% Wilson interval",
+           _get("review.acceptance_low"), needs="a reviewed row"),
+    Metric("review.acceptance_high", "review", "higher", "upper end of the acceptance rate's 95% Wilson interval",
+           _get("review.acceptance_high"), needs="a reviewed row"),
+    Metric("review.edited", "review", "lower", "released rows a reviewer edited", _get("review.edited"),
+           needs=REVIEW),
+    Metric("review.agreement_alpha", "review", "higher", "Krippendorff's alpha (nominal) of accept / reject over "
+           "rows two or more reviewers decided", _get("review.agreement_alpha"),
+           needs="rows decided by two reviewers or more"),
+    Metric("review.agreement_kappa", "review", "higher", "Cohen's kappa of accept / reject when two reviewers "
+           "decided the same rows", _get("review.agreement_kappa"), needs="rows decided by exactly two reviewers"),
 ])

@@ -63,11 +63,17 @@ def gate_saved_run_report(run_dir: Path, rules: Sequence[Gate]) -> GateOutcome:
     exactly the rows the run holds now (a stale one is one sentence)."""
     from synthloom.data.runs.run_reader import open_run
 
+    from synthloom.data.review.outcome import review_of_run
+
     check_report_kind(list(rules), "text")
     path = Path(run_dir) / "report.json"
     with open_run(run_dir) as run:
         run.recipe  # noqa: B018 - a run without its recipe is named before its report
-        report = run.current_report(run.rows("export"))  # a report of other rows than these is refused
+        rows = run.rows("export")
+        report = run.current_report(rows)  # a report of other rows than these is refused
     if report is None:
         raise SynthloomError(f"{path} does not exist; run `synthloom evaluate` with -o {path.parent} first")
-    return GateOutcome(list(rules), check_gates(list(rules), report.get("summary", {})), report, path)
+    # People review after the report is made: their figures (review.*) are read beside it.
+    review = review_of_run(Path(run_dir), rows)
+    summary = {**report.get("summary", {}), **(review.summary() if review is not None else {})}
+    return GateOutcome(list(rules), check_gates(list(rules), summary), report, path)

@@ -51,8 +51,10 @@ def _model_label(m: Any) -> str:
 
 
 def render_card(recipe: Recipe, run: RunReader, *, rows: list[dict[str, Any]], files: list[str],
-                formats: list[str], dpo_style: str) -> str:
-    """`rows`: the rows exported; the run's evaluation is shown only if it judged exactly these."""
+                formats: list[str], dpo_style: str, review: dict[str, Any] | None = None) -> str:
+    """`rows`: the rows offered for release (before people's review, which comes after the
+    evaluation); the run's evaluation is shown only if it judged exactly these. `review`: what
+    the review decided (data/review/outcome.py), if the run has one."""
     manifest = run.manifest
     evaluation = (run.current_report(rows) or {}).get("summary", {})
     usage = run.db.usage_totals()
@@ -97,4 +99,6 @@ def render_card(recipe: Recipe, run: RunReader, *, rows: list[dict[str, Any]], f
         coverage_label=label,
         notices=manifest.get("notices", []),
         evaluation=evaluation,
+        review=review,
+        released=accepted - (review["rejected"] if review else 0),
     )

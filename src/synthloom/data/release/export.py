@@ -19,6 +19,7 @@ from synthloom.config.errors import SynthloomError
 from synthloom.config.recipe import Recipe
 from synthloom.data.files.atomic import write_atomic, write_text_atomic
 from synthloom.data.release.card import render_card
+from synthloom.data.review.outcome import review_of_run
 from synthloom.data.runs.run_reader import RunReader, open_run
 from synthloom.data.files.tables import rows_to_table, write_parquet_atomic
 from synthloom.data.release.training_records import RecordMaker
@@ -94,8 +95,14 @@ def export_run(
         raise SynthloomError("dpo style must be `standard` or `conversational`")
     with open_run(run_dir) as run:
         recipe = run.recipe
-        rows = run.rows("export")
-        run.current_report(rows)  # a stale report stops the export before any file is written
+        offered = run.rows("export")
+        run.current_report(offered)  # a stale report stops the export before any file is written
+        # People's decisions come last: rejected rows leave, edited rows go out as edited.
+        review = review_of_run(run.root, offered)
+        rows = review.rows if review is not None else offered
+        if review is not None:
+            if not rows:
+                raise SynthloomError(f"the review of run {run.root} rejected every row; nothing is left to export")
         out = out_dir or run.root / "export"
         written: list[Path] = []
         training = recipe.export.format if recipe.export else None
@@ -113,8 +120,8 @@ def export_run(
                 data = records or (_records(recipe, rows, training, dpo_style) if training else rows)
                 written.append(out / "hf")
                 write_hf(written[-1], data)
-        card = render_card(recipe, run, rows=rows, files=[p.name for p in written], formats=formats,
-                           dpo_style=dpo_style)
+        card = render_card(recipe, run, rows=offered, files=[p.name for p in written], formats=formats,
+                           dpo_style=dpo_style, review=review.to_json() if review is not None else None)
         written.append(out / "README.md")
         write_text_atomic(written[-1], card)
         return written

@@ -148,10 +148,10 @@ class ReviewStore:
     # ---- items ----
     def import_rows(self, rows: Iterable[dict[str, Any]], *, id_field: str = "_row_id", chunk: int = 5000) -> int:
         """Add the rows not here yet (by row id); rows already imported keep their events.
-        A row without `id_field` is named by its position. Returns how many were added."""
-        added = 0
+        A row without `id_field` is named by its position in `rows`, so importing the same
+        dataset again adds nothing. Returns how many were added."""
+        added, position = 0, 0
         with self._transaction() as conn:
-            position = conn.execute("SELECT COUNT(*) FROM items").fetchone()[0]
             batch: list[tuple[str, str, str]] = []
             for row in rows:
                 row_id = str(row.get(id_field) if row.get(id_field) is not None else f"row-{position}")
