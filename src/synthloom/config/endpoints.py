@@ -82,8 +82,10 @@ class OpenAIModel(_Strict):
     )
     timeout_s: float = Field(60.0, gt=0, description="Per-request timeout.")
     connect_timeout_s: float = Field(5.0, gt=0)
-    max_retries: int = Field(5, ge=0, le=100, description="Retries on 429, 5xx, timeouts and connection errors.")
-    backoff_base_s: float = Field(0.5, ge=0, description="First retry delay; doubles each retry, with jitter.")
+    # A sporadic error is retried at once (0.1 s) and an outage is waited out: eight retries
+    # doubling from 0.1 s wait ~13-25 s in all. A Retry-After from the server wins over both.
+    max_retries: int = Field(8, ge=0, le=100, description="Retries on 429, 5xx, timeouts and connection errors.")
+    backoff_base_s: float = Field(0.1, ge=0, description="First retry delay; doubles each retry, with jitter.")
     backoff_max_s: float = Field(30.0, ge=0)
     supports_completions: bool = Field(True, description="Whether /completions (raw prompts) is served.")
     chat_template: str | None = Field(None, description="The served model's chat template (for Magpie's `auto`).")
