@@ -9,7 +9,9 @@
 
 What a row is now follows from the events: its imported data with the edits not undone applied in
 order, and its decision the latest accept or reject not undone (by anyone: for agreement, each
-reviewer's own latest counts)."""
+reviewer's own latest counts). `item_state` keeps that per row, updated in the transaction that
+appends an event, so filters on the review state are an index lookup; `replayed_state()` derives
+it from the events alone (the tests hold the two equal)."""
 
 from __future__ import annotations
 
@@ -61,6 +63,17 @@ CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
   BEGIN SELECT RAISE(ABORT, 'review events are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
   BEGIN SELECT RAISE(ABORT, 'review events are append-only'); END;
+CREATE TABLE IF NOT EXISTS item_state (
+  item INTEGER PRIMARY KEY REFERENCES items(item),
+  decision TEXT,
+  by TEXT,
+  reason TEXT,
+  edited INTEGER NOT NULL DEFAULT 0,
+  comments INTEGER NOT NULL DEFAULT 0,
+  decisions TEXT NOT NULL DEFAULT '{}',
+  updated REAL
+);
+CREATE INDEX IF NOT EXISTS item_state_by_decision ON item_state(decision);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
@@ -247,6 +260,13 @@ class ReviewStore:
 
     def _append(self, conn: sqlite3.Connection, item: int, reviewer: str, action: str, *, reason: str | None = None,
                 field: str | None = None, before: Any = None, after: Any = None, target: int | None = None) -> int:
+        event = self._insert_event(conn, item, reviewer, action, reason=reason, field=field, before=before,
+                                   after=after, target=target)
+        self._settle(conn, item)
+        return event
+
+    def _insert_event(self, conn: sqlite3.Connection, item: int, reviewer: str, action: str, *, reason: str | None,
+                      field: str | None, before: Any, after: Any, target: int | None) -> int:
         cur = conn.execute(
             "INSERT INTO events(item, reviewer, at, action, reason, field, before, after, target) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -281,12 +301,22 @@ class ReviewStore:
         with self._transaction() as conn:
             if conn.execute("SELECT 1 FROM reviewers WHERE name=?", (reviewer,)).fetchone() is None:
                 raise ReviewError(f"no reviewer {reviewer!r}")
+            items = list(items)
             before = conn.total_changes
             conn.executemany(
                 "INSERT INTO events(item, reviewer, at, action, reason) SELECT item, ?, ?, ?, ? FROM items WHERE item=?",
                 ((reviewer, now, decision, reason, i) for i in items),
             )
-            return conn.total_changes - before
+            added = conn.total_changes - before
+            # each of these is now its item's latest decision: the state follows without a replay
+            conn.executemany(
+                "INSERT INTO item_state(item, decision, by, reason, decisions, updated) "
+                "SELECT item, ?, ?, ?, json_object(?, ?), ? FROM items WHERE item=? "
+                "ON CONFLICT(item) DO UPDATE SET decision=excluded.decision, by=excluded.by, reason=excluded.reason, "
+                "decisions=json_set(item_state.decisions, ?, ?), updated=excluded.updated",
+                ((decision, reviewer, reason, reviewer, decision, now, i, f'$."{reviewer}"', decision) for i in items),
+            )
+            return added
 
     def comment(self, item: int, reviewer: str, text: str) -> int:
         if not text.strip():
@@ -349,11 +379,11 @@ class ReviewStore:
             raise ReviewError(f"no item {item} in this review")
         return self._current(self.conn, item)
 
-    def state(self) -> dict[int, dict[str, Any]]:
+    @staticmethod
+    def _fold(events: Iterable[Event]) -> dict[int, dict[str, Any]]:
         """Per item with any event not taken back: its latest decision, by whom, the reason,
-        whether it was edited, and each reviewer's own latest decision."""
-        rows = self.conn.execute(f"SELECT {self._COLUMNS} FROM events ORDER BY event").fetchall()
-        events = [self._event(r) for r in rows]
+        whether it was edited, its comments, and each reviewer's own latest decision."""
+        events = list(events)
         undone = {e.target for e in events if e.action == "undo"}
         out: dict[int, dict[str, Any]] = {}
         for e in events:
@@ -369,6 +399,31 @@ class ReviewStore:
             elif e.action == "comment":
                 s["comments"] += 1
         return out
+
+    def _settle(self, conn: sqlite3.Connection, item: int) -> None:
+        """item_state of one item, from its events."""
+        rows = conn.execute(f"SELECT {self._COLUMNS} FROM events WHERE item=? ORDER BY event", (item,)).fetchall()
+        s = self._fold(self._event(r) for r in rows).get(item)
+        if s is None:
+            conn.execute("DELETE FROM item_state WHERE item=?", (item,))
+            return
+        conn.execute(
+            "INSERT OR REPLACE INTO item_state(item, decision, by, reason, edited, comments, decisions, updated) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (item, s["decision"], s["by"], s["reason"], int(s["edited"]), s["comments"], json.dumps(s["decisions"]),
+             time.time()),
+        )
+
+    def state(self) -> dict[int, dict[str, Any]]:
+        """Per item with any event not taken back (see _fold), as item_state keeps it."""
+        rows = self.conn.execute("SELECT item, decision, by, reason, edited, comments, decisions FROM item_state")
+        return {item: {"decision": d, "by": by, "reason": reason, "edited": bool(edited), "comments": comments,
+                       "decisions": json.loads(decisions)}
+                for item, d, by, reason, edited, comments, decisions in rows}
+
+    def replayed_state(self) -> dict[int, dict[str, Any]]:
+        """The same, derived from the events alone."""
+        return self._fold(self.events())
 
     def edited_rows(self) -> dict[str, dict[str, Any]]:
         """row id -> the row with its edits applied, for rows with an edit not taken back."""
