@@ -1,4 +1,4 @@
-"""`synthloom review add-user | status`: reviewers and what their review says so far."""
+"""`synthloom review TARGET` (the web app), `review add-user`, `review status`."""
 
 from __future__ import annotations
 
@@ -7,11 +7,25 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from synthloom.cli.errors import friendly_errors
 from synthloom.cli.safe_text import safe
 
-app = typer.Typer(help="People's review of a run or dataset: reviewers, decisions, agreement.", no_args_is_help=True)
+
+
+class _ServeByDefault(TyperGroup):
+    """`synthloom review TARGET` means `synthloom review serve TARGET`."""
+
+    def resolve_command(self, ctx, args):  # type: ignore[no-untyped-def]
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["serve", *args]
+        return super().resolve_command(ctx, args)
+
+
+app = typer.Typer(cls=_ServeByDefault, no_args_is_help=True, help=(
+    "People's review of a run or dataset in a local web app: `synthloom review TARGET` serves it; "
+    "`add-user` makes reviewers; `status` shows what the review says so far."))
 console = Console(emoji=False)
 
 Target = Annotated[Path, typer.Argument(help="A run directory, or a JSONL / Parquet / CSV / HF dataset.")]
@@ -38,12 +52,25 @@ def add_user(
 @friendly_errors
 def status(target: Target) -> None:
     """Rows, reviewed share, acceptance with its interval, edits and agreement so far."""
-    from synthloom.data.review.outcome import apply_review
+    from synthloom.data.review.outcome import summarize
     from synthloom.review.target import open_review
 
     with open_review(target) as store:
-        rows = [store.original(i) for i in range(1, store.count() + 1)]
-        outcome = apply_review(rows, store)
+        outcome = summarize(store)
     for key, value in outcome.summary().items():
         shown = f"{value:.4f}" if isinstance(value, float) else str(value)
         console.print(f"{key}: {shown}")
+
+
+@app.command("serve")
+@friendly_errors
+def serve(
+    target: Target,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on.")] = 8765,
+    host: Annotated[str, typer.Option(help="Address to serve on (loopback unless --allow-remote).")] = "127.0.0.1",
+    allow_remote: Annotated[bool, typer.Option("--allow-remote", help="Allow an address other machines reach.")] = False,
+) -> None:
+    """Serve the review app (the same as `synthloom review TARGET`)."""
+    from synthloom.review.serve import serve as run_server
+
+    run_server(target, host=host, port=port, allow_remote=allow_remote, say=lambda text: console.print(safe(text)))

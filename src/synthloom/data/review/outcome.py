@@ -87,6 +87,23 @@ def apply_review(rows: list[dict[str, Any]], store: ReviewStore, *, id_field: st
             edited += 1
             row = store.current(item)
         released.append(row)
+    reviewers, alpha, kappa = _agreement(decided)
+    return ReviewOutcome(len(rows), accepted + rejected, accepted, rejected, edited, reviewers, alpha, kappa, released)
+
+
+def summarize(store: ReviewStore) -> ReviewOutcome:
+    """What the review says over every row it holds (no rows are released: the app's figures)."""
+    state = store.state()
+    decided = [s["decisions"] for s in state.values() if s["decision"] is not None]
+    accepted = sum(1 for s in state.values() if s["decision"] == "accept")
+    rejected = sum(1 for s in state.values() if s["decision"] == "reject")
+    edited = sum(1 for s in state.values() if s["edited"] and s["decision"] != "reject")
+    reviewers, alpha, kappa = _agreement(decided)
+    return ReviewOutcome(store.count(), accepted + rejected, accepted, rejected, edited, reviewers, alpha, kappa)
+
+
+def _agreement(decided: list[dict[str, str]]) -> tuple[list[str], Agreement | None, Agreement | None]:
+    """Alpha over rows two or more reviewers decided; kappa too when there are exactly two."""
     reviewers = sorted({who for d in decided for who in d})
     alpha = kappa = None
     overlapping = [d for d in decided if len(d) >= 2]
@@ -95,7 +112,7 @@ def apply_review(rows: list[dict[str, Any]], store: ReviewStore, *, id_field: st
         alpha = alpha_with_interval(ratings, "nominal")
         if len(reviewers) == 2:
             kappa = kappa_with_interval(ratings[0], ratings[1])
-    return ReviewOutcome(len(rows), accepted + rejected, accepted, rejected, edited, reviewers, alpha, kappa, released)
+    return reviewers, alpha, kappa
 
 
 def review_of_run(run_root: Path, rows: list[dict[str, Any]]) -> ReviewOutcome | None:

@@ -1,0 +1,85 @@
+"""Which rows to review first: a risk score per row, from what can go wrong with it.
+
+- a judge score close to the threshold its filter keeps (the judge was least sure there), or,
+  with no filter on it, close to the middle of its scale; a missing score counts too;
+- personal details in the row's text (data/text/pii.py: emails, phones, cards, IBANs, ...).
+
+Each signal adds at most 1, and says why, so the focus view can show the reason beside the row."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from synthloom.data.text.pii import find_pii
+
+_THRESHOLD = re.compile(r"^\s*(\w+)\.(\w+)\s*(>=|>|<=|<|==)\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class JudgeScale:
+    column: str
+    attribute: str
+    low: float
+    high: float
+    threshold: float  # the filter's, or the middle of the scale
+
+
+def judge_scales(recipe: Any) -> list[JudgeScale]:
+    """The judge attributes of a recipe, with the thresholds its filters keep."""
+    thresholds: dict[tuple[str, str], float] = {}
+    for flt in getattr(recipe, "filters", None) or []:
+        expr = getattr(flt, "expr", flt)
+        m = _THRESHOLD.match(str(expr))
+        if m:
+            thresholds[(m.group(1), m.group(2))] = float(m.group(4))
+    scales = []
+    for col in getattr(recipe, "columns", []):
+        if getattr(col, "kind", None) != "judge":
+            continue
+        for attribute in col.attributes:
+            middle = (col.min_score + col.max_score) / 2
+            scales.append(JudgeScale(col.name, attribute, col.min_score, col.max_score,
+                                     thresholds.get((col.name, attribute), middle)))
+    return scales
+
+
+def _texts(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
+    """(JSON pointer, text) of every string in a row, nested ones too (bookkeeping `_` fields aside)."""
+    if isinstance(value, str):
+        yield pointer, value
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            if not str(key).startswith("_"):
+                yield from _texts(inner, f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}")
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from _texts(inner, f"{pointer}/{index}")
+
+
+def pii_spans(row: dict[str, Any]) -> list[tuple[str, int, int, str]]:
+    """(pointer, start, end, kind) of each personal detail found in the row's text."""
+    return [(pointer, span.start, span.end, span.kind) for pointer, text in _texts(row) for span in find_pii(text)]
+
+
+def row_risk(row: dict[str, Any], scales: list[JudgeScale] | tuple[JudgeScale, ...] = ()) -> tuple[float, list[str]]:
+    risk, why = 0.0, []
+    closest = None
+    for scale in scales:
+        score = (row.get(scale.column) or {}).get(scale.attribute) if isinstance(row.get(scale.column), dict) else None
+        if not isinstance(score, (int, float)) or isinstance(score, bool):
+            closest = (0.5, f"no {scale.column}.{scale.attribute} score")
+            continue
+        near = 1 - min(1.0, abs(score - scale.threshold) / (scale.high - scale.low))
+        if closest is None or near > closest[0]:
+            closest = (near, f"{scale.column}.{scale.attribute} = {score:g}, near {scale.threshold:g}")
+    if closest is not None and closest[0] > 0:
+        risk += closest[0]
+        why.append(closest[1])
+    kinds = sorted({kind for *_, kind in pii_spans(row)})
+    if kinds:
+        risk += 1.0
+        why.append("personal details: " + ", ".join(kinds))
+    return risk, why
