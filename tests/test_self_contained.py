@@ -60,6 +60,9 @@ def test_the_wheel_carries_the_example_taxonomy_and_its_documents(tmp_path):
                if p.is_file() and p.suffix != ".pyc" and ("taxonomy" in p.parts or "knowledge_docs" in p.parts)]
     assert any(n.endswith("qna.yaml") for n in shipped) and any(n.endswith(".md") for n in shipped)
     assert sorted(set(shipped) - names) == []
+    # the review app's page, style and scripts are served from the package
+    static = [p.relative_to(package.parent).as_posix() for p in (package / "review" / "static").iterdir()]
+    assert len(static) >= 5 and sorted(set(static) - names) == []
 
 
 def test_recipes_init_copies_the_example_the_recipe_reads(tmp_path):
