@@ -9,7 +9,7 @@ PIP := $(BIN)/pip install --disable-pip-version-check -c constraints.txt
 # AVX-512 and AMX its multi-token kernels crash, so build for AVX2, which every x86-64 here has.
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
-.PHONY: demo test venv clean
+.PHONY: demo test venv clean browser
 
 venv: $(STAMP)
 
@@ -25,7 +25,14 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/synthloom demo
 
-test: $(STAMP)
+# Debian's Chromium for the review app's browser tests (Playwright drives it; it never downloads
+# a browser). Installed when missing and we are root; otherwise those tests say why they skip.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "chromium is not installed (needs root): the browser tests will be skipped"
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 clean:

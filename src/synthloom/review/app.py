@@ -22,7 +22,7 @@ from synthloom.data.review import query
 from synthloom.data.review.outcome import summarize
 from synthloom.data.review.query import Filter, FilterError
 from synthloom.data.review.sampling import riskiest_first, sample_size, stratified, uniform
-from synthloom.data.review.store import ReviewError, ReviewStore
+from synthloom.data.review.store import ReviewError, ReviewStore, searchable_text
 from synthloom.review.auth import COOKIE, CSRF_HEADER, LoginLimiter, Session, Sessions, csrf_ok
 from synthloom.review.risk import JudgeScale, pii_spans, row_risk
 
@@ -47,10 +47,8 @@ def _static(name: str) -> bytes:
 
 
 def _preview(row: dict[str, Any]) -> str:
-    text = " · ".join(str(v) for k, v in row.items() if not k.startswith("_") and isinstance(v, (str, int, float)))
-    if not text:
-        text = json.dumps({k: v for k, v in row.items() if not k.startswith("_")}, ensure_ascii=False)
-    return text[:PREVIEW_CHARS]
+    """The row's texts and numbers, nested ones too, on one line."""
+    return " · ".join(" ".join(part.split()) for part in searchable_text(row).split("\n"))[:PREVIEW_CHARS]
 
 
 def create_app(store: ReviewStore, *, title: str, allowed_hosts: set[str] | None = None,

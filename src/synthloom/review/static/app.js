@@ -74,7 +74,22 @@ function piiMarks(text, spans) {
   return frag;
 }
 
+const isChat = (value) => Array.isArray(value) && value.length > 0 &&
+  value.every((m) => m && typeof m === "object" && typeof m.role === "string" && "content" in m);
+
+function renderChat(messages, pointer, original, pii) {
+  const box = el("div", "chat");
+  messages.forEach((message, index) => {
+    const turn = el("div", "turn " + (message.role === "user" ? "user" : message.role === "assistant" ? "assistant" : "other"));
+    turn.append(el("div", "role", message.role));
+    turn.append(renderValue(message.content, `${pointer}/${index}/content`, original, pii));
+    box.append(turn);
+  });
+  return box;
+}
+
 function renderValue(value, pointer, original, pii) {
+  if (isChat(value)) return renderChat(value, pointer, original, pii);
   if (value !== null && typeof value === "object") {
     const box = el("div", "nested");
     for (const [key, inner] of Object.entries(value)) {
@@ -206,7 +221,7 @@ function startEdit() {
   else { toast("this row has no text to edit", true); cancelEdit(); }
 }
 
-function cancelEdit() { S.editing = false; $("editbar").hidden = true; renderRow(); $("row").focus(); }
+function cancelEdit() { S.editing = false; $("editbar").hidden = true; renderRow(); $("row").focus({ preventScroll: true }); }
 
 async function saveEdit() {
   const changed = [...$("row").querySelectorAll("textarea")].filter((a) => a.value !== a.dataset.before);
@@ -219,7 +234,7 @@ async function saveEdit() {
   toast(changed.length ? `saved ${changed.length} field${changed.length > 1 ? "s" : ""}` : "nothing changed");
   S.current = await api(`/api/items/${S.current.item}`);
   renderRow();
-  $("row").focus();
+  $("row").focus({ preventScroll: true });
 }
 
 function openPanel(id) {
@@ -233,7 +248,7 @@ function openPanel(id) {
 function closePanels() {
   for (const id of ["reasons", "commentbox", "help"]) $(id).hidden = true;
   S.panel = null;
-  $("row").focus();
+  $("row").focus({ preventScroll: true });
 }
 
 async function undo() {
@@ -338,7 +353,7 @@ function showView(view) {
   $("tab-focus").classList.toggle("active", view === "focus");
   $("tab-table").classList.toggle("active", view === "table");
   if (view === "table") loadTable(S.page);
-  else $("row").focus();
+  else $("row").focus({ preventScroll: true });
 }
 
 // ---- keys ----
@@ -429,7 +444,7 @@ async function start() {
   await loadFields();
   await refreshStats();
   await buildQueue();
-  $("row").focus();
+  $("row").focus({ preventScroll: true });
 }
 
 guarded(start);
