@@ -87,3 +87,22 @@ def test_a_dataset_file_is_reviewed_beside_it_and_imported_once(tmp_path):
         assert store.count() == 5
     bad = run_cli("review", "add-user", str(tmp_path / "missing.jsonl"), "ana")
     assert bad.returncode != 0 and "does not exist" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_reviewed_dataset_is_written_without_its_rejections_and_with_its_edits(tmp_path):
+    data = tmp_path / "rows.jsonl"
+    data.write_text("".join(json.dumps({"text": f"row {i}", "meta": {"n": i}}) + "\n" for i in range(6)))
+    with open_review(data) as store:
+        store.add_reviewer("ana")
+        store.decide(2, "ana", "reject", "wrong")
+        store.edit(3, "ana", "/meta/n", 99)
+    out = tmp_path / "reviewed.jsonl"
+    done = run_cli("review", "export", str(data), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["text"] for r in rows] == ["row 0", "row 2", "row 3", "row 4", "row 5"]
+    assert rows[1]["meta"]["n"] == 99 and "wrote 5 rows" in done.stdout
+    parquet = run_cli("review", "export", str(data), "-o", str(tmp_path / "reviewed.parquet"))
+    assert parquet.returncode == 0
+    wrong = run_cli("review", "export", str(data), "-o", str(tmp_path / "x.txt"))
+    assert wrong.returncode == 2 and ".jsonl or .parquet" in wrong.stderr

@@ -1,4 +1,4 @@
-"""`synthloom review TARGET` (the web app), `review add-user`, `review status`."""
+"""`synthloom review TARGET` (the web app), `review add-user`, `review status`, `review export`."""
 
 from __future__ import annotations
 
@@ -74,3 +74,18 @@ def serve(
     from synthloom.review.serve import serve as run_server
 
     run_server(target, host=host, port=port, allow_remote=allow_remote, say=lambda text: console.print(safe(text)))
+
+
+@app.command("export")
+@friendly_errors
+def export(
+    target: Target,
+    out: Annotated[Path, typer.Option("-o", "--out", help="File to write: .jsonl or .parquet.")],
+) -> None:
+    """Write a reviewed dataset: rejected rows left out, edits applied (a run: `synthloom export RUN`)."""
+    from synthloom.review.release import export_reviewed
+
+    written, outcome = export_reviewed(target, out)
+    summary = outcome.summary()
+    console.print(f"wrote {written} rows to {safe(str(out))} ({outcome.rejected} rejected, "
+                  f"{summary['review.edited']} edited, {outcome.reviewed} of {outcome.rows_in} reviewed)")
