@@ -85,6 +85,10 @@ def test_a_dataset_file_is_reviewed_beside_it_and_imported_once(tmp_path):
         assert store.count() == 5 and store.path == tmp_path / "rows.jsonl.review" / "review.sqlite"
     with open_review(data) as store:
         assert store.count() == 5
+    with open(data, "a") as fh:  # the dataset grows: the new row is imported, the others stay
+        fh.write(json.dumps({"text": "row 5"}) + "\n")
+    with open_review(data) as store:
+        assert store.count() == 6 and store.original(6) == {"text": "row 5"}
     bad = run_cli("review", "add-user", str(tmp_path / "missing.jsonl"), "ana")
     assert bad.returncode != 0 and "does not exist" in bad.stderr and "Traceback" not in bad.stderr
 

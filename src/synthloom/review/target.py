@@ -10,7 +10,9 @@ decisions already made stay)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from synthloom.config.errors import SynthloomError
 from synthloom.data.files.tables import read_table
@@ -28,22 +30,41 @@ def review_location(target: Path) -> Path:
     return target.parent / f"{target.name}.review" / "review.sqlite"
 
 
+def _signature(target: Path) -> str:
+    """Changes when the rows to review may have: the files they are read from (size, mtime)."""
+    if is_run_dir(target):
+        files = [target / "run.sqlite", target / "curation" / "kept.jsonl"]
+    elif target.is_dir():
+        files = sorted(target.glob("*.arrow"))
+    else:
+        files = [target]
+    return ";".join(f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files if f.exists())
+
+
+def _dataset_rows(target: Path) -> Iterator[dict[str, Any]]:
+    for batch in read_table(target).to_batches(max_chunksize=5000):  # a chunk at a time: less memory at peak
+        yield from batch.to_pylist()
+
+
 def open_review(target: Path, *, import_rows: bool = True) -> ReviewStore:
-    """The review of `target`, created if new, with the rows it lacks imported."""
+    """The review of `target`, created if new, with the rows it lacks imported (skipped when the
+    files they come from have not changed since the last import)."""
     target = Path(target)
     path = review_location(target)
     path.parent.mkdir(parents=True, exist_ok=True)
     store = ReviewStore(path)
     try:
-        if import_rows:
+        signature = _signature(target)
+        if import_rows and store.get_meta("imported_from") != signature:
             if is_run_dir(target):
                 with open_run(target) as run:
                     store.import_rows(run.rows("review"))
                 store.set_meta("kind", "run")
             else:
-                store.import_rows(read_table(target).to_pylist())
+                store.import_rows(_dataset_rows(target))
                 store.set_meta("kind", "dataset")
             store.set_meta("target", str(target.resolve()))
+            store.set_meta("imported_from", signature)
     except BaseException:
         store.close()
         raise
