@@ -125,3 +125,23 @@ def test_another_address_needs_allow_remote(dataset):
     path, _ = dataset
     with pytest.raises(SynthloomError, match="--allow-remote"):
         serve(path, host="0.0.0.0", port=1)
+
+
+def test_more_like_this_and_each_reviewers_share(dataset):
+    path, token = dataset
+    with open_review(path) as store:
+        other = store.add_reviewer("cy")
+    with review_server(path) as url:
+        client, csrf = _signed_in(url, token)
+        similar = client.get("/api/similar/2", timeout=120).json()  # the first loads the embedding model
+        assert similar["ids"] and 2 not in similar["ids"] and similar["by"]
+        mine = client.get("/api/queue", params={"kind": "assigned", "k": 2}).json()
+        theirs_client, _ = _signed_in(url, other)
+        theirs = theirs_client.get("/api/queue", params={"kind": "assigned", "k": 2}).json()
+        assert mine["overlap"] == 2 and 0 < mine["size"] < 30 and 0 < theirs["size"] < 30
+        # three reviewers and k = 3: every row is everyone's
+        ben = client.get("/api/queue", params={"kind": "assigned", "k": 3}).json()
+        assert ben["size"] == 30
+        client.post(f"/api/items/{mine['ids'][0]}/decide", headers={"X-CSRF-Token": csrf}, json={"decision": "accept"})
+        again = client.get("/api/queue", params={"kind": "assigned", "k": 2}).json()
+        assert again["size"] == mine["size"] - 1 and mine["ids"][0] not in again["ids"]

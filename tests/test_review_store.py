@@ -163,3 +163,25 @@ def test_the_kept_state_always_equals_the_events_replayed(tmp_path):
                 assert store.state() == store.replayed_state()
         assert store.state() == store.replayed_state()
         assert any(s["decision"] for s in store.state().values())
+
+
+def test_more_like_this_finds_rows_sharing_rare_words(store):
+    rows = [{"_row_id": "x1", "topic": "tides", "messages": [{"role": "user", "content": "zircon obsidian basalt"}]},
+            {"_row_id": "x2", "topic": "tides", "messages": [{"role": "user", "content": "basalt zircon crystal"}]}]
+    store.import_rows(rows)
+    found = store.more_like(store.item_of("x1"), limit=5)
+    assert found[0] == store.item_of("x2") and store.item_of("x1") not in found
+
+
+def test_k_way_assignment_is_even_stable_and_moves_little():
+    from synthloom.data.review.sampling import assigned
+
+    people = ["ana", "ben", "cy", "dee"]
+    rows = [f"r{i}" for i in range(2000)]
+    shares = Counter(who for r in rows for who in assigned(r, people, 2))
+    assert all(len(set(assigned(r, people, 2))) == 2 for r in rows[:50])
+    assert sum(shares.values()) == 4000 and min(shares.values()) > 900  # about 1,000 each
+    assert [assigned(r, people, 2) for r in rows[:20]] == [assigned(r, people, 2) for r in rows[:20]]
+    grown = people + ["eli"]
+    moved = [r for r in rows if set(assigned(r, people, 2)) != set(assigned(r, grown, 2))]
+    assert all("eli" in assigned(r, grown, 2) for r in moved)  # only rows that now go to the newcomer

@@ -21,10 +21,11 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from synthloom.data.review import query
 from synthloom.data.review.outcome import summarize
 from synthloom.data.review.query import Filter, FilterError
-from synthloom.data.review.sampling import riskiest_first, sample_size, stratified, uniform
+from synthloom.data.review.sampling import assigned, riskiest_first, sample_size, stratified, uniform
 from synthloom.data.review.store import ReviewError, ReviewStore, searchable_text
 from synthloom.review.auth import COOKIE, CSRF_HEADER, LoginLimiter, Session, Sessions, csrf_ok
 from synthloom.review.risk import JudgeScale, pii_spans, row_risk
+from synthloom.review.similar import MoreLikeThis
 
 STATIC = {"app.js": "text/javascript", "app.css": "text/css", "login.js": "text/javascript", "login.css": "text/css"}
 PUBLIC = {"/login", "/static/login.css", "/static/login.js"}
@@ -146,7 +147,18 @@ def create_app(store: ReviewStore, *, title: str, allowed_hosts: set[str] | None
         return {"ids": query.matching(store.conn, Filter.from_json(filter), limit=None)}
 
     @app.get("/api/queue")
-    async def queue(kind: str = "uniform", n: int = 0, by: str = "", seed: int = 0) -> dict[str, Any]:
+    async def queue(request: Request, kind: str = "uniform", n: int = 0, by: str = "", seed: int = 0,
+                    k: int = 2) -> dict[str, Any]:
+        if kind == "assigned":
+            # k-way overlap: each row goes to k reviewers, for agreement; this reviewer's own,
+            # those they have not decided yet
+            me, people = request.state.session.reviewer, store.reviewers()
+            k = max(1, min(k, len(people)))
+            mine = [i for i, row_id in store.conn.execute(
+                "SELECT i.item, i.row_id FROM items i LEFT JOIN item_state s ON s.item = i.item "
+                "WHERE json_extract(COALESCE(s.decisions, '{}'), ?) IS NULL ORDER BY i.item",
+                (query.json_path("/" + me),)) if me in assigned(row_id, people, k)]
+            return {"ids": mine[:n] if n > 0 else mine, "kind": kind, "size": len(mine), "overlap": k}
         everything = query.matching(store.conn, Filter(state="undecided"), limit=None)
         size = n if n > 0 else sample_size(len(everything))
         if kind == "uniform":
@@ -161,8 +173,14 @@ def create_app(store: ReviewStore, *, title: str, allowed_hosts: set[str] | None
             risks = {i: row_risk(store.original(i), scales)[0] for i in everything}
             picked = riskiest_first(everything, lambda i: risks[i], size)
         else:
-            raise FilterError("a queue is uniform, stratified or risk")
+            raise FilterError("a queue is uniform, stratified, risk or assigned")
         return {"ids": picked, "kind": kind, "size": len(picked), "undecided": len(everything)}
+
+    similar = MoreLikeThis(store)
+
+    @app.get("/api/similar/{item}")
+    async def more_like(item: int, n: int = 50) -> dict[str, Any]:
+        return await similar(item, max(1, min(n, PAGE_LIMIT)))
 
     @app.get("/api/items/{item}")
     async def one(item: int) -> dict[str, Any]:

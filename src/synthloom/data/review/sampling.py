@@ -80,3 +80,15 @@ def riskiest_first(items: Sequence[T], risk: Callable[[T], float], n: int | None
     ranked = sorted(enumerate(items), key=lambda pair: (-risk(pair[1]), pair[0]))
     out = [item for _, item in ranked]
     return out if n is None else out[:n]
+
+
+def assigned(row_id: str, reviewers: Sequence[str], k: int) -> list[str]:
+    """The k reviewers a row goes to (rendezvous hashing: each reviewer's hash with the row id,
+    highest first), so every row is seen by k people, the load is even, and adding a reviewer
+    moves only the rows that now go to them."""
+    import hashlib
+
+    def score(who: str) -> bytes:
+        return hashlib.sha256(f"{who}\0{row_id}".encode()).digest()
+
+    return sorted(reviewers, key=score, reverse=True)[:k]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import secrets
 import sqlite3
 import time
@@ -40,6 +41,7 @@ CREATE TABLE IF NOT EXISTS items (
   search TEXT NOT NULL
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5(search, content='items', content_rowid='item');
+CREATE VIRTUAL TABLE IF NOT EXISTS items_vocab USING fts5vocab(items_fts, 'row');
 CREATE TABLE IF NOT EXISTS reviewers (
   name TEXT PRIMARY KEY,
   token_sha256 TEXT NOT NULL UNIQUE,
@@ -218,6 +220,28 @@ class ReviewStore:
         match = " ".join(f'"{w}"*' for w in words)
         return [r[0] for r in self.conn.execute(
             "SELECT rowid FROM items_fts WHERE items_fts MATCH ? ORDER BY rank LIMIT ?", (match, limit))]
+
+    def more_like(self, item: int, limit: int = 200, terms: int = 12) -> list[int]:
+        """Items that share the most distinctive words of this one (its terms weighted by
+        frequency here and rarity overall, as a search engine's "more like this"), best first."""
+        text = self.conn.execute("SELECT search FROM items WHERE item=?", (item,)).fetchone()
+        if text is None:
+            raise ReviewError(f"no item {item} in this review")
+        counts: dict[str, int] = {}
+        for word in "".join(c.lower() if c.isalnum() else " " for c in text[0]).split():
+            if len(word) > 2:
+                counts[word] = counts.get(word, 0) + 1
+        if not counts:
+            return []
+        marks = ",".join("?" * len(counts))
+        docs = dict(self.conn.execute(f"SELECT term, doc FROM items_vocab WHERE term IN ({marks})", list(counts)))
+        total = self.count()
+        weight = {w: n * math.log((1 + total) / (1 + docs.get(w, 0))) for w, n in counts.items()}
+        chosen = sorted(weight, key=lambda w: (-weight[w], w))[:terms]
+        match = " OR ".join(f'"{w}"' for w in chosen)
+        rows = self.conn.execute("SELECT rowid FROM items_fts WHERE items_fts MATCH ? ORDER BY rank LIMIT ?",
+                                 (match, limit + 1))
+        return [r[0] for r in rows if r[0] != item][:limit]
 
     # ---- reviewers ----
     def add_reviewer(self, name: str, *, replace: bool = False) -> str:

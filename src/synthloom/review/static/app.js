@@ -188,7 +188,12 @@ async function buildQueue(keepItem) {
   $("queue-by").hidden = kind !== "stratified";
   let ids;
   if (kind === "filter") ids = (await api(`/api/ids?filter=${filterParam()}`)).ids;
-  else {
+  else if (kind === "similar") {
+    toast("finding rows like this one (the first time loads the embedding model)");
+    const found = await api(`/api/similar/${S.similarTo}`);
+    ids = [S.similarTo, ...found.ids];
+    toast(`${found.ids.length} rows like #${S.similarTo} (${found.by})`);
+  } else {
     const by = kind === "stratified" ? `&by=${encodeURIComponent($("queue-by").value)}` : "";
     ids = (await api(`/api/queue?kind=${kind}${by}`)).ids;
   }
@@ -258,6 +263,16 @@ async function undo() {
   refreshStats();
   S.current = await api(`/api/items/${S.current.item}`);
   renderRow();
+}
+
+async function moreLikeThis() {
+  if (!S.current) return;
+  S.similarTo = S.current.item;
+  const option = $("queue-kind").querySelector('option[value="similar"]');
+  option.hidden = false;
+  option.textContent = `more like row #${S.similarTo}`;
+  $("queue-kind").value = "similar";
+  await buildQueue(S.similarTo);
 }
 
 // ---- table ----
@@ -411,6 +426,7 @@ document.addEventListener("keydown", (event) => {
     j: () => guarded(() => move(1)), ArrowRight: () => guarded(() => move(1)),
     k: () => guarded(() => move(-1)), ArrowLeft: () => guarded(() => move(-1)),
     u: () => guarded(undo),
+    m: () => guarded(moreLikeThis),
   });
   if (S.view === "table") actions["/"] = () => $("f-text").focus();
   if (actions[key]) { event.preventDefault(); actions[key](); }
