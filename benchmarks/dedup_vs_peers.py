@@ -150,7 +150,7 @@ def score(texts: list[str], found: np.ndarray, truth: set[tuple[int, int]], know
 
 
 def run_ours(corpus_path: str, out: str) -> None:
-    from synthloom.curate.minhash import near_pairs
+    from synthloom.data.text.minhash import near_pairs
 
     texts = pq.read_table(corpus_path, columns=["text"]).column("text").to_pylist()
     t0 = time.perf_counter()

@@ -12,7 +12,7 @@ import numpy as np
 
 
 from synthloom.config.curation import CurationSpec
-from synthloom.curate.minhash import near_pairs
+from synthloom.data.text.minhash import near_pairs
 from synthloom.curate.pipeline import curate
 from synthloom.data.runs.run_reader import read_jsonl
 from synthloom.data.runs.run_store import open_existing
@@ -213,7 +213,7 @@ def test_word_hashes_match_the_words_of_each_text_across_parts():
     each text's \\w+ words, also for empty, missing and punctuation-only texts."""
     import polars as pl
 
-    from synthloom.curate.shingles import word_hashes
+    from synthloom.data.text.shingles import word_hashes
     from synthloom.data.text.similarity import words
 
     texts = ["Grüße aus Köln, 2024!", "", None, " ,;- ", "naïve café_au_lait x"] + _varied(12_000, seed=3)

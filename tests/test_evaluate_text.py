@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from synthloom.data.text.shared_span import longest_shared_span
 from synthloom.evaluate.text import (
-    bleu4, compression_ratio, distinct_n, longest_shared_span, text_report, vendi,
+    bleu4, compression_ratio, distinct_n, text_report, vendi,
 )
 from synthloom.data.text.pii import pii_counts as pii
 from synthloom.data.text.similarity import words

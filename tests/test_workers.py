@@ -25,7 +25,7 @@ def _run_script(tmp_path, code: str, timeout: float = 120) -> subprocess.Complet
 def test_a_script_without_a_main_guard_runs_once_while_workers_compute(tmp_path):
     # Under multiprocessing's spawn, each worker re-imported this script and printed again.
     done = _run_script(tmp_path, """
-        from synthloom.curate.minhash import corpus_signatures
+        from synthloom.data.text.minhash import corpus_signatures
         print("script body ran")
         texts = [f"document {i} about topic {i % 7} with a few more words" for i in range(400)]
         many = corpus_signatures(texts, chunk=100, workers=2)

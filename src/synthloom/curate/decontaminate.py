@@ -4,7 +4,7 @@ of at least `ratio` over the whole texts, or (optionally) when its embedding is 
 item's (paraphrases). A text shorter than n words matches only a benchmark text of the same words.
 Each removed row names the benchmark item it matched.
 
-The n-gram stage runs on hashes in numpy (shingles.py), a chunk of documents at a time; only
+The n-gram stage runs on hashes in numpy (data/text/shingles.py), a chunk of documents at a time; only
 the few rows that share a `ratio_ngram`-gram are compared word by word in Python."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 from synthloom.config.curation import Decontaminate
 from synthloom.curate.dedup import has_words
 from synthloom.curate.references import References, load_references
-from synthloom.curate.shingles import Shingled, word_ngrams_of_sizes
+from synthloom.data.text.shingles import Shingled, word_ngrams_of_sizes
 from synthloom.curate.step import Batch, Step, StepContext, StepResult, registered
 from synthloom.data.text.similarity import words
 from synthloom.models.embeddings import embedder

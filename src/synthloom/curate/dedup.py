@@ -14,7 +14,7 @@ from scipy.sparse.csgraph import connected_components
 
 from synthloom.config.curation import ExactDedup, NearDedup, SemanticDedup
 from synthloom.curate.fields import value_at
-from synthloom.curate.minhash import near_pairs
+from synthloom.data.text.minhash import near_pairs
 from synthloom.curate.references import References, load_references
 from synthloom.curate.semantic import similar_pairs
 from synthloom.curate.step import Batch, Removal, RowMatch, Step, StepContext, StepResult, registered

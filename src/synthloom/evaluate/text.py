@@ -4,7 +4,6 @@ the `embed` extra is installed and from TF-IDF + SVD otherwise (the report names
 
 from __future__ import annotations
 
-import hashlib
 import lzma
 import math
 from collections import Counter
@@ -13,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from synthloom.data.text.pii import pii_counts
+from synthloom.data.text.shared_span import longest_shared_span
 from synthloom.data.text.similarity import MinHashPool, words
 from synthloom.evaluate.stats import jackknife
 from synthloom.models.embeddings import Embedder, EmbeddingKind, embedder
@@ -199,23 +199,3 @@ def _privacy(texts: list[str], reference: list[str]) -> dict[str, Any]:
         "longest_shared_span_median": float(np.median(spans)) if spans else 0.0,
         "pii": pii_counts(texts),
     }
-
-
-def _h(gram: tuple[str, ...]) -> int:
-    return int.from_bytes(hashlib.blake2b(" ".join(gram).encode(), digest_size=8).digest(), "big")
-
-
-def longest_shared_span(text: str, reference: list[str], cache: dict[int, set[int]], max_n: int = 64) -> int:
-    """Longest run of words this text shares verbatim with any reference text (binary search:
-    sharing an n-gram implies sharing every shorter one)."""
-    toks = words(text)
-    lo, hi = 0, min(max_n, len(toks))
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if mid not in cache:
-            cache[mid] = {_h(g) for r in reference for g in _ngrams(words(r), mid)}
-        if any(_h(g) in cache[mid] for g in _ngrams(toks, mid)):
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo

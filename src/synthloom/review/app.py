@@ -24,7 +24,7 @@ from synthloom.data.review.query import Filter, FilterError
 from synthloom.data.review.sampling import assigned, riskiest_first, sample_size, stratified, uniform
 from synthloom.data.review.store import ReviewError, ReviewStore, searchable_text
 from synthloom.review.auth import COOKIE, CSRF_HEADER, LoginLimiter, Session, Sessions, csrf_ok
-from synthloom.review.risk import JudgeScale, pii_spans, row_risk
+from synthloom.review.risk import JudgeScale, RiskIndex, pii_spans
 from synthloom.review.similar import MoreLikeThis
 
 STATIC = {"app.js": "text/javascript", "app.css": "text/css", "login.js": "text/javascript", "login.css": "text/css"}
@@ -54,11 +54,11 @@ def _preview(row: dict[str, Any]) -> str:
 
 def create_app(store: ReviewStore, *, title: str, allowed_hosts: set[str] | None = None,
                lineage: Callable[[str], dict[str, Any] | None] | None = None,
-               scales: list[JudgeScale] | None = None) -> FastAPI:
+               scales: list[JudgeScale] | None = None, references: list[str] | None = None) -> FastAPI:
     """`allowed_hosts`: the Host headers taken (None: any, for a server reached by name);
-    `lineage(row_id)`: where a run's row came from, shown beside it; `scales`: the run's judge
-    attributes, for the risk-first queue."""
-    scales = scales or []
+    `lineage(row_id)`: where a run's row came from, shown beside it; `scales` and `references`:
+    the run's judge attributes and seed texts, for the risk-first queue."""
+    risk = RiskIndex(store, scales or [], references or [])
     app = FastAPI(title="synthloom review", docs_url=None, redoc_url=None, openapi_url=None)
     sessions, limiter = Sessions(), LoginLimiter()
     app.state.sessions = sessions
@@ -170,8 +170,8 @@ def create_app(store: ReviewStore, *, title: str, allowed_hosts: set[str] | None
             groups = dict(store.conn.execute("SELECT item, json_extract(data, ?) FROM items", (path,)))
             picked = stratified(everything, size, lambda i: str(groups.get(i)), seed)
         elif kind == "risk":
-            risks = {i: row_risk(store.original(i), scales)[0] for i in everything}
-            picked = riskiest_first(everything, lambda i: risks[i], size)
+            scores = risk.scores()  # computed once per app: near duplicates compare all rows
+            picked = riskiest_first(everything, lambda i: scores[i][0], size)
         else:
             raise FilterError("a queue is uniform, stratified, risk or assigned")
         return {"ids": picked, "kind": kind, "size": len(picked), "undecided": len(everything)}
@@ -187,7 +187,7 @@ def create_app(store: ReviewStore, *, title: str, allowed_hosts: set[str] | None
         row_id = store.row_id(item)
         original, current = store.original(item), store.current(item)
         return {"item": item, "row_id": row_id, "data": current, "original": original, "pii": pii_spans(current),
-                "state": _states(store, [item]).get(item, {}), "risk": row_risk(original, scales)[1],
+                "state": _states(store, [item]).get(item, {}), "risk": risk.reasons(item, original),
                 "events": [e.to_json() for e in store.events(item)],
                 "lineage": lineage(row_id) if lineage is not None else None}
 

@@ -2,18 +2,29 @@
 
 - a judge score close to the threshold its filter keeps (the judge was least sure there), or,
   with no filter on it, close to the middle of its scale; a missing score counts too;
-- personal details in the row's text (data/text/pii.py: emails, phones, cards, IBANs, ...).
+- personal details in the row's text (data/text/pii.py: emails, phones, cards, IBANs, ...);
+- near duplicates among the rows under review (MinHash over word 5-grams, Jaccard >= 0.8);
+- a long run of words copied from a seed text (13 words or more: the usual contamination bound).
 
-Each signal adds at most 1, and says why, so the focus view can show the reason beside the row."""
+Each signal adds at most 1, and says why, so the focus view can show the reason beside the row.
+The first two are the row's own; the last two compare rows, so `RiskIndex` computes them once
+over the whole review, when a risk queue is first asked for."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from synthloom.data.review.store import ReviewStore
+from synthloom.data.text.minhash import near_pairs
 from synthloom.data.text.pii import find_pii
+from synthloom.data.text.shared_span import longest_shared_span
+
+COPIED_WORDS = 13  # a shared run this long is a copy, not a coincidence
+NEAR_JACCARD = 0.8
 
 _THRESHOLD = re.compile(r"^\s*(\w+)\.(\w+)\s*(>=|>|<=|<|==)\s*(-?\d+(?:\.\d+)?)\s*$")
 
@@ -83,3 +94,53 @@ def row_risk(row: dict[str, Any], scales: list[JudgeScale] | tuple[JudgeScale, .
         risk += 1.0
         why.append("personal details: " + ", ".join(kinds))
     return risk, why
+
+
+def generated_text(row: dict[str, Any], seed_strings: set[str]) -> str:
+    """The row's text less the fields a seed filled in verbatim (a seed's own words are no copy)."""
+    return "\n".join(text for _, text in _texts(row) if text not in seed_strings)
+
+
+class RiskIndex:
+    """Risk of every row of a review: the row's own signals plus the ones that compare rows.
+    `references`: the seed texts of the run (none for a dataset)."""
+
+    def __init__(self, store: ReviewStore, scales: list[JudgeScale], references: list[str]):
+        self.store, self.scales, self.references = store, scales, references
+        self._scores: dict[int, tuple[float, list[str]]] | None = None
+
+    def scores(self) -> dict[int, tuple[float, list[str]]]:
+        if self._scores is None:
+            self._scores = self._compute()
+        return self._scores
+
+    def reasons(self, item: int, row: dict[str, Any]) -> list[str]:
+        if self._scores is not None and item in self._scores:
+            return self._scores[item][1]
+        return row_risk(row, self.scales)[1]
+
+    def _compute(self) -> dict[int, tuple[float, list[str]]]:
+        items, rows = [], []
+        for item, data in self.store.conn.execute("SELECT item, data FROM items ORDER BY item"):
+            items.append(item)
+            rows.append(json.loads(data))
+        out = {item: row_risk(row, self.scales) for item, row in zip(items, rows)}
+        seed_strings = set(self.references)
+        texts = [generated_text(row, seed_strings) for row in rows]
+        if len(texts) > 1:
+            found = near_pairs(texts, threshold=NEAR_JACCARD)
+            twins: dict[int, int] = {}
+            for i, j in found.pairs:
+                twins[int(i)] = twins.get(int(i), 0) + 1
+                twins[int(j)] = twins.get(int(j), 0) + 1
+            for index, count in twins.items():
+                risk, why = out[items[index]]
+                out[items[index]] = (risk + 0.5, [*why, f"near-duplicate of {count} other row{'s' if count > 1 else ''}"])
+        if self.references:
+            cache: dict[int, set[int]] = {}
+            for item, text in zip(items, texts):
+                span = longest_shared_span(text, self.references, cache)
+                if span >= COPIED_WORDS:
+                    risk, why = out[item]
+                    out[item] = (risk + min(1.0, span / (2 * COPIED_WORDS)), [*why, f"copies {span} words of a seed"])
+        return out

@@ -10,6 +10,7 @@ from typing import Any
 
 from synthloom.config.errors import SynthloomError
 from synthloom.data.runs.run_reader import is_run_dir, open_run
+from synthloom.data.sources.seed_rows import load_seed_rows
 from synthloom.review.app import create_app
 from synthloom.review.risk import judge_scales
 from synthloom.review.target import open_review
@@ -26,6 +27,21 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def seed_texts(recipe: Any) -> list[str]:
+    """The texts of the run's seed rows, read as generation read them (copying is measured
+    against them); a seed that cannot be read now (moved files) gives none."""
+    texts: list[str] = []
+    for col in recipe.columns:
+        if col.kind != "seed":
+            continue
+        try:
+            rows = load_seed_rows(col, recipe.resolve_path)
+        except SynthloomError:
+            continue
+        texts += [v for row in rows for v in row.values() if isinstance(v, str) and len(v.split()) >= 3]
+    return texts
+
+
 def build_app(target: Path, *, host: str = "127.0.0.1", port: int = 8765) -> Any:
     """The app for `target`, with its store open (the caller serves it)."""
     target = Path(target)
@@ -33,10 +49,12 @@ def build_app(target: Path, *, host: str = "127.0.0.1", port: int = 8765) -> Any
     lineage: Callable[[str], dict[str, Any] | None] | None = None
     scales = []
     title = target.name
+    references: list[str] = []
     if is_run_dir(target):
         with open_run(target) as run:
             scales = judge_scales(run.recipe)
             title = f"run {run.recipe.name}"
+            references = seed_texts(run.recipe)
         readers: dict[str, Any] = {}
 
         def lineage(row_id: str) -> dict[str, Any] | None:
@@ -45,7 +63,8 @@ def build_app(target: Path, *, host: str = "127.0.0.1", port: int = 8765) -> Any
             return readers["run"].lineage(row_id)
 
     allowed = {f"{name}:{port}" for name in ("127.0.0.1", "localhost", "[::1]")} if is_loopback(host) else None
-    app = create_app(store, title=title, allowed_hosts=allowed, lineage=lineage, scales=scales)
+    app = create_app(store, title=title, allowed_hosts=allowed, lineage=lineage, scales=scales,
+                     references=references)
     app.state.store = store
     return app
 

@@ -16,7 +16,7 @@ from itertools import repeat
 
 import numpy as np
 
-from synthloom.curate.shingles import _MULT, Shingled, mix, shingles
+from synthloom.data.text.shingles import _MULT, Shingled, mix, shingles
 from synthloom.workers import WorkerPool
 
 EMPTY = np.uint32(0xFFFFFFFF)
