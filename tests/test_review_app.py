@@ -107,6 +107,7 @@ def test_the_api_a_page_uses(dataset):
         done = client.post("/api/bulk", headers=h, json={"filter": json.loads(tides), "decision": "reject",
                                                          "reason": "off-topic", "expected": 15})
         assert done.json() == {"decided": 15}
+        assert client.get("/api/reasons").json() == [{"reason": "off-topic", "rows": 15}]
         stats = client.get("/api/stats").json()["summary"]
         assert stats["review.reviewed"] == 15 and stats["review.acceptance_rate"] == 0.0
         undo = client.post("/api/undo", headers=h, json={"item": 1}).json()

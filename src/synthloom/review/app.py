@@ -142,6 +142,12 @@ def create_app(store: ReviewStore, *, title: str, allowed_hosts: set[str] | None
                 "items": [{"item": i, "row_id": store.row_id(i), "preview": _preview(store.current(i)),
                            **state.get(i, {})} for i in found]}
 
+    @app.get("/api/reasons")
+    async def reasons() -> list[dict[str, Any]]:
+        """The reasons rows stand rejected for now, most used first."""
+        return [{"reason": r, "rows": n} for r, n in store.conn.execute(
+            "SELECT reason, COUNT(*) FROM item_state WHERE decision = 'reject' GROUP BY reason ORDER BY 2 DESC")]
+
     @app.get("/api/ids")
     async def ids(filter: str = "") -> dict[str, Any]:
         return {"ids": query.matching(store.conn, Filter.from_json(filter), limit=None)}

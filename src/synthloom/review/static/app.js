@@ -294,6 +294,7 @@ async function loadTable(page) {
   S.filter.text = $("f-text").value;
   S.filter.state = $("f-state").value || null;
   S.filter.reviewer = $("f-reviewer").value || null;
+  S.filter.reason = $("f-reason").value || null;
   const data = await api(`/api/items?filter=${filterParam()}&offset=${page * S.pageSize}&limit=${S.pageSize}`);
   S.total = data.total;
   const body = $("grid");
@@ -340,6 +341,13 @@ async function loadFields() {
   const reviewer = $("f-reviewer");
   for (const name of S.me.reviewers) reviewer.append(new Option(name, name));
   fillValues();
+}
+
+async function loadReasons() {
+  const select = $("f-reason"), chosen = select.value;
+  select.replaceChildren(new Option("any rejection reason", ""));
+  for (const { reason, rows } of await api("/api/reasons")) select.append(new Option(`${reason} (${rows})`, reason));
+  select.value = chosen;
 }
 
 function fillValues() {
@@ -446,7 +454,10 @@ async function start() {
   $("queue-kind").addEventListener("change", () => guarded(() => buildQueue()));
   $("queue-by").addEventListener("change", () => guarded(() => buildQueue()));
   $("f-text").addEventListener("keydown", (e) => { if (e.key === "Enter") guarded(() => loadTable(0)); });
-  for (const id of ["f-state", "f-reviewer"]) $(id).addEventListener("change", () => guarded(() => loadTable(0)));
+  for (const id of ["f-state", "f-reviewer", "f-reason"]) {
+    $(id).addEventListener("change", () => guarded(() => loadTable(0)));
+  }
+  $("f-reason").addEventListener("focus", () => guarded(loadReasons));
   $("f-field").addEventListener("change", fillValues);
   $("f-add").addEventListener("click", () => guarded(async () => addCondition()));
   $("f-value").addEventListener("keydown", (e) => { if (e.key === "Enter") guarded(async () => addCondition()); });
