@@ -59,3 +59,14 @@ def test_fields_lists_what_can_be_filtered(store):
     found = {f["field"]: f for f in fields(store.conn)}
     assert found["/topic"]["values"] == ["tides", "volcanoes"] and found["/score/helpfulness"]["kind"] == "number"
     assert found["/answer"]["values"] is None  # many different texts: free text, not a list
+
+
+def test_rows_are_found_by_their_curation_flags(store):
+    from synthloom.data.review.query import flag_counts
+
+    store.set_flags({"r1": ["pii: redacted"], "r2": ["pii: redacted", "quality: rewritten"]})
+    assert _items(store, flag="pii: redacted") == [store.item_of("r1"), store.item_of("r2")]
+    assert _items(store, flag="quality: rewritten") == [store.item_of("r2")]
+    assert flag_counts(store.conn) == [{"flag": "pii: redacted", "rows": 2}, {"flag": "quality: rewritten", "rows": 1}]
+    store.set_flags({"r3": ["pii: redacted"]})  # a run curated again: the flags are the new ones
+    assert _items(store, flag="pii: redacted") == [store.item_of("r3")]

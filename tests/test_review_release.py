@@ -110,3 +110,18 @@ def test_a_reviewed_dataset_is_written_without_its_rejections_and_with_its_edits
     assert parquet.returncode == 0
     wrong = run_cli("review", "export", str(data), "-o", str(tmp_path / "x.txt"))
     assert wrong.returncode == 2 and ".jsonl or .parquet" in wrong.stderr
+
+
+def test_a_runs_curation_rewrites_become_flags_in_its_review(tmp_path, scripted_server):
+    from .test_builtin_recipes import run_builtin
+
+    server = scripted_server()
+    summary, run_store, rows = run_builtin("preference_pairs", tmp_path, server, ["target_rows=3"])
+    with open_review(summary.run_dir) as store:
+        assert store.flags(1) == []
+    # what `synthloom curate` records of a PII rewrite
+    run_store.db.record_curation([("pii", "pii", 3, 0, 1, 0.0)], [(rows[0]["_row_id"], "pii", "redacted", None, None)])
+    run_store.close()
+    with open_review(summary.run_dir) as store:
+        assert store.flags(store.item_of(rows[0]["_row_id"])) == ["pii: redacted"]
+        assert store.count() == 3

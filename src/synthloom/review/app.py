@@ -148,6 +148,10 @@ def create_app(store: ReviewStore, *, title: str, allowed_hosts: set[str] | None
         return [{"reason": r, "rows": n} for r, n in store.conn.execute(
             "SELECT reason, COUNT(*) FROM item_state WHERE decision = 'reject' GROUP BY reason ORDER BY 2 DESC")]
 
+    @app.get("/api/flags")
+    async def flags() -> list[dict[str, Any]]:
+        return query.flag_counts(store.conn)
+
     @app.get("/api/ids")
     async def ids(filter: str = "") -> dict[str, Any]:
         return {"ids": query.matching(store.conn, Filter.from_json(filter), limit=None)}
@@ -194,6 +198,7 @@ def create_app(store: ReviewStore, *, title: str, allowed_hosts: set[str] | None
         original, current = store.original(item), store.current(item)
         return {"item": item, "row_id": row_id, "data": current, "original": original, "pii": pii_spans(current),
                 "state": _states(store, [item]).get(item, {}), "risk": risk.reasons(item, original),
+                "flags": store.flags(item),
                 "events": [e.to_json() for e in store.events(item)],
                 "lineage": lineage(row_id) if lineage is not None else None}
 

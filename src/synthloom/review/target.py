@@ -18,7 +18,7 @@ from synthloom.config.errors import SynthloomError
 from synthloom.data.files.tables import read_table
 from synthloom.data.review.outcome import review_path
 from synthloom.data.review.store import ReviewStore
-from synthloom.data.runs.run_reader import is_run_dir, open_run
+from synthloom.data.runs.run_reader import RunReader, is_run_dir, open_run
 
 
 def review_location(target: Path) -> Path:
@@ -33,7 +33,7 @@ def review_location(target: Path) -> Path:
 def _signature(target: Path) -> str:
     """Changes when the rows to review may have: the files they are read from (size, mtime)."""
     if is_run_dir(target):
-        files = [target / "run.sqlite", target / "curation" / "kept.jsonl"]
+        files = [target / "run.sqlite", target / "run.sqlite-wal", target / "curation" / "kept.jsonl"]
     elif target.is_dir():
         files = sorted(target.glob("*.arrow"))
     else:
@@ -44,6 +44,15 @@ def _signature(target: Path) -> str:
 def _dataset_rows(target: Path) -> Iterator[dict[str, Any]]:
     for batch in read_table(target).to_batches(max_chunksize=5000):  # a chunk at a time: less memory at peak
         yield from batch.to_pylist()
+
+
+def curation_flags(run: RunReader) -> dict[str, list[str]]:
+    """What curation did to each row it kept ("pii: redacted"), by row id."""
+    flags: dict[str, list[str]] = {}
+    for row_id, step, action in run.db.conn.execute(
+            "SELECT row_id, step, action FROM curation_rows WHERE action != 'removed'"):
+        flags.setdefault(row_id, []).append(f"{step}: {action}")
+    return flags
 
 
 def open_review(target: Path, *, import_rows: bool = True) -> ReviewStore:
@@ -59,6 +68,7 @@ def open_review(target: Path, *, import_rows: bool = True) -> ReviewStore:
             if is_run_dir(target):
                 with open_run(target) as run:
                     store.import_rows(run.rows("review"))
+                    store.set_flags(curation_flags(run))
                 store.set_meta("kind", "run")
             else:
                 store.import_rows(_dataset_rows(target))

@@ -1,5 +1,5 @@
 """Which rows of a review a filter matches, as one parameterised SQL query: words (full-text),
-review state, who decided, the rejection reason, and conditions on any field of the row (by JSON
+review state, who decided, the rejection reason, a curation flag, and conditions on any field of the row (by JSON
 pointer: `/score/helpfulness >= 3`). Also the fields a table view can filter on.
 
 Nothing a user types becomes SQL: field paths are checked and quoted, values are parameters,
@@ -29,6 +29,7 @@ class Filter:
     state: str | None = None
     reviewer: str | None = None  # rows this reviewer decided
     reason: str | None = None  # the latest decision's reason
+    flag: str | None = None  # a curation flag the row carries ("pii: redacted")
     where: list[tuple[str, str, Any]] = field(default_factory=list)  # (JSON pointer, operator, value)
 
     @classmethod
@@ -51,11 +52,12 @@ class Filter:
                 raise FilterError("each condition is [field, operator, value]")
             conditions.append((str(cond[0]), str(cond[1]), cond[2]))
         return cls(text=str(data.get("text") or ""), state=data.get("state") or None,
-                   reviewer=data.get("reviewer") or None, reason=data.get("reason") or None, where=conditions)
+                   reviewer=data.get("reviewer") or None, reason=data.get("reason") or None,
+                   flag=data.get("flag") or None, where=conditions)
 
     def to_json(self) -> dict[str, Any]:
         return {"text": self.text, "state": self.state, "reviewer": self.reviewer, "reason": self.reason,
-                "where": [list(c) for c in self.where]}
+                "flag": self.flag, "where": [list(c) for c in self.where]}
 
 
 def json_path(pointer: str) -> str:
@@ -100,6 +102,9 @@ def where_clause(flt: Filter) -> tuple[str, list[Any]]:
     if flt.reason is not None:
         clauses.append("s.reason = ?")
         args.append(flt.reason)
+    if flt.flag is not None:
+        clauses.append("EXISTS (SELECT 1 FROM json_each(i.flags) WHERE json_each.value = ?)")
+        args.append(flt.flag)
     for pointer, op, value in flt.where:
         if op not in OPERATORS:
             raise FilterError(f"operator {op!r} is not one of {', '.join(OPERATORS)}")
@@ -162,3 +167,9 @@ def fields(conn: sqlite3.Connection, sample: int = 500, depth: int = 3) -> list[
     for (data,) in conn.execute("SELECT data FROM items ORDER BY item LIMIT ?", (sample,)):
         walk(json.loads(data), "", 0)
     return [{**info, "values": sorted(info["values"]) if info["values"] else None} for info in seen.values()]
+
+
+def flag_counts(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """The curation flags rows carry, most common first."""
+    return [{"flag": f, "rows": n} for f, n in conn.execute(
+        "SELECT json_each.value, COUNT(*) FROM items, json_each(items.flags) GROUP BY 1 ORDER BY 2 DESC, 1")]

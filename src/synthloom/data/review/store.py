@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS items (
   item INTEGER PRIMARY KEY,
   row_id TEXT NOT NULL UNIQUE,
   data TEXT NOT NULL,
-  search TEXT NOT NULL
+  search TEXT NOT NULL,
+  flags TEXT NOT NULL DEFAULT '[]'  -- what curation did to the row ("pii: redacted"), a JSON list
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5(search, content='items', content_rowid='item');
 CREATE VIRTUAL TABLE IF NOT EXISTS items_vocab USING fts5vocab(items_fts, 'row');
@@ -189,6 +190,17 @@ class ReviewStore:
         # the FTS index learns the rows just added (external content: it keeps no copy of them)
         conn.execute("INSERT INTO items_fts(rowid, search) SELECT item, search FROM items WHERE item > ?", (last,))
         return added
+
+    def set_flags(self, flags: dict[str, list[str]]) -> None:
+        """Each row's curation flags, by row id (rows not named have none)."""
+        with self._transaction() as conn:
+            conn.execute("UPDATE items SET flags='[]' WHERE flags != '[]'")
+            conn.executemany("UPDATE items SET flags=? WHERE row_id=?",
+                             ((json.dumps(sorted(set(f))), row_id) for row_id, f in flags.items() if f))
+
+    def flags(self, item: int) -> list[str]:
+        row = self.conn.execute("SELECT flags FROM items WHERE item=?", (item,)).fetchone()
+        return json.loads(row[0]) if row else []
 
     def count(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM items").fetchone()[0]

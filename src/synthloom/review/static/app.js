@@ -156,7 +156,7 @@ function renderRow() {
   state.append(el("span", "badge " + (decision || ""), decision ? decision + "ed" : "undecided"));
   if (cur.state.edited) state.append(" ", el("span", "badge edited", "edited"));
   if (decision) state.append(el("div", "muted", `by ${cur.state.by}` + (cur.state.reason ? ` · ${cur.state.reason}` : "")));
-  $("risk").textContent = (cur.risk || []).join(" · ");
+  $("risk").textContent = [...(cur.flags || []).map((f) => `curation: ${f}`), ...(cur.risk || [])].join(" · ");
   const events = $("events");
   events.replaceChildren();
   const undone = new Set(cur.events.filter((e) => e.action === "undo").map((e) => e.target));
@@ -295,6 +295,7 @@ async function loadTable(page) {
   S.filter.state = $("f-state").value || null;
   S.filter.reviewer = $("f-reviewer").value || null;
   S.filter.reason = $("f-reason").value || null;
+  S.filter.flag = $("f-flag").value || null;
   const data = await api(`/api/items?filter=${filterParam()}&offset=${page * S.pageSize}&limit=${S.pageSize}`);
   S.total = data.total;
   const body = $("grid");
@@ -454,7 +455,7 @@ async function start() {
   $("queue-kind").addEventListener("change", () => guarded(() => buildQueue()));
   $("queue-by").addEventListener("change", () => guarded(() => buildQueue()));
   $("f-text").addEventListener("keydown", (e) => { if (e.key === "Enter") guarded(() => loadTable(0)); });
-  for (const id of ["f-state", "f-reviewer", "f-reason"]) {
+  for (const id of ["f-state", "f-reviewer", "f-reason", "f-flag"]) {
     $(id).addEventListener("change", () => guarded(() => loadTable(0)));
   }
   $("f-reason").addEventListener("focus", () => guarded(loadReasons));
@@ -469,6 +470,7 @@ async function start() {
   $("bulk-accept").addEventListener("click", () => guarded(() => bulk("accept")));
   $("bulk-reject").addEventListener("click", () => guarded(() => bulk("reject")));
   await loadFields();
+  for (const { flag, rows } of await api("/api/flags")) $("f-flag").append(new Option(`${flag} (${rows})`, flag));
   await refreshStats();
   await buildQueue();
   $("row").focus({ preventScroll: true });
