@@ -129,3 +129,23 @@ def test_rows_keep_running_while_a_batch_is_written(tmp_path, monkeypatch):
     answered = [stats["first_at"] + at for at, _, _ in stats["events"]]
     during = sum(begin <= t <= end for t in answered)
     assert during >= 20, f"{during} answers while the first batch was written"
+
+
+def test_no_batch_starts_for_rows_a_finished_batch_already_gave(tmp_path):
+    """A finished batch that has not been written yet counts with the rows it passed (not with an
+    estimate): one batch at a time, a batch whose rows would all be surplus is never started."""
+    text = f"""
+name: yields
+seed: 1
+target_rows: 4
+batch_size: 4
+concurrent_batches: 1
+max_batches: 20
+output_dir: {tmp_path}
+columns:
+  - {{name: kind, kind: sampler, type: category, values: [keep, drop, drop]}}
+filters: ["kind == 'keep'"]
+"""
+    summary = _run(text)
+    assert summary.status == "complete" and summary.accepted == 4
+    assert not any(column == "_target" for column, _, _ in summary.rejections), summary.rejections

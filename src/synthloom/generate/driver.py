@@ -79,7 +79,7 @@ class Driver:
         self.rows_left: dict[int, int] = {}  # per batch in flight: rows still running
         self._row_finished = asyncio.Event()
         self.done: dict[int, BatchResult] = {}  # finished, waiting for their turn to commit
-        self.committing: set[int] = set()  # taken from done, being written
+        self.committing: dict[int, int] = {}  # taken from done, being written: batch -> rows it passed
         self._committer: asyncio.Task[None] | None = None
         self._stop_commits = False
         self.unfinished: set[int] = set()  # stopped this session before they finished
@@ -156,7 +156,7 @@ class Driver:
 
     def _launch(self, todo: _Todo) -> None:
         while self._has_room() and not self.meter.budget_reached:
-            b = self._next_launch(todo, [*self.in_flight, *self.done, *self.committing])
+            b = self._next_launch(todo)
             if b is None:
                 return
             todo.remove(b)
@@ -218,11 +218,12 @@ class Driver:
         """Commit, in order, every batch that may, including those that may by the time the one
         before them is written."""
         while not self._stop_commits and (b := self._next_commit(todo)) is not None:
-            self.committing.add(b)
+            result = self.done.pop(b)
+            self.committing[b] = len(result.accepted)
             try:
-                await self._commit(self.done.pop(b))
+                await self._commit(result)
             finally:
-                self.committing.discard(b)
+                del self.committing[b]
 
     def _lowest_unsettled(self, todo: _Todo) -> float:
         """The lowest batch that may still add rows: running, stopped, or the next to launch."""
@@ -260,15 +261,19 @@ class Driver:
     def _record_uncommitted(self, batch: int) -> None:
         self.store.db.record_uncommitted_usage(batch, list(self.tallies.pop(batch).rows.values()))
 
-    def _next_launch(self, todo: _Todo, pending: list[int]) -> int | None:
-        """The lowest batch whose partition still expects to fall short of its target."""
-        size = self.recipe.batch_size * self._acceptance()
-
-        def short(part: int) -> bool:
-            pending_here = sum(1 for x in pending if x % self.n_parts == part)
-            return self.accepted_by_part[part] + pending_here * size < self.recipe.target_rows
-
-        return todo.first(p for p in range(self.n_parts) if short(p))
+    def _next_launch(self, todo: _Todo) -> int | None:
+        """The lowest batch whose partition still expects to fall short of its target: rows
+        committed, rows that finished batches passed (known, though not committed yet), and for
+        batches still running the yield seen so far."""
+        expected = [float(n) for n in self.accepted_by_part]
+        running = self.recipe.batch_size * self._acceptance()
+        for b in self.in_flight:
+            expected[b % self.n_parts] += running
+        for b, result in self.done.items():
+            expected[b % self.n_parts] += len(result.accepted)
+        for b, passed in self.committing.items():
+            expected[b % self.n_parts] += passed
+        return todo.first(p for p in range(self.n_parts) if expected[p] < self.recipe.target_rows)
 
     # ---- committing ----
     def _reject(self, result: BatchResult, rows: list[dict[str, Any]], column: str, reasons: list[str]) -> None:
