@@ -43,3 +43,20 @@ def test_each_mode_trains_on_what_it_says():
     assert set(MODES) == {"replace", "accumulate", "fresh_real", "kept_real"}
     with pytest.raises(ValueError):
         Mix("shuffle")
+
+
+def test_simulate_writes_every_mode_with_intervals_and_the_theory(tmp_path):
+    import json
+
+    from .conftest import run_cli
+
+    done = run_cli("collapse", "simulate", "linear", "--generations", "5", "--seeds", "50", "-o", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "collapse.json").read_text())
+    assert set(report["modes"]) == set(MODES) and report["generations"] == 5
+    replace = report["modes"]["replace"]["test_error"]
+    assert len(replace["mean"]) == 5 and all(lo <= m <= hi for lo, m, hi in
+                                             zip(replace["low"], replace["mean"], replace["high"]))
+    assert report["theory"]["replace"][4] == pytest.approx(5 * 10 / 89)
+    bad = run_cli("collapse", "simulate", "nope", "-o", str(tmp_path))
+    assert bad.returncode == 2 and "setup is one of linear, gaussian, gmm" in bad.stderr

@@ -14,7 +14,7 @@ from synthloom.cli.errors import DEBUG, INCOMPLETE, err_console, friendly_errors
 from synthloom.cli.render import print_summary, rows_table
 from synthloom.cli.safe_text import safe
 from synthloom.api import to_recipe, with_output_dir
-from synthloom.cli import curate_cmd, evaluate_cmd, review_cmd
+from synthloom.cli import collapse_cmd, curate_cmd, evaluate_cmd, review_cmd
 from synthloom.cli.evaluate_cmd import print_gates
 from synthloom.cli.tabular_cmd import app as tabular_app
 from synthloom.config import Recipe
@@ -44,6 +44,7 @@ def _options(debug: Annotated[bool, typer.Option("--debug", help="Show the trace
 
 app.add_typer(tabular_app, name="tabular")
 app.add_typer(review_cmd.app, name="review")
+app.add_typer(collapse_cmd.app, name="collapse")
 app.command("evaluate")(friendly_errors(evaluate_cmd.evaluate))
 app.command("curate")(friendly_errors(curate_cmd.curate))
 
