@@ -1,0 +1,58 @@
+"""When the signals say collapse is under way. Calibrated once, on the one-Gaussian loop with 100
+rows a generation (tests/test_collapse_alarm.py), and fixed since:
+
+- the variance has dropped: the mean log-variance ratio of the last DROP_WINDOW generations is
+  below log(DROP_RATIO) of the first DROP_WINDOW's (relative to the series' own start, so the
+  noise of a small real reference, shared by every generation, cancels out);
+- or the variance is low outright: the mean of the last LEVEL_WINDOW generations is below
+  log(LEVEL_RATIO);
+- or a real category has been absent for LOST_FOR generations running (rare values go first).
+
+On that loop the rule fires by generation 50 in 82% of 400 replace-mode seeds and in 0.25% of
+400 accumulate-mode seeds over 200 generations."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from synthloom.collapse.signals import GenerationSignals
+
+DROP_WINDOW, DROP_RATIO = 5, 0.7
+LEVEL_WINDOW, LEVEL_RATIO = 10, 0.6
+LOST_FOR = 3
+
+
+@dataclass(frozen=True)
+class Alarm:
+    generation: int  # 1-based: the generation at which the rule first fired
+    reason: str
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def first_alarm(series: list[GenerationSignals]) -> Alarm | None:
+    """The first generation at which the rule fires, with why; None if it never does."""
+    variance = [s.log_variance_ratio for s in series]
+    for g in range(1, len(series) + 1):
+        known = [v for v in variance[:g] if v is not None]
+        if len(known) > DROP_WINDOW and len(known) == g:
+            start, now = _mean(known[:DROP_WINDOW]), _mean(known[-DROP_WINDOW:])
+            if now - start < math.log(DROP_RATIO):
+                return Alarm(g, f"the variance fell to {math.exp(now - start):.2f} of its first generations' "
+                                f"(last {DROP_WINDOW} against first {DROP_WINDOW})")
+        if len(known) >= LEVEL_WINDOW and len(known) == g:
+            level = _mean(known[-LEVEL_WINDOW:])
+            if level < math.log(LEVEL_RATIO):
+                return Alarm(g, f"the variance is {math.exp(level):.2f} of the real data's "
+                                f"(mean of the last {LEVEL_WINDOW} generations)")
+        if g >= LOST_FOR:
+            recent = series[g - LOST_FOR:g]
+            for column, gone in recent[-1].lost.items():
+                for category in gone:
+                    if all(category in s.lost.get(column, []) for s in recent):
+                        return Alarm(g, f"{column} = {category!r}, present in the real data, has been absent "
+                                        f"for {LOST_FOR} generations")
+    return None
