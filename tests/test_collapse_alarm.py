@@ -50,3 +50,24 @@ def test_signals_of_a_table_and_a_lost_rare_category():
     assert abs(same.log_variance_ratio) < 1e-9 and same.lost == {}
     alarm = first_alarm([GenerationSignals(0.0, 1.0, 0.5, {"plan": ["rare"]})] * 3)
     assert alarm is not None and alarm.generation == 3 and "'rare'" in alarm.reason
+
+
+def test_drift_names_the_generation_and_the_lost_category(tmp_path):
+    from .conftest import run_cli
+
+    rng = np.random.default_rng(1)
+    real = pd.DataFrame({"x": rng.normal(0, 1, 500), "plan": ["basic"] * 490 + ["rare"] * 10})
+    real.to_csv(tmp_path / "real.csv", index=False)
+    paths = []
+    for g in range(4):  # the rare plan is gone from generation 2 on, and the spread narrows
+        gen = pd.DataFrame({"x": rng.normal(0, 1 - 0.2 * g, 500),
+                            "plan": ["basic"] * 495 + ["rare"] * 5 if g == 0 else ["basic"] * 500})
+        paths.append(tmp_path / f"gen{g + 1}.parquet")
+        gen.to_parquet(paths[-1])
+    done = run_cli("drift", str(tmp_path / "real.csv"), *map(str, paths), "-o", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    assert "ALARM at generation 4" in done.stdout and "plan = 'rare'" in done.stdout
+    import json
+
+    report = json.loads((tmp_path / "out" / "drift.json").read_text())
+    assert report["alarm"]["generation"] == 4 and report["signals"][1]["lost"] == {"plan": ["rare"]}

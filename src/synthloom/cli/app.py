@@ -45,6 +45,7 @@ def _options(debug: Annotated[bool, typer.Option("--debug", help="Show the trace
 app.add_typer(tabular_app, name="tabular")
 app.add_typer(review_cmd.app, name="review")
 app.add_typer(collapse_cmd.app, name="collapse")
+app.command("drift")(friendly_errors(collapse_cmd.drift))
 app.command("evaluate")(friendly_errors(evaluate_cmd.evaluate))
 app.command("curate")(friendly_errors(curate_cmd.curate))
 

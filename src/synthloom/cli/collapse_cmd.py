@@ -47,3 +47,28 @@ def simulate(
                           for metric, values in metrics.items())
         console.print(f"{safe(name)} at generation {last}: {safe(shown)}")
     console.print(f"wrote {safe(str(path))}")
+
+
+def drift(
+    real: Annotated[Path, typer.Argument(help="The real data: a CSV / Parquet / JSONL file, HF folder or run.")],
+    generations: Annotated[list[Path], typer.Argument(help="Each generation made from it, oldest first.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for drift.json.")] = Path("drift"),
+) -> None:
+    """Early-warning signals of collapse for each generation against the real data, and the alarm."""
+    from synthloom.collapse.drift import drift_report
+    from synthloom.data.files.atomic import write_text_atomic
+
+    report = drift_report(real, generations)
+    path = output / "drift.json"
+    write_text_atomic(path, json.dumps(report, indent=1))
+    for i, signals in enumerate(report["signals"], start=1):
+        parts = [f"{k} {v:.3f}" for k, v in signals.items() if isinstance(v, float)]
+        lost = "; ".join(f"{c} lost {', '.join(v)}" for c, v in signals["lost"].items())
+        console.print(f"generation {i}: {safe(', '.join(parts) or 'no comparable column')}"
+                      + (f"; {safe(lost)}" if lost else ""))
+    alarm = report["alarm"]
+    if alarm:
+        console.print(f"[red]ALARM[/] at generation {alarm['generation']}: {safe(alarm['reason'])}")
+    else:
+        console.print("no alarm")
+    console.print(f"wrote {safe(str(path))}")
