@@ -22,7 +22,8 @@ from synthloom.data.review import query
 from synthloom.data.review.outcome import summarize
 from synthloom.data.review.query import Filter, FilterError
 from synthloom.data.review.sampling import assigned, riskiest_first, sample_size, stratified, uniform
-from synthloom.data.review.store import ReviewError, ReviewStore, searchable_text
+from synthloom.data.review.events import searchable_text
+from synthloom.data.review.store import ReviewError, ReviewStore
 from synthloom.review.auth import COOKIE, CSRF_HEADER, LoginLimiter, Session, Sessions, csrf_ok
 from synthloom.review.risk import JudgeScale, RiskIndex, pii_spans
 from synthloom.review.similar import MoreLikeThis

@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from synthloom.data.review.store import ReviewStore, searchable_text
+from synthloom.data.review.events import searchable_text
+from synthloom.data.review.store import ReviewStore
 from synthloom.models.embeddings import MiniLM, minilm_available
 
 CANDIDATES = 60

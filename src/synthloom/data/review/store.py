@@ -23,106 +23,24 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from synthloom.data.review.events import DECISIONS, Event, fold_events, searchable_text
 from synthloom.data.review.pointer import PointerError, get_at, set_at
+from synthloom.data.review.schema import SCHEMA
 
-DECISIONS = ("accept", "reject")
 ACTIONS = (*DECISIONS, "edit", "comment", "undo")
 BUSY_TIMEOUT_MS = 10_000
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS items (
-  item INTEGER PRIMARY KEY,
-  row_id TEXT NOT NULL UNIQUE,
-  data TEXT NOT NULL,
-  search TEXT NOT NULL,
-  flags TEXT NOT NULL DEFAULT '[]'  -- what curation did to the row ("pii: redacted"), a JSON list
-);
-CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5(search, content='items', content_rowid='item');
-CREATE VIRTUAL TABLE IF NOT EXISTS items_vocab USING fts5vocab(items_fts, 'row');
-CREATE TABLE IF NOT EXISTS reviewers (
-  name TEXT PRIMARY KEY,
-  token_sha256 TEXT NOT NULL UNIQUE,
-  created REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS events (
-  event INTEGER PRIMARY KEY,
-  item INTEGER NOT NULL REFERENCES items(item),
-  reviewer TEXT NOT NULL REFERENCES reviewers(name),
-  at REAL NOT NULL,
-  action TEXT NOT NULL CHECK (action IN ('accept', 'reject', 'edit', 'comment', 'undo')),
-  reason TEXT,
-  field TEXT,
-  before TEXT,
-  after TEXT,
-  target INTEGER REFERENCES events(event)
-);
-CREATE INDEX IF NOT EXISTS events_by_item ON events(item, event);
-CREATE INDEX IF NOT EXISTS events_by_reviewer ON events(reviewer, event);
-CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
-  BEGIN SELECT RAISE(ABORT, 'review events are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
-  BEGIN SELECT RAISE(ABORT, 'review events are append-only'); END;
-CREATE TABLE IF NOT EXISTS item_state (
-  item INTEGER PRIMARY KEY REFERENCES items(item),
-  decision TEXT,
-  by TEXT,
-  reason TEXT,
-  edited INTEGER NOT NULL DEFAULT 0,
-  comments INTEGER NOT NULL DEFAULT 0,
-  decisions TEXT NOT NULL DEFAULT '{}',
-  updated REAL
-);
-CREATE INDEX IF NOT EXISTS item_state_by_decision ON item_state(decision);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
 
 
 class ReviewError(Exception):
     """A review action that cannot be taken (the message says why, in one sentence)."""
 
 
-@dataclass(frozen=True)
-class Event:
-    event: int
-    item: int
-    reviewer: str
-    at: float
-    action: str
-    reason: str | None = None
-    field: str | None = None
-    before: Any = None
-    after: Any = None
-    target: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
-
-
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def searchable_text(value: Any) -> str:
-    """Every string and number of a row, nested ones too, for full-text search."""
-    parts: list[str] = []
-
-    def walk(v: Any) -> None:
-        if isinstance(v, dict):
-            for key, inner in v.items():
-                if not str(key).startswith("_"):
-                    walk(inner)
-        elif isinstance(v, (list, tuple)):
-            for inner in v:
-                walk(inner)
-        elif v is not None and not isinstance(v, bool):
-            parts.append(str(v))
-
-    walk(value)
-    return "\n".join(parts)
 
 
 class ReviewStore:
@@ -132,7 +50,7 @@ class ReviewStore:
         self.conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
-        self.conn.executescript(_SCHEMA)
+        self.conn.executescript(SCHEMA)
 
     def close(self) -> None:
         self.conn.close()
@@ -415,31 +333,10 @@ class ReviewStore:
             raise ReviewError(f"no item {item} in this review")
         return self._current(self.conn, item)
 
-    @staticmethod
-    def _fold(events: Iterable[Event]) -> dict[int, dict[str, Any]]:
-        """Per item with any event not taken back: its latest decision, by whom, the reason,
-        whether it was edited, its comments, and each reviewer's own latest decision."""
-        events = list(events)
-        undone = {e.target for e in events if e.action == "undo"}
-        out: dict[int, dict[str, Any]] = {}
-        for e in events:
-            if e.action == "undo" or e.event in undone:
-                continue
-            s = out.setdefault(e.item, {"decision": None, "by": None, "reason": None, "edited": False,
-                                        "comments": 0, "decisions": {}})
-            if e.action in DECISIONS:
-                s.update(decision=e.action, by=e.reviewer, reason=e.reason)
-                s["decisions"][e.reviewer] = e.action
-            elif e.action == "edit":
-                s["edited"] = True
-            elif e.action == "comment":
-                s["comments"] += 1
-        return out
-
     def _settle(self, conn: sqlite3.Connection, item: int) -> None:
         """item_state of one item, from its events."""
         rows = conn.execute(f"SELECT {self._COLUMNS} FROM events WHERE item=? ORDER BY event", (item,)).fetchall()
-        s = self._fold(self._event(r) for r in rows).get(item)
+        s = fold_events(self._event(r) for r in rows).get(item)
         if s is None:
             conn.execute("DELETE FROM item_state WHERE item=?", (item,))
             return
@@ -459,7 +356,7 @@ class ReviewStore:
 
     def replayed_state(self) -> dict[int, dict[str, Any]]:
         """The same, derived from the events alone."""
-        return self._fold(self.events())
+        return fold_events(self.events())
 
     def edited_rows(self) -> dict[str, dict[str, Any]]:
         """row id -> the row with its edits applied, for rows with an edit not taken back."""
