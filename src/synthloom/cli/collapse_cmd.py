@@ -20,13 +20,17 @@ console = Console(emoji=False)
 @app.command("simulate")
 @friendly_errors
 def simulate(
-    setup: Annotated[str, typer.Argument(help="linear (Gerstgrasser), gaussian or gmm (Shumailov).")],
+    setup: Annotated[str, typer.Argument(help="linear (Gerstgrasser), gaussian or gmm (Shumailov), tabular "
+                                              "(our synthesizers on a real table) or text (an n-gram model).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for collapse.json.")] = Path("collapse"),
     generations: Annotated[Optional[int], typer.Option(min=2, max=10_000)] = None,
     seeds: Annotated[Optional[int], typer.Option(min=1, max=100_000)] = None,
     mode: Annotated[Optional[list[str]], typer.Option(
         help="replace, accumulate, fresh_real, kept_real (repeat; default all).")] = None,
     real_share: Annotated[float, typer.Option(help="fresh_real / kept_real: the real share a generation.")] = 0.1,
+    table: Annotated[Optional[str], typer.Option(help="tabular: randhie or fair.")] = None,
+    synthesizer: Annotated[Optional[str], typer.Option(help="tabular: which synthesizer fits each generation.")] = None,
+    rows: Annotated[Optional[int], typer.Option(min=10, max=1_000_000, help="rows a generation.")] = None,
 ) -> None:
     """Run every mode of the loop over seeds; write each metric per generation with its interval."""
     from synthloom.collapse.loop import MODES
@@ -34,9 +38,12 @@ def simulate(
     from synthloom.config.errors import SynthloomError
     from synthloom.data.files.atomic import write_text_atomic
 
+    import synthloom.workflows.collapse_tabular  # noqa: F401  registers the tabular setup
+
+    options = {k: v for k, v in {"table": table, "synthesizer": synthesizer, "rows": rows}.items() if v is not None}
     try:
         report = simulate_setup(setup, generations=generations, seeds=seeds,
-                                modes=tuple(mode) if mode else MODES, real_share=real_share)
+                                modes=tuple(mode) if mode else MODES, real_share=real_share, options=options)
     except ValueError as exc:
         raise SynthloomError(str(exc)) from None
     path = output / "collapse.json"

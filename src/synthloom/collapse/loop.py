@@ -13,9 +13,12 @@ from a model; `training_set` decides what each generation fits on, the same way 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 MODES = ("replace", "accumulate", "fresh_real", "kept_real")
 
@@ -32,8 +35,24 @@ class Mix:
             raise ValueError("real_share is a fraction between 0 and 1")
 
 
-def training_set(mix: Mix, real: np.ndarray, history: list[np.ndarray], fresh: np.ndarray | None,
-                 rng: np.random.Generator) -> np.ndarray:
+def _join(parts: list[Any]) -> Any:
+    """Rows of a generation are a numpy array, a DataFrame (tables) or a list (texts)."""
+    if isinstance(parts[0], pd.DataFrame):
+        return pd.concat(parts, ignore_index=True)
+    if isinstance(parts[0], list):
+        return [row for part in parts for row in part]
+    return np.concatenate(parts)
+
+
+def _take(rows: Any, index: np.ndarray) -> Any:
+    if isinstance(rows, pd.DataFrame):
+        return rows.iloc[index].reset_index(drop=True)
+    if isinstance(rows, list):
+        return [rows[i] for i in index]
+    return rows[index]
+
+
+def training_set(mix: Mix, real: Any, history: list[Any], fresh: Any | None, rng: np.random.Generator) -> Any:
     """The rows generation len(history) fits on. `real`: the first generation's real data;
     `history`: every generation's samples so far (the newest last); `fresh`: new real rows drawn
     for this generation (fresh_real only)."""
@@ -41,13 +60,13 @@ def training_set(mix: Mix, real: np.ndarray, history: list[np.ndarray], fresh: n
     if mix.mode == "replace":
         return newest
     if mix.mode == "accumulate":
-        return np.concatenate([real, *history])
+        return _join([real, *history])
     n_real = max(1, int(round(mix.real_share * len(newest))))
+    synthetic = _take(newest, np.arange(len(newest) - n_real))
     if mix.mode == "fresh_real":
         assert fresh is not None
-        return np.concatenate([newest[: len(newest) - n_real], fresh[:n_real]])
-    kept = real[rng.choice(len(real), size=n_real, replace=False)]
-    return np.concatenate([newest[: len(newest) - n_real], kept])
+        return _join([synthetic, _take(fresh, np.arange(n_real))])
+    return _join([synthetic, _take(real, rng.choice(len(real), size=n_real, replace=False))])
 
 
 class Setup:
@@ -74,9 +93,12 @@ class Setup:
         raise NotImplementedError
 
 
-def run(setup: Setup, mix: Mix, generations: int, seed: int) -> list[dict[str, float]]:
+def run(setup: Setup, mix: Mix, generations: int, seed: int,
+        observe: Callable[[int, Any], None] | None = None) -> list[dict[str, float]]:
     """One seed's loop: generation 1 fits on real data; generation g > 1 on `training_set`.
-    Returns what `setup.measure` says of each generation's model, in order."""
+    Returns what `setup.measure` says of each generation's model, in order. `observe(g, rows)`
+    sees the rows each generation's model made (g = 1 for the model fitted on real data), as a
+    drift monitor would be given them."""
     rng = np.random.default_rng(seed)
     world = setup.world(rng)
     real = setup.real(world, rng)
@@ -85,6 +107,8 @@ def run(setup: Setup, mix: Mix, generations: int, seed: int) -> list[dict[str, f
     history: list[np.ndarray] = []
     for _ in range(1, generations):
         history.append(setup.sample(world, model, setup.rows_per_generation, rng))
+        if observe is not None:
+            observe(len(history), history[-1])
         fresh = setup.real(world, rng) if mix.mode == "fresh_real" else None
         rows = training_set(mix, real, history, fresh, rng)
         model = setup.fit(rows)

@@ -25,10 +25,14 @@ class GenerationSignals:
     support_coverage: float | None  # mean over categorical columns
     lost: dict[str, list[str]] = field(default_factory=dict)  # column -> real categories absent
     columns: dict[str, dict[str, float]] = field(default_factory=dict)
+    # column -> lost category -> rows it would hold in this generation at its real share: an
+    # absence is evidence only where chance alone would rarely empty it
+    expected: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"log_variance_ratio": self.log_variance_ratio, "tail_mass_ratio": self.tail_mass_ratio,
-                "support_coverage": self.support_coverage, "lost": self.lost, "columns": self.columns}
+                "support_coverage": self.support_coverage, "lost": self.lost,
+                "expected_rows_of_lost": self.expected, "columns": self.columns}
 
 
 def _numeric(real: pd.Series, gen: pd.Series) -> dict[str, float] | None:
@@ -46,6 +50,7 @@ def _numeric(real: pd.Series, gen: pd.Series) -> dict[str, float] | None:
 def generation_signals(real: pd.DataFrame, gen: pd.DataFrame) -> GenerationSignals:
     columns: dict[str, dict[str, float]] = {}
     lost: dict[str, list[str]] = {}
+    expected: dict[str, dict[str, float]] = {}
     coverage: list[float] = []
     for name in real.columns:
         if name not in gen.columns or str(name).startswith("_"):
@@ -65,8 +70,10 @@ def generation_signals(real: pd.DataFrame, gen: pd.DataFrame) -> GenerationSigna
         columns[str(name)] = {"support_coverage": coverage[-1]}
         if gone:
             lost[str(name)] = gone
+            shares = r.dropna().astype(str).value_counts(normalize=True)
+            expected[str(name)] = {c: round(float(shares[c]) * len(g), 3) for c in gone}
     numeric = [c for c in columns.values() if "log_variance_ratio" in c]
     return GenerationSignals(
         float(np.median([c["log_variance_ratio"] for c in numeric])) if numeric else None,
         float(np.median([c["tail_mass_ratio"] for c in numeric])) if numeric else None,
-        float(np.mean(coverage)) if coverage else None, lost, columns)
+        float(np.mean(coverage)) if coverage else None, lost, columns, expected)
