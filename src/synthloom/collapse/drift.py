@@ -1,6 +1,7 @@
 """`synthloom drift REAL GEN1 GEN2 ...`: each generation of a dataset against the real one it
-descends from, and whether the series is collapsing (alarm.py). Tables for now: CSV, Parquet,
-JSONL files or HF folders, or runs (their accepted rows)."""
+descends from, and whether the series is collapsing (alarm.py): CSV, Parquet, JSONL files or HF
+folders, runs (the rows curation kept), or plain text files (.txt, one text per line, read as a
+column `text`). Numeric, categorical and text columns each give their signals (signals.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from synthloom.data.runs.run_reader import is_run_dir, open_run
 
 
 def _frame(path: Path) -> pd.DataFrame:
+    if path.suffix == ".txt" and path.is_file():
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        return pd.DataFrame({"text": [line for line in lines if line.strip()]})
     if is_run_dir(path):
         with open_run(path) as run:
             return pd.DataFrame(run.rows("measure drift on", curated=True))

@@ -3,8 +3,10 @@
 For each numeric column: the log of the variance ratio (the generation's / the real one) and the
 tail mass ratio (its share beyond 2 real standard deviations from the real mean / the real
 share). For each categorical column: the share of the real categories still present, and the
-real categories that are gone. A generation's summary is the median over columns, as the papers
-plot a single curve; the columns' own figures are kept beside it."""
+real categories that are gone. For each text column (strings, mostly distinct, of TEXT_WORDS
+words or more on average): word types, rare types and word pairs still present, and distinct-n
+(text_signals.py). A generation's summary is the median over columns (numbers) or the mean
+(support, texts), as the papers plot a single curve; the columns' own figures are kept beside it."""
 
 from __future__ import annotations
 
@@ -14,7 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthloom.collapse.text_signals import text_signals
+
 TAIL_SD = 2.0
+TEXT_WORDS = 3.0  # mean words per value from which a string column is text, not categories
 MAX_CATEGORIES = 200  # a column with more distinct values is text or an identifier, not a category
 
 
@@ -28,11 +33,29 @@ class GenerationSignals:
     # column -> lost category -> rows it would hold in this generation at its real share: an
     # absence is evidence only where chance alone would rarely empty it
     expected: dict[str, dict[str, float]] = field(default_factory=dict)
+    texts: dict[str, dict[str, Any]] = field(default_factory=dict)  # text column -> text_signals
+
+    def text_mean(self, key: str) -> float | None:
+        values = [t[key] for t in self.texts.values() if t.get(key) is not None]
+        return float(np.mean(values)) if values else None
 
     def to_json(self) -> dict[str, Any]:
         return {"log_variance_ratio": self.log_variance_ratio, "tail_mass_ratio": self.tail_mass_ratio,
-                "support_coverage": self.support_coverage, "lost": self.lost,
-                "expected_rows_of_lost": self.expected, "columns": self.columns}
+                "support_coverage": self.support_coverage,
+                **{key: self.text_mean(key) for key in SUMMARY_TEXT},
+                "lost": self.lost, "expected_rows_of_lost": self.expected, "columns": self.columns,
+                "texts": self.texts}
+
+
+SUMMARY_TEXT = ("type_coverage", "rare_type_coverage", "pair_coverage", "distinct_2")
+
+
+def _is_text(values: pd.Series) -> bool:
+    strings = values.dropna()
+    strings = strings[strings.map(lambda v: isinstance(v, str))]
+    if len(strings) < 2:
+        return False
+    return strings.nunique() > 0.5 * len(strings) and strings.str.split().str.len().mean() >= TEXT_WORDS
 
 
 def _numeric(real: pd.Series, gen: pd.Series) -> dict[str, float] | None:
@@ -52,6 +75,7 @@ def generation_signals(real: pd.DataFrame, gen: pd.DataFrame) -> GenerationSigna
     lost: dict[str, list[str]] = {}
     expected: dict[str, dict[str, float]] = {}
     coverage: list[float] = []
+    texts: dict[str, dict[str, Any]] = {}
     for name in real.columns:
         if name not in gen.columns or str(name).startswith("_"):
             continue
@@ -60,6 +84,10 @@ def generation_signals(real: pd.DataFrame, gen: pd.DataFrame) -> GenerationSigna
             found = _numeric(r, g)
             if found is not None:
                 columns[str(name)] = found
+            continue
+        if _is_text(r):
+            texts[str(name)] = text_signals([v for v in r.dropna() if isinstance(v, str)],
+                                            [v for v in g.dropna() if isinstance(v, str)])
             continue
         categories = set(r.dropna().astype(str))
         if not categories or len(categories) > MAX_CATEGORIES:
@@ -76,4 +104,4 @@ def generation_signals(real: pd.DataFrame, gen: pd.DataFrame) -> GenerationSigna
     return GenerationSignals(
         float(np.median([c["log_variance_ratio"] for c in numeric])) if numeric else None,
         float(np.median([c["tail_mass_ratio"] for c in numeric])) if numeric else None,
-        float(np.mean(coverage)) if coverage else None, lost, columns, expected)
+        float(np.mean(coverage)) if coverage else None, lost, columns, expected, texts)

@@ -13,9 +13,10 @@ import numpy as np
 from synthloom.collapse.gmm import Gaussian, Mixture
 from synthloom.collapse.linear import Linear
 from synthloom.collapse.loop import MODES, Mix, Setup, simulate
+from synthloom.collapse.text_setup import TextLoop
 
-SETUPS = {"linear": Linear, "gaussian": Gaussian, "gmm": Mixture}
-DEFAULTS = {"linear": (20, 200), "gaussian": (200, 50), "gmm": (50, 10)}  # generations, seeds
+SETUPS: dict[str, Any] = {"linear": Linear, "gaussian": Gaussian, "gmm": Mixture, "text": TextLoop}
+DEFAULTS = {"linear": (20, 200), "gaussian": (200, 50), "gmm": (50, 10), "text": (10, 5)}  # generations, seeds
 
 
 def setup_named(name: str, **options: Any) -> Setup:
