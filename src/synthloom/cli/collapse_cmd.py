@@ -33,6 +33,7 @@ def simulate(
     rows: Annotated[Optional[int], typer.Option(min=10, max=1_000_000, help="rows a generation.")] = None,
 ) -> None:
     """Run every mode of the loop over seeds; write each metric per generation with its interval."""
+    from synthloom.collapse.html import render_simulation_html
     from synthloom.collapse.loop import MODES
     from synthloom.collapse.simulation import simulate_setup
     from synthloom.config.errors import SynthloomError
@@ -48,28 +49,34 @@ def simulate(
         raise SynthloomError(str(exc)) from None
     path = output / "collapse.json"
     write_text_atomic(path, json.dumps(report, indent=1))
+    write_text_atomic(output / "collapse.html", render_simulation_html(report))
     last = report["generations"]
     for name, metrics in report["modes"].items():
-        shown = ", ".join(f"{metric} {values['mean'][-1]:.4g} [{values['low'][-1]:.4g}, {values['high'][-1]:.4g}]"
+        shown = ", ".join(f"{metric} {_num(values['mean'][-1])} [{_num(values['low'][-1])}, {_num(values['high'][-1])}]"
                           for metric, values in metrics.items())
         console.print(f"{safe(name)} at generation {last}: {safe(shown)}")
-    console.print(f"wrote {safe(str(path))}")
+    console.print(f"wrote {safe(str(path))} and collapse.html")
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
 
 
 def drift(
-    real: Annotated[Path, typer.Argument(help="The real data: a CSV / Parquet / JSONL file, HF folder or run.")],
+    real: Annotated[Path, typer.Argument(help="The real data: a CSV / Parquet / JSONL / .txt file, HF folder or run.")],
     generations: Annotated[list[Path], typer.Argument(help="Each generation made from it, oldest first.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for drift.json.")] = Path("drift"),
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for drift.json and drift.html.")] = Path("drift"),
+    gates: Annotated[Optional[Path], typer.Option(help="YAML list of rules, e.g. 'collapse.alarm == false'.")] = None,
 ) -> None:
     """Early-warning signals of collapse for each generation against the real data, and the alarm."""
-    from synthloom.collapse.drift import drift_report
-    from synthloom.data.files.atomic import write_text_atomic
+    from synthloom.cli.evaluate_cmd import print_gates
+    from synthloom.evaluate.gates import load_gates
+    from synthloom.workflows.gates import gate_drift
 
-    report = drift_report(real, generations)
-    path = output / "drift.json"
-    write_text_atomic(path, json.dumps(report, indent=1))
+    outcome = gate_drift(real, generations, load_gates(gates) if gates else [], output=output)
+    report = outcome.report
     for i, signals in enumerate(report["signals"], start=1):
-        parts = [f"{k} {v:.3f}" for k, v in signals.items() if isinstance(v, float)]
+        parts = [f"{k} {signals[k]:.3f}" for k in report["plotted"] if isinstance(signals.get(k), float)]
         lost = "; ".join(f"{c} lost {', '.join(v)}" for c, v in signals["lost"].items())
         console.print(f"generation {i}: {safe(', '.join(parts) or 'no comparable column')}"
                       + (f"; {safe(lost)}" if lost else ""))
@@ -78,4 +85,5 @@ def drift(
         console.print(f"[red]ALARM[/] at generation {alarm['generation']}: {safe(alarm['reason'])}")
     else:
         console.print("no alarm")
-    console.print(f"wrote {safe(str(path))}")
+    console.print(f"wrote {safe(str(outcome.path))} and drift.html")
+    print_gates(outcome, show_path=False)

@@ -5,13 +5,15 @@ column `text`). Numeric, categorical and text columns each give their signals (s
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from synthloom.collapse.alarm import first_alarm
-from synthloom.collapse.signals import generation_signals
+from synthloom.collapse.signals import SUMMARY_TEXT, generation_signals
+from synthloom.data.files.atomic import write_text_atomic
 from synthloom.data.files.tables import read_table
 from synthloom.data.runs.run_reader import is_run_dir, open_run
 
@@ -26,10 +28,29 @@ def _frame(path: Path) -> pd.DataFrame:
     return read_table(path).to_pandas()
 
 
+# what each generation's plot shows, and the last generation's value of each in the summary
+PLOTTED = ("log_variance_ratio", "tail_mass_ratio", "support_coverage", *SUMMARY_TEXT)
+
+
 def drift_report(real: Path, generations: list[Path]) -> dict[str, Any]:
     reference = _frame(real)
     series = [generation_signals(reference, _frame(g)) for g in generations]
     alarm = first_alarm(series)
-    return {"real": str(real), "generations": [str(g) for g in generations],
-            "signals": [s.to_json() for s in series],
+    signals = [s.to_json() for s in series]
+    summary: dict[str, Any] = {"collapse.alarm": alarm is not None,
+                               "collapse.alarm_generation": None if alarm is None else alarm.generation,
+                               "collapse.categories_lost": sum(len(v) for v in series[-1].lost.values())}
+    summary.update({f"collapse.{name}": signals[-1][name] for name in PLOTTED})
+    return {"real": str(real), "generations": [str(g) for g in generations], "summary": summary,
+            "plotted": list(PLOTTED), "signals": signals,
             "alarm": None if alarm is None else {"generation": alarm.generation, "reason": alarm.reason}}
+
+
+def write_drift(report: dict[str, Any], out_dir: Path, gates: list[dict[str, Any]] | None = None) -> Path:
+    """drift.json and drift.html (with a row per gate, if any) into `out_dir`; returns the JSON's path."""
+    from synthloom.collapse.html import render_drift_html
+
+    path = out_dir / "drift.json"
+    write_text_atomic(path, json.dumps(report, indent=1))
+    write_text_atomic(out_dir / "drift.html", render_drift_html(report, gates))
+    return path

@@ -16,7 +16,8 @@ from synthloom.config.yaml_reader import load_yaml, read_yaml_text
 from synthloom.evaluate.metrics import metric_for, unknown_metric, why_missing
 
 OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "==": operator.eq, "!=": operator.ne}
-RULE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(<=|>=|==|!=|<|>)\s*(-?[0-9.eE+-]+)\s*$")
+RULE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(<=|>=|==|!=|<|>)\s*(-?[0-9.eE+-]+|true|false)\s*$", re.IGNORECASE)
+BOOLEANS = {"true": 1.0, "false": 0.0}  # `collapse.alarm == false`
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,8 @@ def parse_gates(rules: list[Any], source: str = "gates") -> list[Gate]:
             raise SynthloomError(f"{source}[{i}]: {text!r} is not a gate; write e.g. 'quality >= 0.85'")
         if (problem := unknown_metric(m.group(1))) is not None:
             raise SynthloomError(f"{source}[{i}]: {problem}")
-        gates.append(Gate(m.group(1), m.group(2), float(m.group(3))))
+        value = m.group(3).lower()
+        gates.append(Gate(m.group(1), m.group(2), BOOLEANS[value] if value in BOOLEANS else float(value)))
     return gates
 
 

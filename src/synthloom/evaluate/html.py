@@ -3,46 +3,20 @@ Column names and categories come from the data, so the template escapes everythi
 
 from __future__ import annotations
 
-import base64
-import io
 import math
 from typing import Any
 
 import jinja2
 import numpy as np
 
+from synthloom.data.charts.png import chart_label, figure, png
+
 REAL, SYNTH = "#1f77b4", "#ff7f0e"
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("synthloom.evaluate", "templates"), autoescape=True)
 
 
-def _label(value: Any, width: int | None = None) -> str:
-    """Data as a chart label: `$` would start matplotlib's math mode (`$\\frac$` raises, `$x$`
-    changes the text), so it is escaped; control characters become spaces."""
-    text = str(value)[:width] if width else str(value)
-    text = "".join(" " if ord(c) < 32 or 0x7F <= ord(c) < 0xA0 else c for c in text)
-    return text.replace("$", r"\$")
-
-
-def _png(fig: Any) -> str:
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode()
-
-
-def _figure(w: float = 4.2, h: float = 2.6) -> tuple[Any, Any]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=(w, h))
-
-
 def _marginal(name: str, m: dict[str, Any], score: float | None) -> str:
-    fig, ax = _figure()
+    fig, ax = figure()
     if m["kind"] == "numerical":
         edges = np.asarray(m["edges"])
         width = np.diff(edges)
@@ -52,26 +26,26 @@ def _marginal(name: str, m: dict[str, Any], score: float | None) -> str:
         x = np.arange(len(m["labels"]))
         ax.bar(x - 0.2, m["real"], width=0.4, color=REAL, label="real")
         ax.bar(x + 0.2, m["synthetic"], width=0.4, color=SYNTH, label="synthetic")
-        ax.set_xticks(x, [_label(v, 12) for v in m["labels"]], rotation=45, ha="right", fontsize=7)
-    title = _label(name) if score is None else f"{_label(name)}  ({score:.3f})"
+        ax.set_xticks(x, [chart_label(v, 12) for v in m["labels"]], rotation=45, ha="right", fontsize=7)
+    title = chart_label(name) if score is None else f"{chart_label(name)}  ({score:.3f})"
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7)
-    return _png(fig)
+    return png(fig)
 
 
 def _heatmap(assoc: dict[str, Any]) -> str:
     diff = np.asarray(assoc["real"]) - np.asarray(assoc["synthetic"])
     n = len(assoc["columns"])
-    fig, ax = _figure(0.45 * n + 2, 0.45 * n + 1.5)
+    fig, ax = figure(0.45 * n + 2, 0.45 * n + 1.5)
     im = ax.imshow(diff, cmap="RdBu_r", vmin=-1, vmax=1)
-    ax.set_xticks(range(n), [_label(c, 14) for c in assoc["columns"]], rotation=60, ha="right", fontsize=7)
-    ax.set_yticks(range(n), [_label(c, 14) for c in assoc["columns"]], fontsize=7)
+    ax.set_xticks(range(n), [chart_label(c, 14) for c in assoc["columns"]], rotation=60, ha="right", fontsize=7)
+    ax.set_yticks(range(n), [chart_label(c, 14) for c in assoc["columns"]], fontsize=7)
     fig.colorbar(im, ax=ax, shrink=0.8)
-    return _png(fig)
+    return png(fig)
 
 
 def _dcr(privacy: dict[str, Any]) -> str:
-    fig, ax = _figure(6, 2.8)
+    fig, ax = figure(6, 2.8)
     edges = np.linspace(0, 1, 21)
     train = np.asarray(privacy["dcr"]["histogram"], dtype=float)
     ax.bar(edges[:-1], train / max(train.sum(), 1), width=0.05, align="edge", alpha=0.6, color=SYNTH,
@@ -82,20 +56,20 @@ def _dcr(privacy: dict[str, Any]) -> str:
                label="synthetic -> holdout rows")
     ax.set_xlabel("distance to the closest record", fontsize=8)
     ax.legend(fontsize=7)
-    return _png(fig)
+    return png(fig)
 
 
 def _groups(name: str, g: dict[str, Any]) -> str:
     labels = list(g["groups"])[:20]
-    fig, ax = _figure()
+    fig, ax = figure()
     x = np.arange(len(labels))
     ax.bar(x - 0.2, [g["groups"][k]["real_share"] for k in labels], width=0.4, color=REAL, label="real")
     ax.bar(x + 0.2, [g["groups"][k]["synthetic_share"] for k in labels], width=0.4, color=SYNTH, label="synthetic")
-    ax.set_xticks(x, [_label(k, 14) for k in labels], rotation=45, ha="right", fontsize=7)
-    title = f"{_label(name)}  (min ratio {g['min_ratio']:.2f})" if g["min_ratio"] is not None else _label(name)
+    ax.set_xticks(x, [chart_label(k, 14) for k in labels], rotation=45, ha="right", fontsize=7)
+    title = f"{chart_label(name)}  (min ratio {g['min_ratio']:.2f})" if g["min_ratio"] is not None else chart_label(name)
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7)
-    return _png(fig)
+    return png(fig)
 
 
 def _fmt(v: Any) -> str:
@@ -122,7 +96,7 @@ def render_html(report: dict[str, Any], gates: list[dict[str, Any]] | None = Non
 
 
 def _diversity_plot(report: dict[str, Any]) -> str:
-    fig, ax = _figure(6, 2.8)
+    fig, ax = figure(6, 2.8)
     names = list(report["sets"])
     metrics = ["distinct_1", "distinct_2", "distinct_3"]
     width = 0.8 / max(len(names), 1)
@@ -132,11 +106,11 @@ def _diversity_plot(report: dict[str, Any]) -> str:
         lows = [v - (d.get(f"{m}_ci") or [v, v])[0] for m, v in zip(metrics, values)]
         highs = [(d.get(f"{m}_ci") or [v, v])[1] - v for m, v in zip(metrics, values)]
         x = np.arange(len(metrics)) + i * width
-        ax.bar(x, values, width=width, label=_label(name), yerr=[lows, highs], capsize=3)
+        ax.bar(x, values, width=width, label=chart_label(name), yerr=[lows, highs], capsize=3)
     ax.set_xticks(np.arange(len(metrics)) + width * (len(names) - 1) / 2, metrics, fontsize=8)
     ax.set_ylim(0, 1)
     ax.legend(fontsize=7)
-    return _png(fig)
+    return png(fig)
 
 
 def render_text_html(report: dict[str, Any], gates: list[dict[str, Any]] | None = None) -> str:

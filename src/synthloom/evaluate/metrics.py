@@ -17,15 +17,17 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Literal
 
-Scope = Literal["table", "text_set", "text_run", "judge", "review"]
+Scope = Literal["table", "text_set", "text_run", "judge", "review", "collapse"]
 Better = Literal["higher", "lower", "half"]
 
 # What a scope's `read` gets: a table report's parts (fidelity, privacy, attacks, bias, floor);
 # one text set's report (diversity, fidelity, privacy); all text sets by name; one judge
-# attribute's score distribution; or a run's review summary (data/review/outcome.py), which the
-# release gates read beside the run's report.
+# attribute's score distribution; a run's review summary (data/review/outcome.py), which the
+# release gates read beside the run's report; or a drift report's summary (collapse/drift.py),
+# which `synthloom drift --gates` reads.
 PLACEHOLDER = {"text_set": "{set}", "judge": "{judge}"}
-REPORT_KIND = {"table": "table", "text_set": "text", "text_run": "text", "judge": "text", "review": "text"}
+REPORT_KIND = {"table": "table", "text_set": "text", "text_run": "text", "judge": "text", "review": "text",
+               "collapse": "drift"}
 BETTER = {"higher": "higher is better", "lower": "lower is better", "half": "0.5 means no signal"}
 
 
@@ -165,6 +167,7 @@ def _register_all(items: list[Metric]) -> None:
         register(item)
 
 
+DRIFT = "a drift report (synthloom drift)"
 REVIEW = "a review of the run (`synthloom review RUN`)"
 HOLDOUT = "a holdout table the synthesizer never saw (--holdout)"
 
@@ -263,4 +266,25 @@ _register_all([
            needs="rows decided by two reviewers or more"),
     Metric("review.agreement_kappa", "review", "higher", "Cohen's kappa of accept / reject when two reviewers "
            "decided the same rows", _get("review.agreement_kappa"), needs="rows decided by exactly two reviewers"),
+    # generations of a dataset against the real one (`synthloom drift --gates`), at the last generation
+    Metric("collapse.alarm", "collapse", "lower", "whether the collapse alarm fired in any generation "
+           "(1 = fired; write 'collapse.alarm == false')", _get("collapse.alarm"), needs=DRIFT),
+    Metric("collapse.alarm_generation", "collapse", "higher", "the generation at which the alarm first fired",
+           _get("collapse.alarm_generation"), needs="an alarm"),
+    Metric("collapse.categories_lost", "collapse", "lower", "real categories absent from the last generation",
+           _get("collapse.categories_lost"), needs=DRIFT),
+    Metric("collapse.log_variance_ratio", "collapse", "higher", "median over numeric columns of log(variance / real "
+           "variance); 0 means kept, below 0 narrower", _get("collapse.log_variance_ratio"), needs="a numeric column"),
+    Metric("collapse.tail_mass_ratio", "collapse", "higher", "median share beyond 2 real SDs over the real share",
+           _get("collapse.tail_mass_ratio"), needs="a numeric column"),
+    Metric("collapse.support_coverage", "collapse", "higher", "share of the real categories still present",
+           _get("collapse.support_coverage"), needs="a categorical column"),
+    Metric("collapse.type_coverage", "collapse", "higher", "share of the real word types still used",
+           _get("collapse.type_coverage"), needs="a text column"),
+    Metric("collapse.rare_type_coverage", "collapse", "higher", "share of the real rare word types (seen at most "
+           "twice) still used", _get("collapse.rare_type_coverage"), needs="a text column"),
+    Metric("collapse.pair_coverage", "collapse", "higher", "share of the real word pairs still used",
+           _get("collapse.pair_coverage"), needs="a text column"),
+    Metric("collapse.distinct_2", "collapse", "higher", "distinct word pairs / all word pairs of the last generation",
+           _get("collapse.distinct_2"), needs="a text column"),
 ])

@@ -58,6 +58,17 @@ def gate_tables(real: Any, synthetic: Any, rules: Sequence[Gate] = (), *, output
     return gate_report(evaluate_tables(real, synthetic, **options), rules, output)
 
 
+def gate_drift(real: Path, generations: list[Path], rules: Sequence[Gate] = (), *, output: Path) -> GateOutcome:
+    """The drift of each generation against the real data (collapse/drift.py), checked against
+    the rules (`collapse.alarm == false`) and written as drift.json and drift.html into `output`."""
+    from synthloom.collapse.drift import drift_report, write_drift
+
+    check_report_kind(list(rules), "drift")  # before reading every generation
+    report = drift_report(real, generations)
+    failed, rows = apply_gates(list(rules), report["summary"])
+    return GateOutcome(list(rules), failed, report, write_drift(report, output, rows))
+
+
 def gate_saved_run_report(run_dir: Path, rules: Sequence[Gate]) -> GateOutcome:
     """Check the rules against the run's own report.json, which must exist and have judged
     exactly the rows the run holds now (a stale one is one sentence)."""
