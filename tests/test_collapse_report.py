@@ -39,7 +39,9 @@ def test_a_collapsing_series_fails_its_gates_and_the_page_marks_the_alarm(tmp_pa
     assert report["summary"]["collapse.categories_lost"] == 1
     page = (tmp_path / "out" / "drift.html").read_text()
     assert "Alarm at generation 4" in page and "FAILED" in page
-    assert page.count("data:image/png;base64,") == 3  # variance, tails, categories: the signals these columns give
+    # variance, tails, categories, and precision / recall / coverage: the signals these columns give
+    assert page.count("data:image/png;base64,") == 6
+    assert 0 <= report["signals"][-1]["recall"] < report["signals"][0]["recall"]
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;: rare" in page
 
 

@@ -67,13 +67,18 @@ def drift(
     generations: Annotated[list[Path], typer.Argument(help="Each generation made from it, oldest first.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for drift.json and drift.html.")] = Path("drift"),
     gates: Annotated[Optional[Path], typer.Option(help="YAML list of rules, e.g. 'collapse.alarm == false'.")] = None,
+    embedding: Annotated[str, typer.Option(help="Text embeddings for precision and recall: auto (MiniLM when "
+                                                "installed), minilm, tfidf, or none to skip them.")] = "auto",
 ) -> None:
     """Early-warning signals of collapse for each generation against the real data, and the alarm."""
     from synthloom.cli.evaluate_cmd import print_gates
+    from synthloom.config.errors import SynthloomError
     from synthloom.evaluate.gates import load_gates
     from synthloom.workflows.gates import gate_drift
 
-    outcome = gate_drift(real, generations, load_gates(gates) if gates else [], output=output)
+    if embedding not in ("auto", "minilm", "tfidf", "none"):
+        raise SynthloomError(f"--embedding is auto, minilm, tfidf or none, not {embedding!r}")
+    outcome = gate_drift(real, generations, load_gates(gates) if gates else [], output=output, embedding=embedding)
     report = outcome.report
     for i, signals in enumerate(report["signals"], start=1):
         parts = [f"{k} {signals[k]:.3f}" for k in report["plotted"] if isinstance(signals.get(k), float)]

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 
 from synthloom.collapse.alarm import first_alarm
-from synthloom.collapse.signals import SUMMARY_TEXT, generation_signals
+from synthloom.collapse.manifold import TableFeatures, precision_recall, text_features
+from synthloom.collapse.signals import SUMMARY_TEXT, ColumnKinds, column_kinds, generation_signals
 from synthloom.data.files.atomic import write_text_atomic
 from synthloom.data.files.tables import read_table
 from synthloom.data.runs.run_reader import is_run_dir, open_run
@@ -29,18 +31,44 @@ def _frame(path: Path) -> pd.DataFrame:
 
 
 # what each generation's plot shows, and the last generation's value of each in the summary
-PLOTTED = ("log_variance_ratio", "tail_mass_ratio", "support_coverage", *SUMMARY_TEXT)
+PLOTTED = ("log_variance_ratio", "tail_mass_ratio", "support_coverage", *SUMMARY_TEXT, "precision", "recall",
+           "coverage")
 
 
-def drift_report(real: Path, generations: list[Path]) -> dict[str, Any]:
+def _features(reference: pd.DataFrame, kinds: ColumnKinds, embedding: str) -> Callable[[pd.DataFrame], Any] | None:
+    """Rows to points for precision and recall: text embeddings when the data has text columns
+    (their values joined per row), else the table's numbers and categories; None for "none"."""
+    if embedding == "none":
+        return None
+    if kinds.text:
+        def joined(frame: pd.DataFrame) -> list[str]:
+            present = [c for c in kinds.text if c in frame.columns]
+            return frame[present].fillna("").astype(str).agg("\n".join, axis=1).tolist() if present else []
+
+        encode = text_features(joined(reference), embedding)
+        return lambda frame: encode(joined(frame))
+    if kinds.numeric or kinds.categorical:
+        return TableFeatures(reference, kinds.numeric, kinds.categorical)
+    return None
+
+
+def drift_report(real: Path, generations: list[Path], embedding: str = "auto") -> dict[str, Any]:
+    """`embedding`: for precision and recall of text (auto, minilm or tfidf), or none to skip them."""
     reference = _frame(real)
-    series = [generation_signals(reference, _frame(g)) for g in generations]
+    kinds = column_kinds(reference)
+    frames = [_frame(g) for g in generations]
+    series = [generation_signals(reference, f, kinds) for f in frames]
     alarm = first_alarm(series)
     signals = [s.to_json() for s in series]
+    features = _features(reference, kinds, embedding)
+    if features is not None:
+        real_points = features(reference)
+        for signal, frame in zip(signals, frames):
+            signal.update(precision_recall(real_points, features(frame)) or {})
     summary: dict[str, Any] = {"collapse.alarm": alarm is not None,
                                "collapse.alarm_generation": None if alarm is None else alarm.generation,
                                "collapse.categories_lost": sum(len(v) for v in series[-1].lost.values())}
-    summary.update({f"collapse.{name}": signals[-1][name] for name in PLOTTED})
+    summary.update({f"collapse.{name}": signals[-1].get(name) for name in PLOTTED})
     return {"real": str(real), "generations": [str(g) for g in generations], "summary": summary,
             "plotted": list(PLOTTED), "signals": signals,
             "alarm": None if alarm is None else {"generation": alarm.generation, "reason": alarm.reason}}

@@ -47,7 +47,8 @@ class GenerationSignals:
                 "texts": self.texts}
 
 
-SUMMARY_TEXT = ("type_coverage", "rare_type_coverage", "pair_coverage", "distinct_2")
+SUMMARY_TEXT = ("type_coverage", "rare_type_coverage", "pair_coverage", "distinct_2", "perplexity_real_model",
+                "perplexity_generated_model")
 
 
 def _is_text(values: pd.Series) -> bool:
@@ -70,36 +71,57 @@ def _numeric(real: pd.Series, gen: pd.Series) -> dict[str, float] | None:
             "tail_mass_ratio": float(((g < lo) | (g > hi)).mean()) / real_tail}
 
 
-def generation_signals(real: pd.DataFrame, gen: pd.DataFrame) -> GenerationSignals:
+@dataclass
+class ColumnKinds:
+    """How the real data's columns are read: numbers, categories (with the real ones), texts."""
+
+    numeric: list[str]
+    categorical: dict[str, list[str]]
+    text: list[str]
+
+
+def column_kinds(real: pd.DataFrame) -> ColumnKinds:
+    kinds = ColumnKinds([], {}, [])
+    for name in real.columns:
+        if str(name).startswith("_"):  # synthloom's own bookkeeping (row ids, lineage)
+            continue
+        r = real[name]
+        if pd.api.types.is_numeric_dtype(r) and not pd.api.types.is_bool_dtype(r):
+            kinds.numeric.append(name)
+        elif _is_text(r):
+            kinds.text.append(name)
+        else:
+            categories = sorted(set(r.dropna().astype(str)))
+            if 0 < len(categories) <= MAX_CATEGORIES:
+                kinds.categorical[name] = categories
+    return kinds
+
+
+def generation_signals(real: pd.DataFrame, gen: pd.DataFrame, kinds: ColumnKinds | None = None) -> GenerationSignals:
+    """`kinds`: the real data's column kinds, when the caller reads many generations against it."""
+    kinds = kinds or column_kinds(real)
     columns: dict[str, dict[str, float]] = {}
     lost: dict[str, list[str]] = {}
     expected: dict[str, dict[str, float]] = {}
     coverage: list[float] = []
     texts: dict[str, dict[str, Any]] = {}
-    for name in real.columns:
-        if name not in gen.columns or str(name).startswith("_"):
+    for name in kinds.numeric:
+        if name in gen.columns and (found := _numeric(real[name], gen[name])) is not None:
+            columns[str(name)] = found
+    for name in kinds.text:
+        if name in gen.columns:
+            texts[str(name)] = text_signals([v for v in real[name].dropna() if isinstance(v, str)],
+                                            [v for v in gen[name].dropna() if isinstance(v, str)])
+    for name, categories in kinds.categorical.items():
+        if name not in gen.columns:
             continue
-        r, g = real[name], gen[name]
-        if pd.api.types.is_numeric_dtype(r) and not pd.api.types.is_bool_dtype(r):
-            found = _numeric(r, g)
-            if found is not None:
-                columns[str(name)] = found
-            continue
-        if _is_text(r):
-            texts[str(name)] = text_signals([v for v in r.dropna() if isinstance(v, str)],
-                                            [v for v in g.dropna() if isinstance(v, str)])
-            continue
-        categories = set(r.dropna().astype(str))
-        if not categories or len(categories) > MAX_CATEGORIES:
-            continue
-        present = set(g.dropna().astype(str))
-        gone = sorted(categories - present)
+        gone = sorted(set(categories) - set(gen[name].dropna().astype(str)))
         coverage.append(1 - len(gone) / len(categories))
         columns[str(name)] = {"support_coverage": coverage[-1]}
         if gone:
             lost[str(name)] = gone
-            shares = r.dropna().astype(str).value_counts(normalize=True)
-            expected[str(name)] = {c: round(float(shares[c]) * len(g), 3) for c in gone}
+            shares = real[name].dropna().astype(str).value_counts(normalize=True)
+            expected[str(name)] = {c: round(float(shares[c]) * len(gen), 3) for c in gone}
     numeric = [c for c in columns.values() if "log_variance_ratio" in c]
     return GenerationSignals(
         float(np.median([c["log_variance_ratio"] for c in numeric])) if numeric else None,

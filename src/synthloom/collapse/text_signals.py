@@ -4,7 +4,10 @@ ones (seen at most RARE_COUNT times in the real texts) and of the real word pair
 generation still uses; then its own diversity (distinct-1 and distinct-2: distinct words and
 word pairs over all of them) and the spread of its lengths (log of the variance ratio of words
 per text). A larger generation holds more types by size alone, so a generation is read up to as
-many words as the real texts have."""
+many words as the real texts have. Perplexity both ways, with a bigram model (ngram.py) fitted on
+one side and read on the other: the generated texts under a model of the real ones (do they read
+like the real data?) and the real texts under a model of the generated ones (does the
+generation still cover the real data? this one climbs as rare words go)."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from synthloom.collapse.corpus import words
+from synthloom.collapse.ngram import NGramModel
 
 RARE_COUNT = 2
 
@@ -49,7 +53,11 @@ def text_signals(real: list[str], generated: list[str]) -> dict[str, Any]:
     gen_len = np.array([len(r) for r in gen_rows], dtype=float)
     spread = (float(np.log(max(gen_len.var(), 1e-12) / real_len.var()))
               if len(real_len) > 1 and len(gen_len) > 1 and real_len.var() > 0 else None)
+    kept = [" ".join(row) for row in gen_rows]
+    vocabulary = len(set(real_counts) | gen_types) + 1
     return {
+        "perplexity_real_model": NGramModel(real).perplexity(kept, vocabulary) if kept else None,
+        "perplexity_generated_model": NGramModel(kept).perplexity(real, vocabulary) if kept else None,
         "type_coverage": len(gen_types & set(real_counts)) / max(len(real_counts), 1),
         "rare_type_coverage": len(gen_types & rare) / len(rare) if rare else None,
         "pair_coverage": len(set(gen_pairs) & real_pairs) / max(len(real_pairs), 1),

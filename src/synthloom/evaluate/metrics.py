@@ -285,6 +285,18 @@ _register_all([
            "twice) still used", _get("collapse.rare_type_coverage"), needs="a text column"),
     Metric("collapse.pair_coverage", "collapse", "higher", "share of the real word pairs still used",
            _get("collapse.pair_coverage"), needs="a text column"),
+    Metric("collapse.perplexity_real_model", "collapse", "lower", "perplexity of the last generation's texts under a "
+           "bigram model of the real texts (do they read like the real data?)", _get("collapse.perplexity_real_model"),
+           needs="a text column"),
+    Metric("collapse.perplexity_generated_model", "collapse", "lower", "perplexity of the real texts under a bigram "
+           "model of the last generation's (does it still cover the real data?)",
+           _get("collapse.perplexity_generated_model"), needs="a text column"),
+    Metric("collapse.precision", "collapse", "higher", "share of the last generation's rows inside the real rows' "
+           "5-nearest-neighbour balls (embeddings or table features)", _get("collapse.precision"), needs=DRIFT),
+    Metric("collapse.recall", "collapse", "higher", "share of real rows inside the last generation's 5-nearest-"
+           "neighbour balls", _get("collapse.recall"), needs=DRIFT),
+    Metric("collapse.coverage", "collapse", "higher", "share of real rows whose own 5-nearest-neighbour ball holds a "
+           "row of the last generation", _get("collapse.coverage"), needs=DRIFT),
     Metric("collapse.distinct_2", "collapse", "higher", "distinct word pairs / all word pairs of the last generation",
            _get("collapse.distinct_2"), needs="a text column"),
 ])

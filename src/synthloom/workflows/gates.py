@@ -58,13 +58,14 @@ def gate_tables(real: Any, synthetic: Any, rules: Sequence[Gate] = (), *, output
     return gate_report(evaluate_tables(real, synthetic, **options), rules, output)
 
 
-def gate_drift(real: Path, generations: list[Path], rules: Sequence[Gate] = (), *, output: Path) -> GateOutcome:
+def gate_drift(real: Path, generations: list[Path], rules: Sequence[Gate] = (), *, output: Path,
+               embedding: str = "auto") -> GateOutcome:
     """The drift of each generation against the real data (collapse/drift.py), checked against
     the rules (`collapse.alarm == false`) and written as drift.json and drift.html into `output`."""
     from synthloom.collapse.drift import drift_report, write_drift
 
     check_report_kind(list(rules), "drift")  # before reading every generation
-    report = drift_report(real, generations)
+    report = drift_report(real, generations, embedding)
     failed, rows = apply_gates(list(rules), report["summary"])
     return GateOutcome(list(rules), failed, report, write_drift(report, output, rows))
 
