@@ -82,7 +82,7 @@ def first_alarm(series: list[GenerationSignals]) -> Alarm | None:
 def _pairs_dropped(before: GenerationSignals, now: GenerationSignals) -> tuple[str, float] | None:
     for column, signals in now.texts.items():
         previous = before.texts.get(column)
-        if not previous or not previous["pair_coverage"]:
+        if not previous or not previous["pair_coverage"] or signals["pair_coverage"] is None:
             continue
         if abs(signals["words"] - previous["words"]) > SIZE_TOLERANCE * max(signals["words"], previous["words"]):
             continue

@@ -14,7 +14,8 @@ import numpy as np
 from synthloom.collapse.corpus import python_docs_sentences, words
 from synthloom.collapse.loop import Setup
 from synthloom.collapse.ngram import NGramModel
-from synthloom.collapse.text_signals import RARE_COUNT, text_signals
+from synthloom.collapse.text_signals import text_signals
+from synthloom.data.text.support import RARE_COUNT
 
 HELD_OUT = 0.2
 

@@ -11,16 +11,13 @@ generation still cover the real data? this one climbs as rare words go)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import numpy as np
 
 from synthloom.collapse.corpus import words
 from synthloom.collapse.ngram import NGramModel
-
-RARE_COUNT = 2
-
+from synthloom.data.text.support import word_support
 
 def _tokens(texts: list[str]) -> list[list[str]]:
     return [words(t) for t in texts]
@@ -44,23 +41,19 @@ def _pairs(rows: list[list[str]]) -> list[tuple[str, str]]:
 def text_signals(real: list[str], generated: list[str]) -> dict[str, Any]:
     real_rows = _tokens(real)
     gen_rows = _budgeted(_tokens(generated), sum(len(r) for r in real_rows))
-    real_counts = Counter(w for row in real_rows for w in row)
     gen_types = {w for row in gen_rows for w in row}
-    rare = {w for w, c in real_counts.items() if c <= RARE_COUNT}
-    real_pairs, gen_pairs = set(_pairs(real_rows)), _pairs(gen_rows)
+    gen_pairs = _pairs(gen_rows)
     gen_words = sum(len(r) for r in gen_rows)
     real_len = np.array([len(r) for r in real_rows], dtype=float)
     gen_len = np.array([len(r) for r in gen_rows], dtype=float)
     spread = (float(np.log(max(gen_len.var(), 1e-12) / real_len.var()))
               if len(real_len) > 1 and len(gen_len) > 1 and real_len.var() > 0 else None)
     kept = [" ".join(row) for row in gen_rows]
-    vocabulary = len(set(real_counts) | gen_types) + 1
+    vocabulary = len({w for row in real_rows for w in row} | gen_types) + 1
     return {
+        **word_support(real_rows, gen_rows),
         "perplexity_real_model": NGramModel(real).perplexity(kept, vocabulary) if kept else None,
         "perplexity_generated_model": NGramModel(kept).perplexity(real, vocabulary) if kept else None,
-        "type_coverage": len(gen_types & set(real_counts)) / max(len(real_counts), 1),
-        "rare_type_coverage": len(gen_types & rare) / len(rare) if rare else None,
-        "pair_coverage": len(set(gen_pairs) & real_pairs) / max(len(real_pairs), 1),
         "distinct_1": len(gen_types) / max(gen_words, 1),
         "distinct_2": len(set(gen_pairs)) / max(len(gen_pairs), 1),
         "length_log_variance_ratio": spread,

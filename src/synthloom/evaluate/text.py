@@ -14,6 +14,7 @@ import numpy as np
 from synthloom.data.text.pii import pii_counts
 from synthloom.data.text.shared_span import longest_shared_span
 from synthloom.data.text.similarity import MinHashPool, words
+from synthloom.data.vectors.knn_balls import precision_recall_coverage
 from synthloom.evaluate.stats import jackknife
 from synthloom.models.embeddings import Embedder, EmbeddingKind, embedder
 
@@ -95,17 +96,9 @@ def frechet(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3) -> tuple[float, float]:
-    """Improved precision / recall (Kynkaanniemi et al., 2019): share of one set inside the
-    union of k-NN balls of the other."""
-    def radii(x: np.ndarray) -> np.ndarray:
-        d = np.sqrt(np.maximum(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1), 0))
-        return np.sort(d, axis=1)[:, min(k, len(x) - 1)]
-
-    def inside(x: np.ndarray, ref: np.ndarray, r: np.ndarray) -> float:
-        d = np.sqrt(np.maximum(((x[:, None, :] - ref[None, :, :]) ** 2).sum(-1), 0))
-        return float(np.mean((d <= r[None, :]).any(1)))
-
-    return inside(fake, real, radii(real)), inside(real, fake, radii(fake))
+    """Improved precision / recall (Kynkaanniemi et al., 2019), data/vectors/knn_balls.py."""
+    found = precision_recall_coverage(real, fake, k)
+    return (float("nan"), float("nan")) if found is None else (found["precision"], found["recall"])
 
 
 def _norm(text: str) -> str:

@@ -1,0 +1,1 @@
+"""Measures on sets of points (embeddings, table features) that several features share."""
