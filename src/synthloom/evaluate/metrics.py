@@ -226,6 +226,21 @@ _register_all([
            "(four-fifths rule flags < 0.8)", _bias(min, lambda b: b["min_ratio"]), needs="--sensitive columns"),
     Metric("vanished_groups", "table", "lower", "sensitive groups present in the real data and absent from the "
            "synthetic data", _bias(sum, lambda b: len(b["vanished"])), needs="--sensitive columns"),
+    # tables: the first step of collapse (evaluate/collapse_risk.py)
+    Metric("variance_ratio", "table", "higher", "median over numerical columns of synthetic / real variance (1 = "
+           "the spread kept; collapse narrows it)", _get("collapse_risk", "variance_ratio"), needs="a numerical column"),
+    Metric("tail_mass_ratio", "table", "higher", "median over numerical columns of the synthetic share beyond 2 real "
+           "SDs / the real share (tails go first)", _get("collapse_risk", "tail_mass_ratio"),
+           needs="a numerical column"),
+    Metric("categories_retained", "table", "higher", "share of the real categories the synthetic data has",
+           _get("collapse_risk", "categories_retained"), needs="a categorical column"),
+    Metric("rare_categories_retained", "table", "higher", "share of the real categories under 5% of the rows that "
+           "the synthetic data has", _get("collapse_risk", "rare_categories_retained"),
+           needs="a categorical column with a rare value"),
+    Metric("knn_recall", "table", "higher", "share of real rows inside the synthetic rows' 5-nearest-neighbour balls "
+           "(variety kept)", _get("collapse_risk", "recall")),
+    Metric("knn_coverage", "table", "higher", "share of real rows whose 5-nearest-neighbour ball holds a synthetic row",
+           _get("collapse_risk", "coverage")),
     # text, per set of texts (prompts, responses, or each text column)
     Metric("{set}_distinct_2", "text_set", "higher", "distinct word bigrams / all word bigrams",
            _get("diversity", "distinct_2")),
@@ -241,6 +256,13 @@ _register_all([
            "text", _get("privacy", "near_copy_share"), needs="reference texts (the run's seed rows)"),
     Metric("{set}_longest_shared_span", "text_set", "lower", "longest run of words any text shares with a "
            "reference text", _get("privacy", "longest_shared_span_max"), needs="reference texts (the run's seed rows)"),
+    Metric("{set}_word_types_retained", "text_set", "higher", "share of the reference texts' word types the texts use",
+           _get("collapse_risk", "type_coverage"), needs="reference texts (the run's seed rows)"),
+    Metric("{set}_rare_words_retained", "text_set", "higher", "share of the reference's rare word types (seen at most "
+           "twice) the texts use", _get("collapse_risk", "rare_type_coverage"),
+           needs="reference texts (the run's seed rows)"),
+    Metric("{set}_recall", "text_set", "higher", "share of reference texts inside the texts' 3-nearest-neighbour "
+           "embedding balls (variety kept)", _get("collapse_risk", "recall"), needs="reference texts (the run's seed rows)"),
     Metric("{set}_pii", "text_set", "lower", "personal details found in the texts (all kinds)",
            lambda rep: sum(rep["privacy"]["pii"].values()) if "pii" in rep["privacy"] else None),
     # text, over the run

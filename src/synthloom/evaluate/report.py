@@ -14,6 +14,7 @@ import numpy as np
 from synthloom.config.errors import SynthloomError
 from synthloom.evaluate.attacks import Attacks
 from synthloom.evaluate.bias import representation
+from synthloom.evaluate.collapse_risk import table_collapse_risk
 from synthloom.evaluate.fidelity import Column, quality
 from synthloom.evaluate.metrics import definitions, table_summary
 from synthloom.evaluate.statistics import correlation_matrices, detection, moments, utility
@@ -104,7 +105,9 @@ def evaluate_tables(real: Any, synthetic: Any, *, holdout: Any = None, sensitive
     attacks = _attacks(columns, hold, sensitive or [], n_attacks, seed) if hold is not None else {}
     priv = privacy(columns, hold, seed=seed)
     bias = representation(columns, sensitive) if sensitive else {}
-    summary = table_summary({"fidelity": fid, "privacy": priv, "attacks": attacks, "bias": bias, "floor": floor})
+    risk = table_collapse_risk(columns, seed)
+    summary = table_summary({"fidelity": fid, "privacy": priv, "attacks": attacks, "bias": bias, "floor": floor,
+                             "collapse_risk": risk})
     report = {
         "kind": "table",
         "seed": seed,
@@ -117,6 +120,7 @@ def evaluate_tables(real: Any, synthetic: Any, *, holdout: Any = None, sensitive
         "noise_floor": floor,
         "privacy": {**priv, "attacks": attacks},
         "bias": bias,
+        "collapse_risk": risk,
     }
     report = _clean(report)
     report["seconds"] = round(time.perf_counter() - started, 3)  # the one number that varies run to run

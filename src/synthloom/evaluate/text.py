@@ -15,6 +15,7 @@ from synthloom.data.text.pii import pii_counts
 from synthloom.data.text.shared_span import longest_shared_span
 from synthloom.data.text.similarity import MinHashPool, words
 from synthloom.data.vectors.knn_balls import precision_recall_coverage
+from synthloom.evaluate.collapse_risk import text_collapse_risk
 from synthloom.evaluate.stats import jackknife
 from synthloom.models.embeddings import Embedder, EmbeddingKind, embedder
 
@@ -135,6 +136,7 @@ def text_report(texts: list[str], reference: list[str] | None = None, *, seed: i
         div["embedding"] = model.name
     if reference and model is not None:
         out["fidelity"] = _fidelity(texts, tokens, reference, sample, rng, model)
+        out["collapse_risk"] = text_collapse_risk(tokens, [words(r) for r in reference], out["fidelity"].get("recall"))
         out["privacy"] = _privacy(texts, reference)
     else:
         out["privacy"] = {"pii": pii_counts(texts)}
