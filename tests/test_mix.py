@@ -124,3 +124,55 @@ def test_minhash_dedup_drops_near_copies_of_earlier_sources_and_of_its_own():
     dropped = _dedup(SimpleNamespace(dedup=Dedup(method="minhash", threshold=0.7)), loaded)
     assert dropped == {"synthetic": 0, "real": 2}
     assert [r["messages"][1]["content"][:9] for r in loaded["real"]] == ["Volcanoes"]
+
+
+def _generations(tmp_path, sizes: dict[str, int]) -> dict[str, dict]:
+    sources = {}
+    for name, n in sizes.items():
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("".join(json.dumps({"messages": [{"role": "user", "content": f"{name} question {i}"},
+                                                         {"role": "assistant", "content": f"answer {i}"}]}) + "\n"
+                                for i in range(n)))
+        sources[name] = {"path": str(path)} if name == "real" else \
+            {"path": str(path), "kind": "synthetic", "generation": int(name.removeprefix("gen"))}
+    return sources
+
+
+def _accumulate(tmp_path, sources, **plan):
+    path = tmp_path / "acc.yaml"
+    path.write_text(yaml.safe_dump({"name": "acc", "output_dir": str(tmp_path / "mixes"), "sources": sources,
+                                    "accumulate": plan}))
+    return path
+
+
+def test_accumulate_keeps_every_generation_at_the_real_share_asked_for(tmp_path):
+    sources = _generations(tmp_path, {"real": 100, "gen1": 80, "gen2": 80, "gen3": 40})
+    result = run_mix(load_mix(_accumulate(tmp_path, sources, real_share=0.25)))
+    (phase,) = result.phases
+    # the real side is the scarce one past a quarter: all 200 synthetic rows, 67 real
+    assert phase.composition == {"real": 67, "gen1": 80, "gen2": 80, "gen3": 40} and phase.real == 67
+    records = [json.loads(line) for line in (phase.files[0]).read_text().splitlines()]
+    assert len(records) == 267 and sum("real question" in r["messages"][0]["content"] for r in records) == 67
+    card = (tmp_path / "mixes" / "acc" / "accumulated" / "README.md").read_text()
+    assert "Real data: 67 of 267 rows (25.1%)" in card and "accumulate" in card
+    assert "| `real` | file" in card and "| real | 0 |" in card and "| synthetic | 3 |" in card
+    summary = json.loads((tmp_path / "mixes" / "acc" / "mix.json").read_text())
+    assert summary["phases"][0]["real_share"] == round(67 / 267, 6)
+
+    sized = run_mix(load_mix(_accumulate(tmp_path, sources, real_share=0.5, rows=120, name="half")))
+    assert sized.phases[0].composition == {"real": 60, "gen1": 24, "gen2": 24, "gen3": 12}  # every generation in proportion
+    everything = run_mix(load_mix(_accumulate(tmp_path, sources, name="all")))
+    assert everything.phases[0].rows == 300 and everything.phases[0].real == 100
+
+
+def test_accumulate_refuses_what_it_cannot_keep(tmp_path):
+    sources = _generations(tmp_path, {"real": 10, "gen1": 10})
+    done = run_cli("mix", str(_accumulate(tmp_path, sources, real_share=0.5, rows=50)))
+    assert done.returncode != 0 and "need 25 real and 25 synthetic rows; the sources have 10 and 10" in done.stderr
+    assert "Traceback" not in done.stderr
+    bad = dict(sources, real={**sources["real"], "generation": 2})
+    with pytest.raises(RecipeError, match="a real source is generation 0"):
+        load_mix(_accumulate(tmp_path, bad, real_share=0.5))
+    only_synthetic = {"gen1": sources["gen1"]}
+    with pytest.raises(RecipeError, match="needs at least one real and one synthetic source"):
+        load_mix(_accumulate(tmp_path, only_synthetic, real_share=0.5))

@@ -179,8 +179,9 @@ def export_cmd(
 
 @app.command("mix")
 @friendly_errors
-def mix_cmd(mix_file: Annotated[Path, typer.Argument(help="Mix YAML: sources, optional dedup, phases.")]) -> None:
-    """Combine runs and real datasets into phase datasets, each with its card."""
+def mix_cmd(mix_file: Annotated[Path, typer.Argument(help="Mix YAML: sources, optional dedup, and phases or "
+                                                           "accumulate.")]) -> None:
+    """Combine runs and real datasets into phase datasets (or one accumulated set), each with its card."""
     from synthloom.config.loader import load_mix
     from synthloom.curate.mix import run_mix
 
@@ -190,7 +191,9 @@ def mix_cmd(mix_file: Annotated[Path, typer.Argument(help="Mix YAML: sources, op
             console.print(f"{safe(name)}: {n} duplicate record(s) dropped")
     for phase in result.phases:
         parts = ", ".join(f"{k} {v}" for k, v in phase.composition.items())
-        console.print(f"[bold]{safe(phase.name)}[/]: {phase.rows} rows ({safe(parts)}) -> {safe(phase.files[0].parent)}")
+        share = f"{phase.real / phase.rows:.1%} real" if phase.rows else "empty"
+        console.print(f"[bold]{safe(phase.name)}[/]: {phase.rows} rows, {share} ({safe(parts)}) "
+                      f"-> {safe(phase.files[0].parent)}")
 
 
 @recipes_app.command("list")

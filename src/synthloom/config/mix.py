@@ -17,16 +17,28 @@ class _Strict(BaseModel):
 
 class MixSource(_Strict):
     """A synthloom run (its records as its recipe's `export` makes them) or a dataset file of
-    records (JSONL or Parquet with `messages`, or `prompt`/`chosen`/`rejected`)."""
+    records (JSONL or Parquet with `messages`, or `prompt`/`chosen`/`rejected`). `kind` says
+    whether it is real or synthetic data (a run is synthetic, a file real, unless told), and
+    `generation` which round of training on model output made it (real data is generation 0)."""
 
     run: str | None = None
     path: str | None = None
+    kind: Literal["real", "synthetic"] | None = None
+    generation: int | None = Field(None, ge=0, le=100_000)
 
     @model_validator(mode="after")
     def _one(self) -> "MixSource":
         if (self.run is None) == (self.path is None):
             raise ValueError("a source needs exactly one of `run` (a run directory) or `path` (a dataset file)")
+        if self.real and self.generation not in (None, 0):
+            raise ValueError("a real source is generation 0; a later generation is synthetic (kind: synthetic)")
+        if not self.real and self.generation == 0:
+            raise ValueError("generation 0 is the real data; a synthetic source is generation 1 or later")
         return self
+
+    @property
+    def real(self) -> bool:
+        return self.kind == "real" if self.kind is not None else self.run is None
 
 
 class Dedup(_Strict):
@@ -44,18 +56,37 @@ class Phase(_Strict):
     )
 
 
+class Accumulate(_Strict):
+    """Every real and synthetic source at once, against model collapse (Gerstgrasser et al. 2024:
+    keeping all earlier data bounds the error that replacing it lets grow). With `real_share`, the
+    side above its share is sampled down (each source of a side in proportion to its rows, so no
+    generation is dropped); with `rows` too, both sides are sampled to that total."""
+
+    name: FolderName = "accumulated"
+    real_share: float | None = Field(None, gt=0, lt=1, description="Share of the mix's rows that are real.")
+    rows: int | None = Field(None, ge=1, le=1_000_000_000, description="Rows in all (needs real_share).")
+
+
 class Mix(_Strict, RelativePaths):
     name: FolderName
     seed: int = Field(0, ge=0, le=2**63 - 1)
     output_dir: str = "mixes"
     sources: dict[str, MixSource] = Field(min_length=1)
     dedup: Dedup | None = None
-    phases: list[Phase] = Field(min_length=1)
+    phases: list[Phase] = Field(default_factory=list)
+    accumulate: Accumulate | None = None
     formats: list[Literal["jsonl", "parquet", "hf"]] = Field(default_factory=lambda: ["jsonl"])
-
 
     @model_validator(mode="after")
     def _consistent(self) -> "Mix":
+        if bool(self.phases) == (self.accumulate is not None):
+            raise ValueError("a mix has either `phases` (each taking from sources) or `accumulate` (every source at once)")
+        if self.accumulate is not None:
+            if self.accumulate.rows is not None and self.accumulate.real_share is None:
+                raise ValueError("accumulate: `rows` needs `real_share` (which share of them is real)")
+            if self.accumulate.real_share is not None and not (
+                    any(s.real for s in self.sources.values()) and not all(s.real for s in self.sources.values())):
+                raise ValueError("accumulate: a `real_share` needs at least one real and one synthetic source")
         earlier: list[str] = []
         for phase in self.phases:
             if phase.name in earlier:

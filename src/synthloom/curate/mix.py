@@ -13,7 +13,8 @@ import numpy as np
 
 from synthloom.config.errors import SynthloomError
 from synthloom.config.curation import ExactDedup, NearDedup
-from synthloom.config.mix import Mix
+from synthloom.config.mix import Mix, Phase
+from synthloom.curate.accumulate import accumulate_counts
 from synthloom.curate.dedup import exact_dedup, near_dedup
 from synthloom.curate.references import References
 from synthloom.curate.step import ReferenceMatch
@@ -30,6 +31,7 @@ class PhaseResult:
     rows: int
     composition: dict[str, int]  # source or "replay:<phase>" -> rows
     files: list[Path] = field(default_factory=list)
+    real: int = 0  # rows of real data (replayed rows in the share their phase had)
 
 
 @dataclass
@@ -114,7 +116,11 @@ def run_mix(mix: Mix) -> MixResult:
     out_dir = claim_folder(mix.resolve_path(mix.output_dir) / mix.name, MIX_MARKER, legacy=("mix.json",))
     done: dict[str, list[dict[str, Any]]] = {}
     results: list[PhaseResult] = []
-    for p_index, phase in enumerate(mix.phases):
+    phases = mix.phases
+    if mix.accumulate is not None:  # one phase taking every source, at the real share asked for
+        counts = accumulate_counts(mix.accumulate, mix.sources, {k: len(v) for k, v in loaded.items()})
+        phases = [Phase(name=mix.accumulate.name, take={k: n for k, n in counts.items() if n})]
+    for p_index, phase in enumerate(phases):
         rows: list[dict[str, Any]] = []
         composition: dict[str, int] = {}
         for s_index, (src, amount) in enumerate(phase.take.items()):
@@ -131,6 +137,7 @@ def run_mix(mix: Mix) -> MixResult:
         rows = [rows[i] for i in order]
         done[phase.name] = rows
         result = PhaseResult(phase.name, len(rows), composition)
+        result.real = real_rows(mix, result, {r.name: r for r in results})
         result.files = _write_phase(mix, out_dir / phase.name, rows)
         results.append(result)
     mix_result = MixResult(out_dir, {k: len(v) for k, v in loaded.items()}, duplicates, results)
@@ -168,18 +175,24 @@ def phase_card(mix: Mix, result: MixResult, phase: PhaseResult) -> str:
         "",
         f"Phase {phase.name} of mix `{mix.name}` (seed {mix.seed}): {phase.rows} rows, shuffled.",
         "",
+        f"Real data: {_real_share_line(phase)}"
+        + (" Every real and synthetic source is kept (accumulate), which bounds the error that training "
+           "on model output alone lets grow." if mix.accumulate is not None else ""),
+        "",
         "| part | rows |",
         "|---|---:|",
         *[f"| `{k}` | {v} |" for k, v in phase.composition.items()],
         "",
         "## Sources",
         "",
-        "| source | from | rows available | duplicates dropped |",
-        "|---|---|---:|---:|",
+        "| source | from | kind | generation | rows available | duplicates dropped |",
+        "|---|---|---|---:|---:|---:|",
     ]
     for name, src in mix.sources.items():
         origin = f"run `{src.run}`" if src.run else f"file `{src.path}`"
-        lines.append(f"| `{name}` | {origin} | {result.available[name]} | {result.duplicates.get(name, 0)} |")
+        generation = 0 if src.real else (src.generation if src.generation is not None else "not given")
+        lines.append(f"| `{name}` | {origin} | {'real' if src.real else 'synthetic'} | {generation} | "
+                     f"{result.available[name]} | {result.duplicates.get(name, 0)} |")
     if mix.dedup:
         lines += ["", f"Dedup across sources: {mix.dedup.method}"
                   + (f" (Jaccard >= {mix.dedup.threshold})" if mix.dedup.method == "minhash" else "")
@@ -188,9 +201,30 @@ def phase_card(mix: Mix, result: MixResult, phase: PhaseResult) -> str:
     return "\n".join(lines)
 
 
+def real_rows(mix: Mix, phase: PhaseResult, done: dict[str, PhaseResult] | None = None) -> int:
+    """Rows of real data in a phase: from real sources directly; a replayed phase's rows count in
+    the proportion that phase had."""
+    done = done or {}
+    rows = 0
+    for part, n in phase.composition.items():
+        if part.startswith("replay:"):
+            earlier = done.get(part.removeprefix("replay:"))
+            rows += round(n * real_rows(mix, earlier, done) / earlier.rows) if earlier and earlier.rows else 0
+        elif mix.sources[part].real:
+            rows += n
+    return rows
+
+
+def _real_share_line(phase: PhaseResult) -> str:
+    share = phase.real / phase.rows if phase.rows else 0.0
+    return f"{phase.real} of {phase.rows} rows ({share:.1%})."
+
+
 def summary_json(result: MixResult) -> str:
     return json.dumps(
         {"out_dir": str(result.out_dir), "available": result.available, "duplicates": result.duplicates,
-         "phases": [{"name": p.name, "rows": p.rows, "composition": p.composition} for p in result.phases]},
+         "phases": [{"name": p.name, "rows": p.rows, "real_rows": p.real,
+                     "real_share": round(p.real / p.rows, 6) if p.rows else None, "composition": p.composition}
+                    for p in result.phases]},
         indent=2,
     )
