@@ -32,7 +32,7 @@ def test_a_collapsing_series_fails_its_gates_and_the_page_marks_the_alarm(tmp_pa
     done = run_cli("drift", *_generations(tmp_path, True), "-o", str(tmp_path / "out"),
                    "--gates", str(tmp_path / "gates.yaml"))
     assert done.returncode == 4, done.stdout + done.stderr
-    assert "gate failed: collapse.alarm == 0" in done.stderr and "collapse.support_coverage >= 0.9" in done.stderr
+    assert "gate failed: collapse.alarm == false (got True)" in done.stderr and "collapse.support_coverage >= 0.9" in done.stderr
     report = json.loads((tmp_path / "out" / "drift.json").read_text())
     # the rare value is gone from generation 2 on: three generations running by generation 4
     assert report["summary"]["collapse.alarm"] is True and report["summary"]["collapse.alarm_generation"] == 4

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import operator
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,10 @@ class Gate:
     metric: str
     op: str
     value: float
+    written: str | None = field(default=None, compare=False)  # the value as the rule wrote it (`false`)
 
     def __str__(self) -> str:
-        return f"{self.metric} {self.op} {self.value:g}"
+        return f"{self.metric} {self.op} {self.written or format(self.value, 'g')}"
 
 
 def parse_gates(rules: list[Any], source: str = "gates") -> list[Gate]:
@@ -43,7 +44,8 @@ def parse_gates(rules: list[Any], source: str = "gates") -> list[Gate]:
         if (problem := unknown_metric(m.group(1))) is not None:
             raise SynthloomError(f"{source}[{i}]: {problem}")
         value = m.group(3).lower()
-        gates.append(Gate(m.group(1), m.group(2), BOOLEANS[value] if value in BOOLEANS else float(value)))
+        gates.append(Gate(m.group(1), m.group(2), BOOLEANS[value], value) if value in BOOLEANS
+                     else Gate(m.group(1), m.group(2), float(value)))
     return gates
 
 
