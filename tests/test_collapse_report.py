@@ -69,3 +69,14 @@ def test_simulate_draws_every_metric_for_every_mode(tmp_path):
     page = (tmp_path / "collapse.html").read_text()
     assert page.count("data:image/png;base64,") == len(metrics) >= 2
     assert all(mode in page for mode in ("replace", "accumulate", "fresh_real", "kept_real"))
+
+
+def test_a_metric_no_generation_could_measure_is_not_drawn(tmp_path):
+    """randhie has no categorical column: no category coverage to plot, no empty chart."""
+    done = run_cli("collapse", "simulate", "tabular", "--table", "randhie", "--rows", "150", "--generations", "2",
+                   "--seeds", "1", "--mode", "replace", "-o", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "collapse.json").read_text())
+    assert report["modes"]["replace"]["support_coverage"]["mean"] == [None, None]
+    page = (tmp_path / "collapse.html").read_text()
+    assert "support_coverage" not in page and "tail_mass_ratio per generation" in page

@@ -40,7 +40,9 @@ def _nan(v: float | None) -> float:
 
 
 def render_simulation_html(report: dict[str, Any]) -> str:
-    metrics = sorted({m for mode in report["modes"].values() for m in mode})
+    # a metric no seed could measure in any mode (categories of a table without any) is left out
+    metrics = sorted({m for mode in report["modes"].values() for m, v in mode.items()
+                      if any(x is not None for x in v["mean"])})
     plots = [(m, _simulation_plot(m, report["modes"], report.get("theory"))) for m in metrics]
     return _ENV.get_template("collapse.html.jinja").render(report=report, plots=plots)
 
