@@ -71,3 +71,14 @@ def test_drift_names_the_generation_and_the_lost_category(tmp_path):
 
     report = json.loads((tmp_path / "out" / "drift.json").read_text())
     assert report["alarm"]["generation"] == 4 and report["signals"][1]["lost"] == {"plan": ["rare"]}
+
+
+def test_numeric_signals_carry_bootstrap_intervals_that_cover_the_truth():
+    rng = np.random.default_rng(4)
+    real = pd.DataFrame({"x": rng.normal(0, 1, 800)})
+    narrower = pd.DataFrame({"x": rng.normal(0, 0.7, 800)})
+    low, high = generation_signals(real, narrower).to_json()["intervals"]["log_variance_ratio"]
+    assert low < np.log(0.49) < high and high - low < 0.5
+    same = generation_signals(real, pd.DataFrame({"x": rng.normal(0, 1, 800)})).to_json()["intervals"]
+    assert same["log_variance_ratio"][0] < 0 < same["log_variance_ratio"][1]
+    assert same["tail_mass_ratio"][0] < 1 < same["tail_mass_ratio"][1]

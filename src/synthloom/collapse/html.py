@@ -47,10 +47,14 @@ def render_simulation_html(report: dict[str, Any]) -> str:
     return _ENV.get_template("collapse.html.jinja").render(report=report, plots=plots)
 
 
-def _drift_plot(signal: str, values: list[float | None], alarm: int | None) -> str:
+def _drift_plot(signal: str, values: list[float | None], alarm: int | None,
+                intervals: list[list[float] | None] | None = None) -> str:
     fig, ax = figure(4.2, 2.5)
     x = list(range(1, len(values) + 1))
     ax.plot(x, [_nan(v) for v in values], marker="o", ms=3, color="#1f77b4")
+    if intervals and any(i is not None for i in intervals):
+        ax.fill_between(x, [i[0] if i else float("nan") for i in intervals],
+                        [i[1] if i else float("nan") for i in intervals], color="#1f77b4", alpha=0.15)
     if alarm is not None:
         ax.axvline(alarm, color="#d62728", ls="--", lw=1, label=f"alarm (generation {alarm})")
         ax.legend(fontsize=6)
@@ -68,5 +72,6 @@ def render_drift_html(report: dict[str, Any], gates: list[dict[str, Any]] | None
     for name in report["plotted"]:
         values = [s.get(name) for s in signals]
         if any(v is not None for v in values):
-            plots.append((name, _drift_plot(name, values, at)))
+            intervals = [(s.get("intervals") or {}).get(name) for s in signals]
+            plots.append((name, _drift_plot(name, values, at, intervals)))
     return _ENV.get_template("drift.html.jinja").render(report=report, plots=plots, gates=gates or [])
