@@ -80,3 +80,10 @@ def test_a_metric_no_generation_could_measure_is_not_drawn(tmp_path):
     assert report["modes"]["replace"]["support_coverage"]["mean"] == [None, None]
     page = (tmp_path / "collapse.html").read_text()
     assert "support_coverage" not in page and "tail_mass_ratio per generation" in page
+
+
+def test_a_missing_generation_is_one_sentence_that_names_it(tmp_path):
+    args = _generations(tmp_path, False)
+    done = run_cli("drift", args[0], str(tmp_path / "gen9.parquet"), "-o", str(tmp_path / "out"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "gen9.parquet does not exist" in done.stderr and "recipe's folder" not in done.stderr

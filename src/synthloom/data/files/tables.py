@@ -37,7 +37,8 @@ def read_table(path: str | Path) -> pa.Table:
             f"{path}: unknown file type '{path.suffix}'; use one of {', '.join(sorted(READERS))}"
         )
     if not path.is_file():
-        raise SynthloomError(f"{path} does not exist; check the path (relative paths start at the recipe's folder)")
+        raise SynthloomError(f"{path} does not exist; check the path (one written in a recipe, curation or mix "
+                             "file is relative to that file's folder)")
     try:
         if fmt == "csv":
             table = _read_csv(path)
