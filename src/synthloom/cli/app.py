@@ -17,7 +17,7 @@ from synthloom.api import to_recipe, with_output_dir
 from synthloom.cli import collapse_cmd, curate_cmd, evaluate_cmd, review_cmd
 from synthloom.cli.evaluate_cmd import print_gates
 from synthloom.cli.tabular_cmd import app as tabular_app
-from synthloom.config import Recipe
+from synthloom.config import Recipe, SynthloomError
 from synthloom.generate import RunSummary, generate_run, preview_rows, run_dir_of
 from synthloom.generate.progress import RichReporter
 from synthloom.recipes import builtin_recipe_path, builtin_recipes, copy_recipe
@@ -77,10 +77,12 @@ def _print_generated(recipe: Recipe, summary: RunSummary, reporter: RichReporter
         raise typer.Exit(INCOMPLETE)
 
 
-def _run(recipe: Recipe, resume: bool, overwrite: bool, quiet: bool) -> None:
+def _run(recipe: Recipe, resume: bool, overwrite: bool, quiet: bool, executor: str = "local",
+         address: str | None = None, workers: int | None = None) -> None:
     reporter = None if quiet else RichReporter()
     _print_notices(recipe)
-    summary = asyncio.run(generate_run(recipe, resume=resume, overwrite=overwrite, reporter=reporter))
+    summary = asyncio.run(generate_run(recipe, resume=resume, overwrite=overwrite, reporter=reporter,
+                                       executor=executor, address=address, workers=workers))
     _print_generated(recipe, summary, reporter)
 
 
@@ -96,6 +98,10 @@ def generate(
     gates: Annotated[
         Optional[Path], typer.Option(help="Evaluate the run when it completes and fail (exit 4) unless these pass.")
     ] = None,
+    executor: Annotated[str, typer.Option(help="Where batches run: local, or ray (needs synthloom[ray]).")] = "local",
+    address: Annotated[Optional[str], typer.Option(help="ray: the cluster to join (default: start Ray here).")] = None,
+    workers: Annotated[Optional[int], typer.Option(min=1, max=100_000, help="ray: batch workers (default: the "
+                                                                            "cluster's CPUs less one).")] = None,
 ) -> None:
     """Generate a dataset from a recipe into output_dir/<name>/."""
     loaded = with_output_dir(_load(recipe, set_), output_dir)
@@ -104,7 +110,9 @@ def generate(
         from synthloom.evaluate.gates import load_gates
 
         rules = load_gates(gates)  # read before generating: a bad gates file fails fast
-    _run(loaded, resume, overwrite, quiet)
+    if executor not in ("local", "ray"):
+        raise SynthloomError(f"--executor is local or ray, not {executor!r}")
+    _run(loaded, resume, overwrite, quiet, executor, address, workers)
     if rules is not None:
         run_dir = run_dir_of(loaded)
         outcome = gate_run(run_dir, rules)

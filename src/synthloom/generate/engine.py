@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -10,6 +11,7 @@ from typing import Any, Protocol
 
 import yaml
 
+from synthloom.config.errors import SynthloomError
 from synthloom.config.recipe import Recipe
 from synthloom.data.files.tables import rows_to_table
 from synthloom.data.runs.response_cache import BufferedResponseCache
@@ -80,9 +82,14 @@ def run_dir_of(recipe: Recipe) -> Path:
 
 
 async def generate_run(
-    recipe: Recipe, *, resume: bool = False, overwrite: bool = False, reporter: Reporter | None = None
+    recipe: Recipe, *, resume: bool = False, overwrite: bool = False, reporter: Reporter | None = None,
+    executor: str = "local", address: str | None = None, workers: int | None = None,
 ) -> RunSummary:
-    """Generate the recipe's run directory; the library call behind `synthloom generate`."""
+    """Generate the recipe's run directory; the library call behind `synthloom generate`.
+    `executor`: "local" (batches on this process's event loop) or "ray" (on Ray workers, at
+    `address` or a Ray started here, `workers` actors; generate/ray_executor.py)."""
+    if executor not in ("local", "ray"):
+        raise SynthloomError(f"executor is local or ray, not {executor!r}")
     reporter = reporter or _Silent()
     started = time.perf_counter()
     # Arrow's first table from Python rows imports pandas (~0.3 s, mostly holding the GIL): begun
@@ -98,8 +105,15 @@ async def generate_run(
             async with open_runner(recipe, cache) as runner:
                 for notice in runner.server_notices:  # what the probe found, before the first row
                     getattr(reporter, "notice", lambda _text: None)(notice)
-                driver = Driver(recipe, store, runner, reporter)
-                status = await driver.run()
+                async with contextlib.AsyncExitStack() as stack:
+                    batches = runner
+                    if executor == "ray":
+                        from synthloom.generate.ray_executor import ray_runner
+
+                        batches = await stack.enter_async_context(
+                            ray_runner(runner, recipe, cache, address=address, workers=workers))
+                    driver = Driver(recipe, store, batches, reporter)
+                    status = await driver.run()
         finally:
             cache.close()  # every answer received is written before the run ends, whatever ended it
         summary = RunSummary(
