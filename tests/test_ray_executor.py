@@ -78,3 +78,28 @@ def test_the_command_line_runs_on_ray(tmp_path, scripted_server):
     assert sum(pq.read_table(s).num_rows for s in shards) == 8
     wrong = run_cli("generate", str(path), "--executor", "spark", "--overwrite")
     assert wrong.returncode == 2 and "--executor is local or ray" in wrong.stderr
+
+
+def test_a_worker_killed_mid_run_changes_nothing(tmp_path, scripted_server, ray_two_cpus):
+    import threading
+    import time
+
+    server = scripted_server(latency_s=0.02)
+    local = _generate(server, tmp_path, "unkilled", 48, 4, "local")
+    killed = []
+
+    def kill_a_worker():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not killed:
+            workers = [n for n in ray.util.list_named_actors() if n.startswith("synthloom-batches-")]
+            if workers and server.model.requests > 40:  # mid-run: some batches done, others in flight
+                ray.kill(ray.get_actor(workers[0]), no_restart=False)
+                killed.append(workers[0])
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_a_worker)
+    killer.start()
+    on_ray = _generate(server, tmp_path, "killed", 48, 4, "ray")
+    killer.join()
+    assert killed, "the run ended before a worker could be killed"
+    assert _rows_hash(on_ray) == _rows_hash(local)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +32,7 @@ from synthloom.generate.batch import BatchResult, BatchRunner
 from synthloom.generate.model_calls import UsageTally
 
 WORKER_CPUS = 1
+RESTARTS = 3  # per worker, and per batch sent to a worker that died
 
 
 def _ray() -> Any:
@@ -139,9 +141,14 @@ async def ray_runner(local: BatchRunner, recipe: Recipe, cache: Any, *, address:
     try:
         cpus = int(ray.cluster_resources().get("CPU", 1))
         n = largest_worker_count(recipe, workers or max(1, cpus - 1))
-        actor = ray.remote(num_cpus=WORKER_CPUS, max_concurrency=1000)(BatchWorkerImpl)
+        # A worker that dies (its node lost, the process killed) is started again and its
+        # batches sent again: a batch is a pure function, so running it twice changes nothing.
+        actor = ray.remote(num_cpus=WORKER_CPUS, max_concurrency=1000, max_restarts=RESTARTS,
+                           max_task_retries=RESTARTS)(BatchWorkerImpl)
         snapshot = _snapshot(cache)
-        handles = [actor.remote(share_of_caps(recipe, i, n), snapshot) for i in range(n)]
+        run_id = uuid.uuid4().hex[:8]
+        handles = [actor.options(name=f"synthloom-batches-{run_id}-{i}").remote(share_of_caps(recipe, i, n), snapshot)
+                   for i in range(n)]
         try:
             yield RayRunner(local, cache, handles)
         finally:
