@@ -32,12 +32,13 @@ def _rows_hash(run_dir) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _generate(server, out, name: str, target: int, batch: int, executor: str, concurrency: int = 16):
+def _generate(server, out, name: str, target: int, batch: int, executor: str, concurrency: int = 16,
+              workers: int | None = None):
     from synthloom.generate import generate_run
 
     recipe = parse_recipe(json.dumps(qa_recipe(server.url, out, name=name, target=target, batch=batch,
                                                concurrency=concurrency)))
-    summary = asyncio.run(generate_run(recipe, executor=executor))
+    summary = asyncio.run(generate_run(recipe, executor=executor, workers=workers))
     assert summary.status == "complete", summary
     return summary.run_dir
 

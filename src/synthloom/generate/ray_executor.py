@@ -102,6 +102,12 @@ class BatchWorkerImpl:
     async def close(self) -> None:
         await self._stack.aclose()
 
+    def node(self) -> str:
+        """The Ray node this worker runs on (which machine a batch's error came from)."""
+        import ray
+
+        return ray.get_runtime_context().get_node_id()
+
 
 class RayRunner:
     """The driver's runner when batches run on Ray: the local runner for everything but `run`
