@@ -104,3 +104,15 @@ def test_a_worker_killed_mid_run_changes_nothing(tmp_path, scripted_server, ray_
     killer.join()
     assert killed, "the run ended before a worker could be killed"
     assert _rows_hash(on_ray) == _rows_hash(local)
+
+
+def test_a_worker_gets_the_key_variables_and_nothing_else(monkeypatch):
+    from synthloom.generate.ray_executor import worker_environment
+
+    recipe = qa_recipe("http://127.0.0.1:9/v1", "out")
+    recipe["models"]["teacher"]["api_key_env"] = "MY_KEY"
+    monkeypatch.setenv("MY_KEY", "k-123")
+    monkeypatch.setenv("SYNTHLOOM_ALLOWED_KEY_HOSTS", "api.example.com")
+    monkeypatch.setenv("UNRELATED_SECRET", "no")
+    assert worker_environment(parse_recipe(json.dumps(recipe))) == {
+        "MY_KEY": "k-123", "SYNTHLOOM_ALLOWED_KEY_HOSTS": "api.example.com"}

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -57,6 +58,16 @@ def share_of_caps(recipe: Recipe, worker: int, workers: int) -> Recipe:
 def largest_worker_count(recipe: Recipe, wanted: int) -> int:
     caps = [e.max_concurrency for m in (recipe.models or {}).values() for e in getattr(m, "endpoints", None) or []]
     return max(1, min([wanted, *caps]))
+
+
+def worker_environment(recipe: Recipe) -> dict[str, str]:
+    """What a worker must find in its environment, as the driver has it: each model's API key
+    variable (`api_key_env`) and the hosts keys may go to (models/key_hosts.py). Nothing else of
+    the driver's environment travels."""
+    from synthloom.models.key_hosts import ALLOWED_KEY_HOSTS_ENV
+
+    names = {getattr(m, "api_key_env", None) for m in (recipe.models or {}).values()} | {ALLOWED_KEY_HOSTS_ENV}
+    return {name: os.environ[name] for name in sorted(n for n in names if n) if name in os.environ}
 
 
 class _ShippedCache:
@@ -153,8 +164,9 @@ async def ray_runner(local: BatchRunner, recipe: Recipe, cache: Any, *, address:
                            max_task_retries=RESTARTS)(BatchWorkerImpl)
         snapshot = _snapshot(cache)
         run_id = uuid.uuid4().hex[:8]
-        handles = [actor.options(name=f"synthloom-batches-{run_id}-{i}").remote(share_of_caps(recipe, i, n), snapshot)
-                   for i in range(n)]
+        env = {"env_vars": worker_environment(recipe)}  # a worker on another machine has not the driver's
+        handles = [actor.options(name=f"synthloom-batches-{run_id}-{i}", runtime_env=env)
+                   .remote(share_of_caps(recipe, i, n), snapshot) for i in range(n)]
         try:
             yield RayRunner(local, cache, handles)
         finally:
