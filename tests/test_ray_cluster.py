@@ -39,3 +39,37 @@ def test_two_nodes_make_the_rows_one_process_makes(tmp_path, scripted_server, tw
     on_two = _generate(server, tmp_path, "two", 28, 4, "ray", workers=2)
     assert len(nodes) == 2 and len(set(nodes)) == 2  # one worker on each node
     assert _rows_hash(on_two) == _rows_hash(local)
+
+
+def test_a_driver_killed_and_resumed_on_ray_loses_and_duplicates_nothing(tmp_path, scripted_server, two_nodes):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .recipes import qa_recipe, write
+
+    server = scripted_server(latency_s=0.02)
+    local = _generate(server, tmp_path, "whole", 60, 4, "local")
+    path = write(qa_recipe(server.url, tmp_path, name="killed", target=60, batch=4), tmp_path / "r.yaml")
+    shards = tmp_path / "killed" / "shards"
+    command = [sys.executable, "-m", "synthloom.cli.app", "generate", str(path), "--resume", "--quiet",
+               "--executor", "ray", "--address", two_nodes.address, "--workers", "2"]
+    kills = 0
+    for _ in range(3):  # kill the driver just after a commit, three times, then let it finish
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        before = len(list(shards.glob("part-*.parquet"))) if shards.is_dir() else 0
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline and \
+                (len(list(shards.glob("part-*.parquet"))) if shards.is_dir() else 0) <= before:
+            time.sleep(0.02)
+        if proc.poll() is not None:
+            break
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        kills += 1
+    assert kills >= 1
+    final = subprocess.run(command, capture_output=True, text=True, timeout=240)
+    assert final.returncode == 0, final.stderr
+    assert _rows_hash(tmp_path / "killed") == _rows_hash(local)
