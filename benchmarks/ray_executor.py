@@ -23,28 +23,11 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from engine_throughput import recipe_yaml  # the same recipe: a topic, two LLM columns and a judge
+
 from synthloom.config import parse_recipe
 from synthloom.generate import generate_run
 from synthloom.testing.latency_server import started
-
-
-def recipe_yaml(url: str, out: str, name: str, rows: int, concurrency: int, batch: int) -> str:
-    return f"""
-name: {name}
-target_rows: {rows}
-batch_size: {batch}
-output_dir: {out}
-models:
-  teacher:
-    provider: openai
-    model: scripted
-    endpoints: [{{url: "{url}", max_concurrency: {concurrency}}}]
-columns:
-  - {{name: topic, kind: sampler, type: category, values: [birds, rivers, stars, code, law]}}
-  - {{name: question, kind: llm_text, model: teacher, prompt: "Ask a question about {{{{ topic }}}}."}}
-  - {{name: answer, kind: llm_text, model: teacher, prompt: "Answer: {{{{ question }}}}"}}
-  - {{name: score, kind: judge, model: teacher, prompt: "Q: {{{{ question }}}} A: {{{{ answer }}}}"}}
-"""
 
 
 def rows_hash(run_dir: Path) -> str:
@@ -68,7 +51,9 @@ def main() -> None:
                 import ray
 
                 ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
-            recipe = parse_recipe(recipe_yaml(url, out, executor, args.rows, args.concurrency, args.batch))
+            recipe = parse_recipe(recipe_yaml(url, out, args.rows, args.concurrency, args.batch))
+            # a run of its own per executor, and batches launched as the slots allow (no fixed count)
+            recipe = recipe.model_copy(update={"name": executor, "concurrent_batches": None})
             t0 = time.perf_counter()
             summary = asyncio.run(generate_run(recipe, executor=executor.removesuffix("_running")))
             seconds[executor] = time.perf_counter() - t0
