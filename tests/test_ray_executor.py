@@ -116,3 +116,15 @@ def test_a_worker_gets_the_key_variables_and_nothing_else(monkeypatch):
     monkeypatch.setenv("UNRELATED_SECRET", "no")
     assert worker_environment(parse_recipe(json.dumps(recipe))) == {
         "MY_KEY": "k-123", "SYNTHLOOM_ALLOWED_KEY_HOSTS": "api.example.com"}
+
+
+def test_the_python_api_runs_on_ray(tmp_path, scripted_server, ray_two_cpus):
+    import synthloom
+
+    server = scripted_server(latency_s=0.0)
+    summary = synthloom.run(qa_recipe(server.url, tmp_path, name="api", target=8, batch=4), executor="ray")
+    assert summary.status == "complete" and summary.accepted == 8
+    from synthloom.config import SynthloomError
+
+    with pytest.raises(SynthloomError, match="executor is local or ray"):
+        synthloom.run(qa_recipe(server.url, tmp_path, name="api2", target=8, batch=4), executor="dask")

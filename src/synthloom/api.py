@@ -26,15 +26,18 @@ T = TypeVar("T")
 
 
 def run(recipe: str | Path | dict[str, Any] | Recipe, *, overrides: list[str] | None = None,
-        resume: bool = False, overwrite: bool = False, output_dir: str | Path | None = None) -> RunSummary:
+        resume: bool = False, overwrite: bool = False, output_dir: str | Path | None = None,
+        executor: str = "local", address: str | None = None, workers: int | None = None) -> RunSummary:
     """Generate a recipe's run directory, as `synthloom generate` does, and return its summary.
 
     `recipe` is a YAML file, the name of a built-in recipe (its relative paths then start at
     the current folder), a dict of recipe fields (likewise), or a loaded Recipe; `overrides`
-    are `--set` style `path=value` strings."""
+    are `--set` style `path=value` strings. `executor="ray"` runs the batches on Ray workers
+    (`address`: a cluster to join; `workers`: how many), as `--executor ray` does."""
     _refuse_inside_a_spawned_import()
     loaded = with_output_dir(to_recipe(recipe, overrides), output_dir)
-    return run_sync(generate_run(loaded, resume=resume, overwrite=overwrite))
+    return run_sync(generate_run(loaded, resume=resume, overwrite=overwrite, executor=executor, address=address,
+                                 workers=workers))
 
 
 def to_recipe(recipe: str | Path | dict[str, Any] | Recipe, overrides: list[str] | None = None) -> Recipe:
