@@ -185,7 +185,8 @@ async def _gather_refs(refs: list[Any]) -> None:
 
 def _snapshot(cache: Any) -> dict[str, Any]:
     """The answers the run's cache holds now (a resumed run's), for every worker to start from.
-    Not yet: a worker starts with an empty cache, so a resumed run on Ray asks the models again
-    for batches it had not committed (their answers were not kept), as a local run would."""
+    Not yet: a worker starts with an empty cache, and its answers reach the driver only with
+    their batch, so a resumed run on Ray asks the models again for the batches it had not
+    committed (a local run finds the answers it had received in the cache)."""
     return {}
 
