@@ -31,6 +31,9 @@ class NGramModel:
                 for k in range(order):  # k = context length
                     self.counts[k][tuple(tokens[i - k:i])][tokens[i]] += 1
         self.unigrams = self.counts[0][()]
+        # per context, how many words followed it: read for every token perplexity scores
+        self.totals = [{context: sum(following.values()) for context, following in level.items()}
+                       for level in self.counts]
         self.vocabulary = {w for w in self.unigrams if w != END}
         self._tables: dict[tuple[str, ...], tuple[list[str], np.ndarray]] = {}
 
@@ -59,7 +62,7 @@ class NGramModel:
 
     def perplexity(self, sentences: list[str], vocabulary_size: int) -> float:
         """Per-token perplexity of `sentences`, ends of sentences included."""
-        total_unigrams = sum(self.unigrams.values())
+        total_unigrams = self.totals[0].get((), 0)
         log_sum, count = 0.0, 0
         for sentence in sentences:
             tokens = [START] * (self.order - 1) + words(sentence) + [END]
@@ -67,9 +70,10 @@ class NGramModel:
                 word = tokens[i]
                 p = (self.unigrams.get(word, 0) + 1) / (total_unigrams + vocabulary_size + 1)
                 for k in range(1, self.order):
-                    following = self.counts[k].get(tuple(tokens[i - k:i]))
+                    context = tuple(tokens[i - k:i])
+                    following = self.counts[k].get(context)
                     if following:
-                        p = INTERPOLATION * following.get(word, 0) / sum(following.values()) + (1 - INTERPOLATION) * p
+                        p = INTERPOLATION * following.get(word, 0) / self.totals[k][context] + (1 - INTERPOLATION) * p
                 log_sum -= math.log(p)
                 count += 1
         return math.exp(log_sum / max(count, 1))

@@ -9,6 +9,9 @@ twice) the model can still produce."""
 
 from __future__ import annotations
 
+from collections import Counter
+from functools import lru_cache
+
 import numpy as np
 
 from synthloom.collapse.corpus import python_docs_sentences, words
@@ -48,16 +51,19 @@ class TextLoop(Setup):
     def sample(self, world: object, model: NGramModel, n: int, rng: np.random.Generator) -> list[str]:
         return model.sample(n, rng)
 
+    @staticmethod
+    @lru_cache(maxsize=8)
+    def _rare_words(real: tuple[str, ...]) -> frozenset[str]:
+        """The real sentences' rare word types: the same for every generation of a seed."""
+        counts = Counter(w for sentence in real for w in words(sentence))
+        return frozenset(w for w, c in counts.items() if c <= RARE_COUNT)
+
     def measure(self, world: tuple[list[str], list[str]], model: NGramModel, real: list[str],
                 trained_on: list[str]) -> dict[str, float]:
         self._measures += 1  # a fresh, reproducible draw for each measurement
         drawn = model.sample(self.rows_per_generation, np.random.default_rng(self._measures))
         signals = text_signals(real, drawn)
-        counts: dict[str, int] = {}
-        for sentence in real:
-            for w in words(sentence):
-                counts[w] = counts.get(w, 0) + 1
-        rare = {w for w, c in counts.items() if c <= RARE_COUNT}
+        rare = self._rare_words(tuple(real))
         return {
             "perplexity": model.perplexity(world[1], self._vocabulary),
             "distinct_1": signals["distinct_1"],
