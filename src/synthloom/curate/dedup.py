@@ -28,60 +28,79 @@ def has_words(text: str) -> bool:
     return any(c.isalnum() for c in text)
 
 
-def _groups(n: int, pairs: np.ndarray) -> np.ndarray:
+def groups_of(pairs: np.ndarray) -> list[list[int]]:
+    """The connected components of the pairs' graph, each sorted, over the ids in some pair only
+    (memory follows the pairs, not the corpus)."""
     if not len(pairs):
-        return np.arange(n)
-    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-    return connected_components(graph, directed=False)[1]
+        return []
+    ids, local = np.unique(pairs, return_inverse=True)
+    local = local.reshape(-1, 2)
+    m = len(ids)
+    graph = coo_matrix((np.ones(len(local)), (local[:, 0], local[:, 1])), shape=(m, m))
+    label = connected_components(graph, directed=False)[1]
+    members: dict[int, list[int]] = {}
+    for node, group in zip(ids.tolist(), label.tolist()):  # ids ascending: each group sorted
+        members.setdefault(group, []).append(node)
+    return list(members.values())
 
 
-def _survivor(members: list[int], step: Dedup, texts: list[str], rows: list[dict[str, Any]]) -> int:
+def survivor_key(step: Dedup, length: Callable[[int], int], score: Callable[[int], Any]) -> Callable[[int], Any]:
+    """What the member a group keeps maximises: by `keep`, the first row, the longest text or the
+    highest score (a missing or non-numeric score is lowest); ties go to the earlier row."""
     if step.keep == "longest":
-        return max(members, key=lambda i: (len(texts[i]), -i))
+        return lambda i: (length(i), -i)
     if step.keep == "highest":
-        def score(i: int) -> float:
-            v = value_at(rows[i], step.score)
-            return float(v) if isinstance(v, (int, float)) else float("-inf")
-        return max(members, key=lambda i: (score(i), -i))
-    return min(members)
+        def by_score(i: int) -> tuple[float, int]:
+            v = score(i)
+            return (float(v) if isinstance(v, (int, float)) else float("-inf"), -i)
+        return by_score
+    return lambda i: -i
 
 
-def resolve(pairs: np.ndarray, sims: np.ndarray, texts: list[str], rows: list[dict[str, Any]],
-            refs: References, step: Dedup, what: str, numbers: list[int] | None = None) -> dict[int, Removal]:
-    """The first len(refs.texts) positions are reference rows (never removed); the rest are the
-    dataset's, whose `numbers` (default: their positions) name the row a duplicate matched."""
-    n, n_refs = len(texts), len(refs.texts)
-    numbers = numbers if numbers is not None else list(range(n - n_refs))
-    label = _groups(n, pairs)
-    paired = np.unique(pairs).tolist()  # rows in no pair are alone in their group
+def removals_of_groups(pairs: np.ndarray, sims: np.ndarray, n_refs: int, ref_items: list[Any], step: Dedup,
+                       what: str, keep: Callable[[int], Any], number: Callable[[int], int]) -> dict[int, Removal]:
+    """Ids below n_refs are reference items (never removed; a group holding one loses every row of
+    its own); the others are the dataset's rows, id - n_refs, which `number` names and `keep`
+    ranks (the highest stays). Returns row (id - n_refs) -> why it goes."""
     best: dict[int, float] = {}
     for (i, j), s in zip(pairs.tolist(), sims.tolist()):
         best[i], best[j] = max(best.get(i, 0), s), max(best.get(j, 0), s)
     removed: dict[int, Removal] = {}
-    members: dict[int, list[int]] = {}
-    for i in paired:
-        members.setdefault(int(label[i]), []).append(i)
-    for group in members.values():
-        if len(group) < 2:
-            continue
+    for group in groups_of(pairs):
         in_refs = [i for i in group if i < n_refs]
         own = [i - n_refs for i in group if i >= n_refs]
         if in_refs:
             for i in own:
                 removed[i] = Removal(step.label, f"{what} of a reference row ({best.get(i + n_refs, 1):.2f})",
-                                     refs.items[in_refs[0]])
+                                     ref_items[in_refs[0]])
             continue
-        stay = _survivor(own, step, texts[n_refs:], rows)
-        survivor = RowMatch(numbers[stay])
+        stay = max(own, key=keep)
+        survivor = RowMatch(number(stay))
         for i in own:
             if i != stay:
                 removed[i] = Removal(step.label, f"{what} of {survivor} ({best.get(i + n_refs, 1):.2f})", survivor)
     return removed
 
 
+def resolve(pairs: np.ndarray, sims: np.ndarray, texts: list[str], rows: list[dict[str, Any]],
+            refs: References, step: Dedup, what: str, numbers: list[int] | None = None) -> dict[int, Removal]:
+    """The first len(refs.texts) positions are reference rows (never removed); the rest are the
+    dataset's, whose `numbers` (default: their positions) name the row a duplicate matched."""
+    n_refs = len(refs.texts)
+    own_texts = texts[n_refs:]
+    keep = survivor_key(step, lambda i: len(own_texts[i]), lambda i: value_at(rows[i], step.score))
+    return removals_of_groups(pairs, sims, n_refs, refs.items, step, what, keep,
+                              (lambda i: numbers[i]) if numbers is not None else (lambda i: i))
+
+
+def exact_key(text: str) -> bytes:
+    """What exact copies share: a 128-bit hash of the text's lower-cased words."""
+    return hashlib.blake2b(" ".join(words(text)).encode(), digest_size=16).digest()
+
+
 def exact_dedup(step: ExactDedup, texts: list[str], rows: list[dict[str, Any]], refs: References,
                 numbers: list[int] | None = None) -> dict[int, Removal]:
-    keys = [hashlib.blake2b(" ".join(words(t)).encode(), digest_size=16).digest() for t in refs.texts + texts]
+    keys = [exact_key(t) for t in refs.texts + texts]
     first: dict[bytes, int] = {}
     pairs = []
     for i, k in enumerate(keys):

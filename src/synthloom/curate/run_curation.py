@@ -60,3 +60,34 @@ def curate_dataset(path: Path, spec: CurationSpec, out_dir: Path) -> tuple[Curat
     result = curate(rows, spec, where=str(path))
     claim_folder(out_dir, CURATION_MARKER, legacy=("curation.json",))
     return result, write_curation(result, out_dir, {"source": str(path)})
+
+
+def is_shard_folder(path: Path) -> bool:
+    """A folder of Parquet files (not a run, not a Hugging Face `save_to_disk` folder)."""
+    return path.is_dir() and any(path.glob("*.parquet")) and not any(path.glob("*.arrow"))
+
+
+def curate_shards(folder: Path, spec: CurationSpec, out_dir: Path, *, executor: str = "local",
+                  address: str | None = None) -> tuple[list[Any], Path]:
+    """A folder of Parquet shards into out_dir/kept/ and out_dir/removed/ (one file per shard) and
+    out_dir/curation.json; on this process (`local`) or on Ray (`ray`, at `address`)."""
+    from synthloom.curate.shards import ShardSet, check_spec
+    from synthloom.curate.shards_write import ShardOutput
+
+    if executor not in ("local", "ray"):
+        raise SynthloomError(f"executor is local or ray, not {executor!r}")
+    shards = ShardSet.of(folder)
+    if executor == "ray":
+        check_spec(spec)
+    claim_folder(out_dir, CURATION_MARKER, legacy=("curation.json",), create=False)  # refused before any work
+    claim_folder(out_dir, CURATION_MARKER, legacy=("curation.json",))
+    out = ShardOutput.of(out_dir, shards.paths)
+    if executor == "ray":
+        from synthloom.curate.ray_curation import curate_shards_ray
+
+        counts = curate_shards_ray(folder, spec, out, address=address)
+    else:
+        from synthloom.curate.shards_local import curate_shards_local
+
+        counts = curate_shards_local(folder, spec, out)
+    return counts, out.write_counts(counts, folder, executor)

@@ -77,26 +77,49 @@ def lsh_params(threshold: float, num_perm: int, recall_at_threshold: float = 0.9
     return (best[1], best[2]) if best else (num_perm, 1)
 
 
-def candidate_pairs(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """(m, 2) int64 pairs i < j sharing a bucket in some band; a bucket of size s gives the s - 1
-    pairs (first, other), which is enough to connect it."""
-    n = len(sig)
-    valid = sig[:, 0] != EMPTY
-    found = []
+def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """(documents, bands) uint64: each band's rows of the signature hashed into one bucket key,
+    the band's index mixed in so that bands never share buckets."""
+    keys = np.empty((len(sig), bands), dtype=np.uint64)
     for b in range(bands):
         block = sig[:, b * rows:(b + 1) * rows].astype(np.uint64)
-        key = np.full(n, np.uint64(b), dtype=np.uint64)
+        key = np.full(len(sig), np.uint64(b), dtype=np.uint64)
         with np.errstate(over="ignore"):
             for c in range(rows):
                 key += block[:, c] * _MULT[c % len(_MULT)]
-        key = mix(key)
-        ids = np.flatnonzero(valid)
-        order = ids[np.argsort(key[ids], kind="stable")]
-        k = key[order]
-        new_run = np.concatenate([[True], k[1:] != k[:-1]])
-        run_start = np.maximum.accumulate(np.where(new_run, np.arange(len(k)), 0))
-        member = ~new_run
-        found.append(np.stack([order[run_start[member]], order[member]], axis=1))
+        keys[:, b] = mix(key)
+    return keys
+
+
+def has_signature(sig: np.ndarray) -> np.ndarray:
+    """Documents with at least one shingle (the others are in no bucket)."""
+    return sig[:, 0] != EMPTY if len(sig) else np.zeros(0, dtype=bool)
+
+
+def bucket_pairs(ids: np.ndarray, *keys: np.ndarray) -> np.ndarray:
+    """(m, 2) int64 pairs (the lowest id of a bucket, another id of it) over documents `ids`, a
+    bucket being the documents equal in every one of `keys` (say a band's index and its key): a
+    bucket of size s gives its s - 1 pairs, which is enough to connect it. Pairs repeat across
+    bands; the caller unites them."""
+    if not len(ids):
+        return np.zeros((0, 2), dtype=np.int64)
+    order = np.lexsort((ids, *keys[::-1]))
+    members = ids[order]
+    new_run = np.zeros(len(ids), dtype=bool)
+    new_run[0] = True
+    for k in keys:
+        ks = k[order]
+        new_run[1:] |= ks[1:] != ks[:-1]
+    run_start = np.maximum.accumulate(np.where(new_run, np.arange(len(ids)), 0))
+    member = ~new_run
+    return np.stack([members[run_start[member]], members[member]], axis=1).astype(np.int64)
+
+
+def candidate_pairs(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """(m, 2) int64 pairs i < j sharing a bucket in some band, each once."""
+    ids = np.flatnonzero(has_signature(sig))
+    keys = band_keys(sig[ids], bands, rows)
+    found = [bucket_pairs(ids, keys[:, b]) for b in range(bands)]
     if not found:
         return np.zeros((0, 2), dtype=np.int64)
     pairs = np.sort(np.concatenate(found), axis=1)
