@@ -1,5 +1,6 @@
-"""Batches on a two-node Ray cluster (ray.cluster_utils.Cluster: two nodes of one CPU each, one
-batch worker on each): the rows are the local executor's, byte for byte."""
+"""A two-node Ray cluster (ray.cluster_utils.Cluster: two nodes of one CPU each): generated
+batches (one worker on each node) give the local executor's rows, byte for byte, and shards
+curated on Ray Data from the command line give the local executor's files."""
 
 from __future__ import annotations
 
@@ -73,3 +74,24 @@ def test_a_driver_killed_and_resumed_on_ray_loses_and_duplicates_nothing(tmp_pat
     final = subprocess.run(command, capture_output=True, text=True, timeout=240)
     assert final.returncode == 0, final.stderr
     assert _rows_hash(tmp_path / "killed") == _rows_hash(local)
+
+
+def test_shards_curated_from_the_command_line_on_two_nodes_match_the_local_files(tmp_path, two_nodes):
+    import subprocess
+    import sys
+
+    from .test_ray_curation import _counts, _files, corpus, curation_file
+
+    data, ref, bench = corpus(tmp_path, shards=3, per_shard=40, seed=3)
+    cfg = curation_file(tmp_path, ref, bench)
+    outs = {}
+    for executor in ("local", "ray"):
+        out = tmp_path / executor
+        extra = ["--executor", "ray", "--address", two_nodes.address] if executor == "ray" else []
+        done = subprocess.run([sys.executable, "-m", "synthloom.cli.app", "curate", str(data), "-c", str(cfg),
+                               "-o", str(out), *extra], capture_output=True, text=True, timeout=240)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "one Parquet file per input shard" in done.stdout
+        outs[executor] = out
+    assert _files(outs["ray"]) == _files(outs["local"])
+    assert _counts(outs["ray"]) == _counts(outs["local"])
