@@ -128,3 +128,19 @@ def test_the_python_api_runs_on_ray(tmp_path, scripted_server, ray_two_cpus):
 
     with pytest.raises(SynthloomError, match="executor is local or ray"):
         synthloom.run(qa_recipe(server.url, tmp_path, name="api2", target=8, batch=4), executor="dask")
+
+
+def test_a_run_again_on_ray_answers_from_the_cache_instead_of_asking_again(tmp_path, scripted_server, ray_two_cpus):
+    """Workers find what run.sqlite's cache held when the run began (an edited or resumed run):
+    the same recipe run again with --overwrite on Ray sends no request, and makes the same rows."""
+    from synthloom.generate import generate_run
+
+    server = scripted_server(latency_s=0.01)
+    recipe = parse_recipe(json.dumps(qa_recipe(server.url, tmp_path, name="cached", target=24, batch=4)))
+    first = asyncio.run(generate_run(recipe))
+    first_hash, asked = _rows_hash(first.run_dir), server.model.requests
+    assert asked >= 24
+    again = asyncio.run(generate_run(recipe, overwrite=True, executor="ray"))
+    assert again.status == "complete"
+    assert server.model.requests == asked  # every answer came from the cache, through the workers
+    assert _rows_hash(again.run_dir) == first_hash

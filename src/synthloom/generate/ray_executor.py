@@ -8,8 +8,11 @@ actors (one CPU each; one CPU of the machine is left to the driver, as Ray Data 
 which opens its own model clients once and runs many batches at a time on its event loop.
 
 What crosses the wire:
-- to a worker: the recipe (as JSON), its share of each HTTP endpoint's `max_concurrency`, and
-  the cache the run started with (a resumed run answers from it on every worker);
+- to a worker: the recipe, its share of each HTTP endpoint's `max_concurrency`, and the digests
+  of the keys run.sqlite's cache held when the run began (8 bytes an answer): a key among them
+  is fetched from a `CacheReader` actor placed on the driver's node, which reads run.sqlite;
+  any other key is a miss, known without asking (a resumed or edited run answers from the cache
+  on every worker, as locally);
 - back: the batch's rows and usage, and the answers it received, which the driver puts in
   run.sqlite's cache.
 
@@ -25,15 +28,18 @@ import contextlib
 import os
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from synthloom.config.errors import SynthloomError
 from synthloom.config.recipe import Recipe
+from synthloom.data.runs.response_cache import BufferedResponseCache
 from synthloom.generate.batch import BatchResult, BatchRunner
 from synthloom.generate.model_calls import UsageTally
 
 WORKER_CPUS = 1
 RESTARTS = 3  # per worker, and per batch sent to a worker that died
+CACHE_FETCH_S = 60  # one cached answer from the driver's node, at most
 
 
 def _ray() -> Any:
@@ -71,28 +77,59 @@ def worker_environment(recipe: Recipe) -> dict[str, str]:
 
 
 class _ShippedCache:
-    """A worker's view of the run's cache: what the run started with, and what this worker has
-    been answered since (handed back with each batch for the driver to store)."""
+    """A worker's view of the run's cache: the answers run.sqlite held when the run began (their
+    keys' digests here, the answers with the reader), and what this worker has been answered
+    since (handed back with each batch for the driver to store)."""
 
-    def __init__(self, snapshot: dict[str, Any]):
-        self.known = dict(snapshot)
+    def __init__(self, digests: Any, reader: Any):
+        self.digests, self.reader = digests, reader
+        self.known: dict[str, Any] = {}
         self.new: list[tuple[str, str, Any]] = []
 
     def cache_get(self, key: str) -> Any:
-        return self.known.get(key)
+        if key in self.known:
+            return self.known[key]
+        if self.reader is None or not self._held(key):
+            return None
+        import ray
+
+        # A blocking fetch on the worker's loop, but only for an answer the cache holds: ~1 ms
+        # against the model call it saves.
+        return ray.get(self.reader.get.remote(key), timeout=CACHE_FETCH_S)
+
+    def _held(self, key: str) -> bool:
+        import numpy as np
+
+        from synthloom.data.runs.response_cache import key_digest
+
+        digest = np.uint64(key_digest(key))
+        at = int(np.searchsorted(self.digests, digest))
+        return at < len(self.digests) and self.digests[at] == digest
 
     def cache_put(self, key: str, model: str, resp: Any) -> None:
         self.known[key] = resp
         self.new.append((key, model, resp))
 
 
+class CacheReaderImpl:
+    """Answers from run.sqlite's cache for the workers; runs on the driver's node, by the file."""
+
+    def __init__(self, path: str):
+        from synthloom.data.runs.response_cache import CacheFile
+
+        self._file = CacheFile(Path(path))
+
+    def get(self, key: str) -> Any:
+        return self._file.get(key)
+
+
 class BatchWorkerImpl:
     """One Ray actor's state: its own runner (model clients, column generators), opened on the
     first batch and kept for the next ones."""
 
-    def __init__(self, recipe: Recipe, snapshot: dict[str, Any]):
+    def __init__(self, recipe: Recipe, digests: Any, reader: Any):
         self._recipe = recipe  # pickled whole: a JSON dump would redact credentials in endpoint URLs
-        self._cache = _ShippedCache(snapshot)
+        self._cache = _ShippedCache(digests, reader)
         self._stack = contextlib.AsyncExitStack()
         self._runner: BatchRunner | None = None
         self._opening = asyncio.Lock()  # batches arrive together: the first opens the runner, the rest wait
@@ -162,17 +199,17 @@ async def ray_runner(local: BatchRunner, recipe: Recipe, cache: Any, *, address:
         # batches sent again: a batch is a pure function, so running it twice changes nothing.
         actor = ray.remote(num_cpus=WORKER_CPUS, max_concurrency=1000, max_restarts=RESTARTS,
                            max_task_retries=RESTARTS)(BatchWorkerImpl)
-        snapshot = _snapshot(cache)
         run_id = uuid.uuid4().hex[:8]
+        digests, reader = _cache_for_workers(ray, cache, run_id)
         env = {"env_vars": worker_environment(recipe)}  # a worker on another machine has not the driver's
         handles = [actor.options(name=f"synthloom-batches-{run_id}-{i}", runtime_env=env)
-                   .remote(share_of_caps(recipe, i, n), snapshot) for i in range(n)]
+                   .remote(share_of_caps(recipe, i, n), digests, reader) for i in range(n)]
         try:
             yield RayRunner(local, cache, handles)
         finally:
             with contextlib.suppress(Exception):
                 await _gather_refs([h.close.remote() for h in handles])
-            for h in handles:
+            for h in handles + ([reader] if reader is not None else []):
                 ray.kill(h)
     finally:
         if started_here:
@@ -183,10 +220,16 @@ async def _gather_refs(refs: list[Any]) -> None:
     await asyncio.wait_for(asyncio.gather(*refs), timeout=30)
 
 
-def _snapshot(cache: Any) -> dict[str, Any]:
-    """The answers the run's cache holds now (a resumed run's), for every worker to start from.
-    Not yet: a worker starts with an empty cache, and its answers reach the driver only with
-    their batch, so a resumed run on Ray asks the models again for the batches it had not
-    committed (a local run finds the answers it had received in the cache)."""
-    return {}
+def _cache_for_workers(ray: Any, cache: BufferedResponseCache, run_id: str) -> tuple[Any, Any]:
+    """(the digests of the keys the cache holds, a reader of their answers), or (None, None) for
+    a run that began with an empty cache: then every key a worker was not answered is a miss."""
+    if cache.started_empty():
+        return None, None
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+    from synthloom.data.runs.response_cache import cache_digests
+
+    here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
+    reader = ray.remote(num_cpus=0, max_restarts=RESTARTS, max_task_retries=RESTARTS)(CacheReaderImpl).options(
+        name=f"synthloom-cache-{run_id}", scheduling_strategy=here).remote(str(cache.path))
+    return ray.put(cache_digests(cache.path)), reader

@@ -8,11 +8,14 @@ the same, since a batch is a pure function of recipe, index, seed and cache)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
 import time
 from pathlib import Path
+
+import numpy as np
 
 from synthloom.data.runs.run_db import BUSY_TIMEOUT_MS, CachedResponse, RunDB
 
@@ -34,7 +37,16 @@ class BufferedResponseCache:
         self._thread: threading.Thread | None = None
         # When run.sqlite holds no answers yet, a key not put by this process is a miss, known
         # without a query (a query per model call is a large share of the engine's CPU).
-        self._put_hashes: set[int] | None = set() if db.cache_is_empty() else None
+        self._started_empty = db.cache_is_empty()
+        self._put_hashes: set[int] | None = set() if self._started_empty else None
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def started_empty(self) -> bool:
+        """Whether run.sqlite held no answers when the run began (every other key is a miss)."""
+        return self._started_empty
 
     def cache_get(self, key: str) -> CachedResponse | None:
         with self._lock:
@@ -94,3 +106,33 @@ class BufferedResponseCache:
             self._error = exc
         finally:
             conn.close()
+
+
+def key_digest(key: str) -> int:
+    """A cache key in 64 bits, the same in every process (Python's hash() is salted per process)."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little")
+
+
+def cache_digests(path: Path) -> np.ndarray:
+    """The sorted digests of every key run.sqlite's cache holds now (8 bytes an answer), so a
+    process elsewhere knows its misses without asking."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        digests = [key_digest(k) for (k,) in conn.execute("SELECT key FROM cache")]
+    finally:
+        conn.close()
+    return np.sort(np.array(digests, dtype=np.uint64))
+
+
+class CacheFile:
+    """Read-only lookups in a run.sqlite's cache, from a process other than the run's (its writer
+    keeps going; SQLite's WAL lets a reader in at the same time)."""
+
+    def __init__(self, path: Path):
+        self._conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+    def get(self, key: str) -> CachedResponse | None:
+        row = self._conn.execute(
+            "SELECT response, prompt_tokens, completion_tokens FROM cache WHERE key=?", (key,)).fetchone()
+        return None if row is None else CachedResponse(json.loads(row[0]), row[1], row[2])
