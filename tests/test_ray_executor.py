@@ -144,3 +144,16 @@ def test_a_run_again_on_ray_answers_from_the_cache_instead_of_asking_again(tmp_p
     assert again.status == "complete"
     assert server.model.requests == asked  # every answer came from the cache, through the workers
     assert _rows_hash(again.run_dir) == first_hash
+
+
+def test_a_refusal_on_a_worker_is_the_local_sentence_with_its_batch_named(tmp_path, scripted_server, ray_two_cpus):
+    from synthloom.config.errors import SynthloomError
+    from synthloom.generate import generate_run
+
+    server = scripted_server(latency_s=0.01, refuse=[("Answer:", 400, "response_format is not supported")])
+    recipe = parse_recipe(json.dumps(qa_recipe(server.url, tmp_path, name="refused", target=16, batch=4)))
+    with pytest.raises(SynthloomError) as caught:
+        asyncio.run(generate_run(recipe, executor="ray"))
+    text = str(caught.value)
+    assert text.startswith("batch ") and "on a Ray worker: column 'answer'" in text
+    assert "response_format is not supported" in text and "Traceback" not in text

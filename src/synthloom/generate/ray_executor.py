@@ -170,7 +170,10 @@ class RayRunner:
     async def run(self, batch: int, size: int | None = None, tally: UsageTally | None = None,
                   on_row_done: Callable[[], None] | None = None) -> BatchResult:
         worker = self._workers[batch % len(self._workers)]
-        result, answers = await worker.run.remote(batch)
+        try:
+            result, answers = await worker.run.remote(batch)
+        except Exception as exc:
+            raise worker_error(exc, batch) from None
         for key, model, resp in answers:
             self._cache.cache_put(key, model, resp)
         if tally is not None:
@@ -182,6 +185,26 @@ class RayRunner:
             for _ in range(self._local.recipe.batch_size):
                 on_row_done()
         return result
+
+
+def worker_error(exc: Exception, batch: int) -> Exception:
+    """What the driver raises for a batch that failed on Ray: a user-facing error as the local
+    executor says it, with the batch named; a dead worker or a bug in one sentence (the
+    traceback stays behind --debug, as the cause)."""
+    import ray.exceptions
+
+    cause = getattr(exc, "cause", None) if isinstance(exc, ray.exceptions.RayTaskError) else None
+    if isinstance(cause, SynthloomError):
+        cause.args = (f"batch {batch}, on a Ray worker: {cause}",)
+        return cause
+    if isinstance(exc, ray.exceptions.RayActorError):
+        return SynthloomError(f"batch {batch}: its Ray worker died and was restarted {RESTARTS} times "
+                              f"without finishing it ({str(exc).splitlines()[0][:200]})")
+    failed = cause if isinstance(cause, Exception) else exc
+    error = SynthloomError(f"batch {batch} failed on a Ray worker: {type(failed).__name__}: "
+                           f"{str(failed).splitlines()[0][:300] if str(failed) else ''}")
+    error.__cause__ = failed
+    return error
 
 
 @contextlib.asynccontextmanager
