@@ -41,6 +41,11 @@ CondOption = Annotated[Optional[list[str]], typer.Option("--condition", "-c", he
 CopiesOption = Annotated[
     bool, typer.Option("--allow-copies", help="Keep sampled rows that copy or nearly copy a training row.")
 ]
+ExecutorOption = Annotated[str, typer.Option(
+    "--executor", help="local, or ray: the sample's shards drawn on Ray workers, the same rows "
+    "(pip install 'synthloom[ray]').")]
+AddressOption = Annotated[Optional[str], typer.Option(
+    "--address", help="With --executor ray: the Ray cluster to join (default: start Ray here).")]
 GroupOption = Annotated[
     Optional[int],
     typer.Option("--min-group", min=1, help="Also redraw rows whose nearest training rows are fewer people (default 1)."),
@@ -98,9 +103,12 @@ def sample(
     rebalance: RebalOption = None,
     data: Annotated[Optional[Path], typer.Option(
         help="The training table, to redraw rows that copy it (a model file holds no training rows).")] = None,
+    executor: ExecutorOption = "local",
+    address: AddressOption = None,
 ) -> None:
     """Sample rows from a saved model."""
-    _print_sampled(sample_model(model, n, output, data=data, conditions=condition, rebalance=rebalance))
+    _print_sampled(sample_model(model, n, output, data=data, conditions=condition, rebalance=rebalance,
+                                executor=executor, address=address))
 
 
 @app.command()
@@ -120,11 +128,14 @@ def synth(
     rebalance: RebalOption = None,
     allow_copies: CopiesOption = False,
     min_group: GroupOption = None,
+    executor: ExecutorOption = "local",
+    address: AddressOption = None,
 ) -> None:
     """Fit and sample in one go; rows that copy a training row are redrawn unless --allow-copies."""
     sampled = synth_table(data, n, output, synthesizer=synthesizer, spec_path=spec, params=param,
                           options={"epsilon": epsilon, "seed": seed, "allow_copies": allow_copies or None,
-                                   "min_group": min_group}, conditions=condition, rebalance=rebalance)
+                                   "min_group": min_group}, conditions=condition, rebalance=rebalance,
+                          executor=executor, address=address)
     _print_privacy(sampled.synthesizer)
     _print_sampled(sampled)
 

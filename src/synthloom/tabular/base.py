@@ -42,6 +42,23 @@ from synthloom.tabular.public_domain import Domain, public_domains, public_metad
 
 Columns = dict[str, np.ndarray]
 MAX_CANDIDATES = 5_000_000  # conditional / constrained sampling gives up past this many draws
+SHARD_ROWS = 100_000  # rows a sampling shard draws: the unit one worker draws, with its own seed
+
+
+def shard_sizes(n: int) -> tuple[int, ...]:
+    """n rows as shards of SHARD_ROWS, the last one the rest."""
+    return tuple(min(SHARD_ROWS, n - start) for start in range(0, n, SHARD_ROWS))
+
+
+@dataclass(frozen=True)
+class SamplePlan:
+    """One call of `sample`: its number (the seeds of its shards derive from it), the shards'
+    sizes and what every shard is asked for."""
+
+    call: int
+    sizes: tuple[int, ...]
+    conditions: dict[str, Any] | None = None
+    rebalance: dict[str, dict[Any, float]] | None = None
 
 # Parameters every synthesizer takes (a subclass's own sit beside it); the descriptions are what
 # `synthloom tabular synthesizers` prints.
@@ -200,9 +217,6 @@ class Synthesizer:
         raise NotImplementedError
 
     # ---- sampling ----
-    def _rng(self) -> np.random.Generator:
-        self._calls += 1
-        return np.random.default_rng([self.seed, self._calls])
 
     def _draw(self, fitted: Fitted, n: int, rng: np.random.Generator, conditions: dict[str, Any] | None
               ) -> tuple[Columns, int, dict[str, int], int]:
@@ -242,15 +256,50 @@ class Synthesizer:
         return out, drawn, rejected
 
     def sample(self, n: int, conditions: dict[str, Any] | None = None,
-               rebalance: dict[str, dict[Any, float]] | None = None) -> Any:
+               rebalance: dict[str, dict[Any, float]] | None = None, *, executor: str = "local",
+               address: str | None = None) -> Any:
         """n synthetic rows. `conditions` fixes column values for every row; `rebalance`
-        sets target shares of a column's values, e.g. {"sex": {"F": 0.5, "M": 0.5}}."""
+        sets target shares of a column's values, e.g. {"sex": {"F": 0.5, "M": 0.5}}.
+
+        Rows are drawn in shards of SHARD_ROWS, shard k with its own seed (the synthesizer's
+        seed, the sample's number, k), so the rows are the same whoever draws each shard:
+        `executor="ray"` draws them on Ray workers (at `address`, or a Ray started here)."""
         fitted = self._fitted()
         if n < 1:
             raise SynthloomError(f"asked for {n} rows; sample at least 1")
-        rng = self._rng()
         if conditions:
             self._check_conditions(fitted, conditions)
+        if executor not in ("local", "ray"):
+            raise SynthloomError(f"executor is local or ray, not {executor!r}")
+        self._calls += 1
+        plan = SamplePlan(self._calls, shard_sizes(n), conditions, rebalance)
+        if executor == "ray":
+            from synthloom.tabular.ray_sampling import sample_shards_on_ray
+
+            shards = sample_shards_on_ray(self, plan, address=address)
+        else:
+            shards = [self.sample_shard(plan, k) for k in range(len(plan.sizes))]
+        drawn = sum(r["candidates"] for _, r in shards)
+        rejected: dict[str, int] = {}
+        for _, r in shards:
+            for k, v in r["rejected"].items():
+                rejected[k] = rejected.get(k, 0) + v
+        self.report["last_sample"] = {
+            "rows": n, "candidates": drawn, "rejection_rate": round(1 - n / drawn, 6), "shards": len(shards),
+            "rejected_by_constraint": rejected,
+            "copies": self._copy_report(fitted, sum(r["redrawn"] for _, r in shards)),
+        }
+        table = shards[0][0] if len(shards) == 1 else pa.concat_tables([t for t, _ in shards])
+        return as_kind(table, fitted.input_kind)
+
+    def sample_shard(self, plan: "SamplePlan", shard: int) -> tuple[pa.Table, dict[str, Any]]:
+        """Shard `shard` of a sample, as an Arrow table, and what drawing it took. A pure function
+        of the fitted synthesizer, the plan and the shard's number."""
+        fitted = self._fitted()
+        n, first = plan.sizes[shard], sum(plan.sizes[:shard])
+        # shard 0 keeps the seed a sample had before samples were sharded, so small samples stay
+        rng = np.random.default_rng([self.seed, plan.call] + ([shard] if shard else []))
+        conditions, rebalance = plan.conditions, plan.rebalance
         if rebalance:
             parts = []
             for column, shares in rebalance.items():
@@ -268,11 +317,8 @@ class Synthesizer:
                     rejected[k] = rejected.get(k, 0) + v
         else:
             cols, drawn, rejected, redrawn = self._draw(fitted, n, rng, conditions)
-        self.report["last_sample"] = {
-            "rows": n, "candidates": drawn, "rejection_rate": round(1 - n / drawn, 6),
-            "rejected_by_constraint": rejected, "copies": self._copy_report(fitted, redrawn),
-        }
-        return as_kind(finish_table(fitted, cols, n, rng), fitted.input_kind)
+        table = finish_table(fitted, cols, n, rng, first=first)
+        return table, {"candidates": drawn, "rejected": rejected, "redrawn": redrawn}
 
     def _copy_report(self, fitted: Fitted, redrawn: int) -> dict[str, Any]:
         if fitted.guard is not None:

@@ -22,12 +22,13 @@ def rounded_draw(drawn: tuple[Columns, int, dict[str, int]], meta: TableMeta) ->
     return rounded(drawn[0], meta), drawn[1], drawn[2]
 
 
-def finish_table(fitted: Fitted, cols: Columns, n: int, rng: np.random.Generator) -> pa.Table:
-    """The output table: rounded numbers, fresh ids, placeholder text, the input's Arrow types."""
+def finish_table(fitted: Fitted, cols: Columns, n: int, rng: np.random.Generator, first: int = 0) -> pa.Table:
+    """The output table: rounded numbers, fresh ids, placeholder text, the input's Arrow types.
+    `first`: how many rows come before these in the sample (whole-number ids go on from there)."""
     out = rounded(cols, fitted.meta)
     for name, cm in fitted.meta.columns.items():
         if cm.kind == "id":
-            out[name] = new_ids(fitted.types.get(name), n, rng)
+            out[name] = new_ids(fitted.types.get(name), n, rng, first)
         elif cm.kind == "text":
             out[name] = placeholder_text(n, rng)
     return from_numpy(out, fitted.meta, fitted.types)
@@ -73,10 +74,10 @@ def shares_to_counts(column: str, shares: dict[Any, float], n: int) -> dict[Any,
     return counts
 
 
-def new_ids(original: pa.DataType | None, n: int, rng: np.random.Generator) -> np.ndarray:
+def new_ids(original: pa.DataType | None, n: int, rng: np.random.Generator, first: int = 0) -> np.ndarray:
     """Fresh identifiers: never one of the training ids (they may point at a person)."""
     if original is not None and pa.types.is_integer(original):
-        return np.arange(1, n + 1).astype(object)
+        return np.arange(first + 1, first + n + 1).astype(object)
     return np.array([str(uuid.UUID(bytes=rng.bytes(16), version=4)) for _ in range(n)], dtype=object)
 
 

@@ -75,16 +75,17 @@ def fit_table(data: Path, *, synthesizer: str | None = None, spec_path: Path | N
 
 
 def sample_table(synth: Synthesizer, n: int, out: Path, *, conditions: list[str] | None = None,
-                 rebalance: list[str] | None = None) -> Sampled:
+                 rebalance: list[str] | None = None, executor: str = "local", address: str | None = None) -> Sampled:
     """Sample `n` rows (`column=value` conditions, `column=value:share,...` target shares) and
-    write them to `out`."""
-    table = synth.sample(n, conditions=_conditions(conditions), rebalance=_rebalance(rebalance))
+    write them to `out`; on Ray workers with executor="ray" (the same rows)."""
+    table = synth.sample(n, conditions=_conditions(conditions), rebalance=_rebalance(rebalance),
+                         executor=executor, address=address)
     write_table(table, out)
     return Sampled(synth, out, n, synth.report.get("last_sample", {}))
 
 
 def sample_model(model: Path, n: int, out: Path, *, data: Path | None = None, conditions: list[str] | None = None,
-                 rebalance: list[str] | None = None) -> Sampled:
+                 rebalance: list[str] | None = None, executor: str = "local", address: str | None = None) -> Sampled:
     """Sample a saved model; with its training table, rows that copy it are redrawn."""
     from synthloom.data.files.tables import read_table
     from synthloom.tabular import Synthesizer
@@ -92,7 +93,8 @@ def sample_model(model: Path, n: int, out: Path, *, data: Path | None = None, co
     synth = Synthesizer.load(model)
     if data is not None:
         synth.guard_against(read_table(data))
-    return sample_table(synth, n, out, conditions=conditions, rebalance=rebalance)
+    return sample_table(synth, n, out, conditions=conditions, rebalance=rebalance, executor=executor,
+                        address=address)
 
 
 def write_table(table: Any, out: Path) -> None:
@@ -151,7 +153,8 @@ def _rebalance(items: list[str] | None) -> dict[str, dict[Any, float]] | None:
 
 def synth_table(data: Path, n: int, out: Path, *, synthesizer: str | None = None, spec_path: Path | None = None,
                 params: list[str] | None = None, options: Mapping[str, Any] = {},  # noqa: B006
-                conditions: list[str] | None = None, rebalance: list[str] | None = None) -> Sampled:
+                conditions: list[str] | None = None, rebalance: list[str] | None = None,
+                executor: str = "local", address: str | None = None) -> Sampled:
     """Fit on a real table and sample from it in one go (`fit_table`, then `sample_table`)."""
     synth = fit_table(data, synthesizer=synthesizer, spec_path=spec_path, params=params, options=options)
-    return sample_table(synth, n, out, conditions=conditions, rebalance=rebalance)
+    return sample_table(synth, n, out, conditions=conditions, rebalance=rebalance, executor=executor, address=address)
