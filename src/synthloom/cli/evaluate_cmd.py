@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -59,6 +60,11 @@ def evaluate(
     list_metrics: Annotated[
         bool, typer.Option("--metrics", help="List the metrics reports give (and gates may name), then exit.")
     ] = False,
+    executor: Annotated[str, typer.Option(
+        "--executor", help="local, or ray: the distance and attack searches split across Ray workers, the same "
+        "figures (pip install 'synthloom[ray]').")] = "local",
+    address: Annotated[Optional[str], typer.Option(
+        "--address", help="With --executor ray: the Ray cluster to join (default: start Ray here).")] = None,
 ) -> None:
     """Judge synthetic data: a table against real rows (--real, --synthetic), or a generation run
     against its seeds (RUN). Writes report.json and report.html; fails when a gate is not met."""
@@ -69,17 +75,14 @@ def evaluate(
         print_metrics()
         return
     rules = load_gates(gates) if gates else []
-    if run is not None:
-        if real or synthetic:
-            raise SynthloomError("give either a run directory or --real and --synthetic, not both")
-        if embedding not in ("auto", "minilm", "tfidf"):
-            raise SynthloomError(f"--embedding {embedding!r} is not known: use auto, minilm or tfidf")
-        outcome = gate_run(run, rules, seed=seed, embedding=embedding, output=output)
-    else:
-        if real is None or synthetic is None:
-            raise SynthloomError("give a run directory, or both --real and --synthetic tables")
-        outcome = gate_tables(real, synthetic, rules, output=output or Path("report"), holdout=holdout,
-                              sensitive=sensitive or None, target=target, seed=seed)
+    if executor not in ("local", "ray"):
+        raise SynthloomError(f"--executor is local or ray, not {executor!r}")
+    with contextlib.ExitStack() as stack:
+        if executor == "ray":
+            from synthloom.data.table_analysis.ray_search import searching_on_ray
+
+            stack.enter_context(searching_on_ray(address))
+        outcome = _evaluated(run, real, synthetic, holdout, sensitive, rules, target, output, embedding, seed)
     report, path = outcome.report, outcome.path
     rows = report["rows"]
     title = f"{rows['real']:,} real, {rows['synthetic']:,} synthetic rows" if isinstance(rows, dict) else f"{rows:,} rows"
@@ -91,3 +94,20 @@ def evaluate(
     console.print(table)
     console.print(f"report: {safe(path)} and {safe(path.with_suffix('.html'))}")
     print_gates(outcome, show_path=False)
+
+
+def _evaluated(run: Optional[Path], real: Optional[Path], synthetic: Optional[Path], holdout: Optional[Path],
+               sensitive: Optional[list[str]], rules: list, target: Optional[str], output: Optional[Path],
+               embedding: str, seed: int) -> GateOutcome:
+    from synthloom.config.errors import SynthloomError
+
+    if run is not None:
+        if real or synthetic:
+            raise SynthloomError("give either a run directory or --real and --synthetic, not both")
+        if embedding not in ("auto", "minilm", "tfidf"):
+            raise SynthloomError(f"--embedding {embedding!r} is not known: use auto, minilm or tfidf")
+        return gate_run(run, rules, seed=seed, embedding=embedding, output=output)
+    if real is None or synthetic is None:
+        raise SynthloomError("give a run directory, or both --real and --synthetic tables")
+    return gate_tables(real, synthetic, rules, output=output or Path("report"), holdout=holdout,
+                       sensitive=sensitive or None, target=target, seed=seed)

@@ -12,7 +12,9 @@ signature, and queries with the same signature are scanned together; the result 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextvars
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -64,61 +66,105 @@ def nearest_with_index(queries: Encoded, reference: Encoded, *, ranges: np.ndarr
 
 def two_nearest(queries: Encoded, reference: Encoded, *, ranges: np.ndarray | None = None
                 ) -> tuple[np.ndarray, np.ndarray]:
-    """(n, 2) distances to the nearest and second-nearest reference rows, and their indices."""
-    n_cols = queries.numbers.shape[1] + queries.codes.shape[1]
-    ranges = _ranges(reference) if ranges is None else ranges
-    lo = np.nanmin(reference.numbers, 0) if reference.numbers.shape[1] else np.zeros(0)
-    hi = lo + ranges
-    best = np.full((len(queries.codes), 2), np.inf)
-    best_i = np.full((len(queries.codes), 2), -1, dtype=np.int64)
-    # A signature is the categorical codes plus which numbers are missing: rows whose
-    # signatures differ in m places are at least m / n_cols apart.
-    ref_sig = np.hstack([reference.codes, np.isnan(reference.numbers)]).astype(np.int64)
-    q_sig = np.hstack([queries.codes, np.isnan(queries.numbers)]).astype(np.int64)
-    sig_ref, group_of = np.unique(ref_sig, axis=0, return_inverse=True)
-    group_of = group_of.ravel()
-    order = np.argsort(group_of, kind="stable")
-    starts = np.searchsorted(group_of[order], np.arange(len(sig_ref) + 1))
-    sig_q, q_group = np.unique(q_sig, axis=0, return_inverse=True)
-    q_group = q_group.ravel()
-    q_order = np.argsort(q_group, kind="stable")
-    q_starts = np.searchsorted(q_group[q_order], np.arange(len(sig_q) + 1))
-    n_num = max(1, queries.numbers.shape[1])
-    k_cat = queries.codes.shape[1]
-    trees: dict[int, Any] = {}
-    for g in range(len(sig_q)):
-        rows = q_order[q_starts[g]:q_starts[g + 1]]
-        mismatches = (sig_ref != sig_q[g]).sum(1) if sig_ref.shape[1] else np.zeros(len(sig_ref), dtype=int)
-        # _numeric_part counts missing-vs-present itself; only categories are added to it
-        cat_mismatches = (sig_ref[:, :k_cat] != sig_q[g][:k_cat]).sum(1)
-        local = np.full((len(rows), 2), np.inf)
-        local_i = np.full((len(rows), 2), -1, dtype=np.int64)
-        for m in np.unique(mismatches):  # levels in increasing m
-            open_ = np.flatnonzero(local[:, 1] > m / n_cols)  # queries a row at this level could still improve
-            if open_.size == 0:
-                break
-            q = rows[open_]
-            found, found_i = local[open_], local_i[open_]
-            small, small_cat = [], []
-            for h in np.flatnonzero(mismatches == m):
-                members = order[starts[h]:starts[h + 1]]
-                if len(members) >= TREE_MIN and m == 0:
-                    td, ti = _tree_distances(trees, h, members, queries.numbers[q], reference.numbers, ranges, lo, hi,
-                                             n_cols)
-                    found, found_i = _merge_two_smallest(found, td, found_i, ti)
-                else:
-                    small.append(members)
-                    small_cat.append(np.full(len(members), cat_mismatches[h]))
-            if small:
-                cand, cand_cat = np.concatenate(small), np.concatenate(small_cat)
-                step = max(1, BLOCK_CELLS // (len(q) * n_num))
-                for c0 in range(0, len(cand), step):
-                    c = cand[c0:c0 + step]
-                    d = (_numeric_part(queries.numbers[q], reference.numbers[c], ranges) + cand_cat[c0:c0 + step]) / n_cols
-                    found, found_i = _merge_two_smallest(found, d, found_i, np.broadcast_to(c, d.shape))
-            local[open_], local_i[open_] = found, found_i
-        best[rows], best_i[rows] = local, local_i
-    return best, best_i
+    """(n, 2) distances to the nearest and second-nearest reference rows, and their indices.
+    Queries are searched in chunks of QUERY_CHUNK, each alone, so the result is the same
+    whoever searches each chunk: the chunk runner in SEARCH_CHUNKS (default: this process; the
+    evaluation's `--executor ray` sets one that sends the chunks to Ray workers)."""
+    prepared = PreparedReference.of(reference, ranges)
+    chunks = [Encoded(queries.numbers[s:s + QUERY_CHUNK], queries.codes[s:s + QUERY_CHUNK])
+              for s in range(0, len(queries.codes), QUERY_CHUNK)]
+    runner = SEARCH_CHUNKS.get()
+    parts = runner(prepared, chunks) if runner is not None and len(chunks) > 1 else [prepared.search(c) for c in chunks]
+    if not parts:
+        return np.full((0, 2), np.inf), np.full((0, 2), -1, dtype=np.int64)
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+QUERY_CHUNK = 50_000  # queries searched at once: the unit a worker searches
+# (prepared reference, query chunks) -> each chunk's (distances, indices), in order
+SEARCH_CHUNKS: contextvars.ContextVar[Callable[["PreparedReference", list[Encoded]], list[tuple[np.ndarray, np.ndarray]]]
+                                      | None] = contextvars.ContextVar("synthloom_search_chunks", default=None)
+
+
+@dataclass
+class PreparedReference:
+    """The reference rows grouped by signature, once for every chunk of queries; it pickles
+    (KD-trees are built where they are used, and kept there)."""
+
+    reference: Encoded
+    ranges: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    sig_ref: np.ndarray  # each distinct signature
+    order: np.ndarray  # reference rows by signature
+    starts: np.ndarray  # where each signature's rows start in `order`
+    _trees: dict[int, Any] = field(default_factory=dict, repr=False)  # KD-trees built here, per group
+
+    @classmethod
+    def of(cls, reference: Encoded, ranges: np.ndarray | None = None) -> "PreparedReference":
+        ranges = _ranges(reference) if ranges is None else ranges
+        lo = np.nanmin(reference.numbers, 0) if reference.numbers.shape[1] else np.zeros(0)
+        # A signature is the categorical codes plus which numbers are missing: rows whose
+        # signatures differ in m places are at least m / n_cols apart.
+        ref_sig = np.hstack([reference.codes, np.isnan(reference.numbers)]).astype(np.int64)
+        sig_ref, group_of = np.unique(ref_sig, axis=0, return_inverse=True)
+        group_of = group_of.ravel()
+        order = np.argsort(group_of, kind="stable")
+        starts = np.searchsorted(group_of[order], np.arange(len(sig_ref) + 1))
+        return cls(reference, ranges, lo, lo + ranges, sig_ref, order, starts)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_trees": {}}  # a tree is rebuilt where it is needed, not shipped
+
+    def search(self, queries: Encoded) -> tuple[np.ndarray, np.ndarray]:
+        """(n, 2) distances to the two nearest reference rows of each query, and their indices."""
+        reference, ranges, sig_ref, order, starts = self.reference, self.ranges, self.sig_ref, self.order, self.starts
+        n_cols = queries.numbers.shape[1] + queries.codes.shape[1]
+        best = np.full((len(queries.codes), 2), np.inf)
+        best_i = np.full((len(queries.codes), 2), -1, dtype=np.int64)
+        q_sig = np.hstack([queries.codes, np.isnan(queries.numbers)]).astype(np.int64)
+        if not len(q_sig):
+            return best, best_i
+        sig_q, q_group = np.unique(q_sig, axis=0, return_inverse=True)
+        q_group = q_group.ravel()
+        q_order = np.argsort(q_group, kind="stable")
+        q_starts = np.searchsorted(q_group[q_order], np.arange(len(sig_q) + 1))
+        n_num = max(1, queries.numbers.shape[1])
+        k_cat = queries.codes.shape[1]
+        trees = self._trees
+        for g in range(len(sig_q)):
+            rows = q_order[q_starts[g]:q_starts[g + 1]]
+            mismatches = (sig_ref != sig_q[g]).sum(1) if sig_ref.shape[1] else np.zeros(len(sig_ref), dtype=int)
+            # _numeric_part counts missing-vs-present itself; only categories are added to it
+            cat_mismatches = (sig_ref[:, :k_cat] != sig_q[g][:k_cat]).sum(1)
+            local = np.full((len(rows), 2), np.inf)
+            local_i = np.full((len(rows), 2), -1, dtype=np.int64)
+            for m in np.unique(mismatches):  # levels in increasing m
+                open_ = np.flatnonzero(local[:, 1] > m / n_cols)  # queries a row at this level could still improve
+                if open_.size == 0:
+                    break
+                q = rows[open_]
+                found, found_i = local[open_], local_i[open_]
+                small, small_cat = [], []
+                for h in np.flatnonzero(mismatches == m):
+                    members = order[starts[h]:starts[h + 1]]
+                    if len(members) >= TREE_MIN and m == 0:
+                        td, ti = _tree_distances(trees, h, members, queries.numbers[q], reference.numbers, ranges,
+                                                 self.lo, self.hi, n_cols)
+                        found, found_i = _merge_two_smallest(found, td, found_i, ti)
+                    else:
+                        small.append(members)
+                        small_cat.append(np.full(len(members), cat_mismatches[h]))
+                if small:
+                    cand, cand_cat = np.concatenate(small), np.concatenate(small_cat)
+                    step = max(1, BLOCK_CELLS // (len(q) * n_num))
+                    for c0 in range(0, len(cand), step):
+                        c = cand[c0:c0 + step]
+                        d = (_numeric_part(queries.numbers[q], reference.numbers[c], ranges) + cand_cat[c0:c0 + step]) / n_cols
+                        found, found_i = _merge_two_smallest(found, d, found_i, np.broadcast_to(c, d.shape))
+                local[open_], local_i[open_] = found, found_i
+            best[rows], best_i[rows] = local, local_i
+        return best, best_i
 
 
 def _tree_distances(trees: dict[int, Any], h: int, members: np.ndarray, q: np.ndarray, ref: np.ndarray,
