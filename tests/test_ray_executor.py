@@ -19,13 +19,6 @@ ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.timeout(300)
 
 
-@pytest.fixture(scope="module")
-def ray_two_cpus():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    yield
-    ray.shutdown()
-
-
 def _rows_hash(run_dir) -> str:
     rows = [r for s in sorted((run_dir / "shards").glob("part-*.parquet")) for r in pq.read_table(s).to_pylist()]
     canonical = "".join(json.dumps(r, sort_keys=True, default=str) + "\n" for r in rows)

@@ -20,13 +20,6 @@ ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.timeout(600)
 
 
-@pytest.fixture(scope="module")
-def ray_two_cpus():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    yield
-    ray.shutdown()
-
-
 def _table(n: int = 400) -> pa.Table:
     table = mixed_table(n, seed=2)
     return table.append_column("row_id", pa.array(range(1000, 1000 + n), pa.int64()))

@@ -18,13 +18,6 @@ ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.timeout(600)
 
 
-@pytest.fixture(scope="module")
-def ray_two_cpus():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    yield
-    ray.shutdown()
-
-
 def _encoded(n: int, seed: int) -> Encoded:
     rng = np.random.default_rng(seed)
     numbers = rng.normal(size=(n, 3))

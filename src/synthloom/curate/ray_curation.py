@@ -33,7 +33,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from synthloom.config.curation import CurationSpec
-from synthloom.config.errors import SynthloomError
 from synthloom.curate.dedup import removals_of_groups, survivor_key
 from synthloom.curate.pipeline import StepCount, prepared_steps
 from synthloom.curate.shards import (
@@ -42,17 +41,11 @@ from synthloom.curate.shards import (
 )
 from synthloom.curate.shards_write import ShardOutput
 from synthloom.curate.step import Removal, Step
+from synthloom.workers.ray_session import ray_session
 
 RECORDS_PER_PARTITION = 2_000_000  # bucket records a groupby partition holds at most (~50 MB)
 WHAT = {"exact_dedup": "exact copy", "near_dedup": "near duplicate"}
 
-
-def _ray() -> Any:
-    try:
-        import ray
-    except ImportError:
-        raise SynthloomError("--executor ray needs Ray: pip install 'synthloom[ray]'") from None
-    return ray
 
 
 def curate_shards_ray(folder: Path, spec: CurationSpec, out: ShardOutput, *, address: str | None = None) -> list[StepCount]:
@@ -60,16 +53,8 @@ def curate_shards_ray(folder: Path, spec: CurationSpec, out: ShardOutput, *, add
     check_spec(spec)
     shards = ShardSet.of(folder)
     steps = prepared_steps(spec)  # a bad reference or setting stops here, before Ray starts
-    ray = _ray()
-    started_here = not ray.is_initialized()
-    if started_here:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    try:
-        with _shuffling_by_sort():
-            return _run(ray, shards, steps, out)
-    finally:
-        if started_here:
-            ray.shutdown()
+    with ray_session(address) as ray, _shuffling_by_sort():
+        return _run(ray, shards, steps, out)
 
 
 @contextlib.contextmanager

@@ -36,18 +36,12 @@ from synthloom.config.recipe import Recipe
 from synthloom.data.runs.response_cache import BufferedResponseCache
 from synthloom.generate.batch import BatchResult, BatchRunner
 from synthloom.generate.model_calls import UsageTally
+from synthloom.workers.ray_session import ray_session
 
 WORKER_CPUS = 1
 RESTARTS = 3  # per worker, and per batch sent to a worker that died
 CACHE_FETCH_S = 60  # one cached answer from the driver's node, at most
 
-
-def _ray() -> Any:
-    try:
-        import ray
-    except ImportError:
-        raise SynthloomError("--executor ray needs Ray: pip install 'synthloom[ray]'") from None
-    return ray
 
 
 def share_of_caps(recipe: Recipe, worker: int, workers: int) -> Recipe:
@@ -211,11 +205,7 @@ def worker_error(exc: Exception, batch: int) -> Exception:
 async def ray_runner(local: BatchRunner, recipe: Recipe, cache: Any, *, address: str | None = None,
                      workers: int | None = None) -> Any:
     """A RayRunner over `workers` actors (default: the cluster's CPUs less one), torn down after."""
-    ray = _ray()
-    started_here = not ray.is_initialized()
-    if started_here:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    try:
+    with ray_session(address) as ray:
         cpus = int(ray.cluster_resources().get("CPU", 1))
         n = largest_worker_count(recipe, workers or max(1, cpus - 1))
         # A worker that dies (its node lost, the process killed) is started again and its
@@ -234,9 +224,6 @@ async def ray_runner(local: BatchRunner, recipe: Recipe, cache: Any, *, address:
                 await _gather_refs([h.close.remote() for h in handles])
             for h in handles + ([reader] if reader is not None else []):
                 ray.kill(h)
-    finally:
-        if started_here:
-            ray.shutdown()
 
 
 async def _gather_refs(refs: list[Any]) -> None:

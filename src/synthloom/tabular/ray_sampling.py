@@ -12,18 +12,12 @@ from typing import Any
 import pyarrow as pa
 
 from synthloom.config.errors import SynthloomError
+from synthloom.workers.ray_session import ray_session
 
 SHARD_CPUS = 1
 SHARD_RETRIES = 3  # a task whose worker died is run again: the same shard, the same rows
 SHARD_WAIT_S = 3600  # one shard, at most
 
-
-def _ray() -> Any:
-    try:
-        import ray
-    except ImportError:
-        raise SynthloomError("--executor ray needs Ray: pip install 'synthloom[ray]'") from None
-    return ray
 
 
 def _draw(synthesizer: Any, plan: Any, shard: int) -> tuple[pa.Table, dict[str, Any]]:
@@ -31,11 +25,7 @@ def _draw(synthesizer: Any, plan: Any, shard: int) -> tuple[pa.Table, dict[str, 
 
 
 def sample_shards_on_ray(synthesizer: Any, plan: Any, *, address: str | None = None) -> list[tuple[pa.Table, dict]]:
-    ray = _ray()
-    started_here = not ray.is_initialized()
-    if started_here:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    try:
+    with ray_session(address) as ray:
         draw = ray.remote(num_cpus=SHARD_CPUS, max_retries=SHARD_RETRIES)(_draw)
         shared = ray.put(synthesizer)
         refs = [draw.remote(shared, plan, k) for k in range(len(plan.sizes))]
@@ -47,6 +37,3 @@ def sample_shards_on_ray(synthesizer: Any, plan: Any, *, address: str | None = N
                 raise cause from None
             raise SynthloomError(f"a sampling shard failed on a Ray worker: {type(cause or exc).__name__}: "
                                  f"{str(cause or exc).splitlines()[0][:300]}") from exc
-    finally:
-        if started_here:
-            ray.shutdown()

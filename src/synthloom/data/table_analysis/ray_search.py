@@ -7,24 +7,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
-
 import numpy as np
 
-from synthloom.config.errors import SynthloomError
 from synthloom.data.table_analysis.nearest_rows import SEARCH_CHUNKS, Encoded, PreparedReference
+from synthloom.workers.ray_session import ray_session
 
 CHUNK_CPUS = 1
 CHUNK_RETRIES = 3  # a chunk whose worker died is searched again: the same answer
 CHUNK_WAIT_S = 3600
 
-
-def _ray() -> Any:
-    try:
-        import ray
-    except ImportError:
-        raise SynthloomError("--executor ray needs Ray: pip install 'synthloom[ray]'") from None
-    return ray
 
 
 def _search(prepared: PreparedReference, chunk: Encoded) -> tuple[np.ndarray, np.ndarray]:
@@ -35,20 +26,15 @@ def _search(prepared: PreparedReference, chunk: Encoded) -> tuple[np.ndarray, np
 def searching_on_ray(address: str | None = None) -> Iterator[None]:
     """Within it, every nearest-row search of this thread sends its chunks to Ray (at
     `address`, or a Ray started here and stopped after)."""
-    ray = _ray()
-    started_here = not ray.is_initialized()
-    if started_here:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    search = ray.remote(num_cpus=CHUNK_CPUS, max_retries=CHUNK_RETRIES)(_search)
+    with ray_session(address) as ray:
+        search = ray.remote(num_cpus=CHUNK_CPUS, max_retries=CHUNK_RETRIES)(_search)
 
-    def run_chunks(prepared: PreparedReference, chunks: list[Encoded]) -> list[tuple[np.ndarray, np.ndarray]]:
-        shared = ray.put(prepared)
-        return ray.get([search.remote(shared, c) for c in chunks], timeout=CHUNK_WAIT_S)
+        def run_chunks(prepared: PreparedReference, chunks: list[Encoded]) -> list[tuple[np.ndarray, np.ndarray]]:
+            shared = ray.put(prepared)
+            return ray.get([search.remote(shared, c) for c in chunks], timeout=CHUNK_WAIT_S)
 
-    token = SEARCH_CHUNKS.set(run_chunks)
-    try:
-        yield
-    finally:
-        SEARCH_CHUNKS.reset(token)
-        if started_here:
-            ray.shutdown()
+        token = SEARCH_CHUNKS.set(run_chunks)
+        try:
+            yield
+        finally:
+            SEARCH_CHUNKS.reset(token)
