@@ -36,7 +36,7 @@ from synthloom.config.curation import CurationSpec
 from synthloom.curate.dedup import removals_of_groups, survivor_key
 from synthloom.curate.pipeline import StepCount, prepared_steps
 from synthloom.curate.shards import (
-    DEDUP_STEPS, ShardSet, check_spec, dedup_keys, judge_rows, marked, pair_facts, rows_of, similarity,
+    DEDUP_STEPS, ShardSet, check_spec, dedup_keys, judge_rows, layout, marked, pair_facts, rows_of, similarity,
     texts_of, threshold,
 )
 from synthloom.curate.shards_write import ShardOutput
@@ -112,10 +112,9 @@ def _mark(live: Any, removals: dict[int, Removal], label: str) -> Any:
 # ---- a dedup step ----
 
 def _dedup_removals(ray: Any, live: Any, step: Step, rows: int, cpus: int) -> dict[int, Removal]:
-    refs = getattr(step, "references", None)
-    ref_texts = refs.texts if refs is not None else []
-    n_refs = len(ref_texts)
-    bands = 1 if step.config.kind == "exact_dedup" else _bands(step)
+    refs = step.references  # read by the dedup step's prepare
+    ref_texts, n_refs = refs.texts, len(refs.texts)
+    bands = 1 if step.config.kind == "exact_dedup" else layout(step.config)[0]
     parts = max(2 * cpus, math.ceil((rows + n_refs) * bands / RECORDS_PER_PARTITION))
 
     def keys_of(batch: pa.Table) -> pa.Table:
@@ -125,7 +124,7 @@ def _dedup_removals(ray: Any, live: Any, step: Step, rows: int, cpus: int) -> di
     keys = live.map_batches(keys_of, batch_format="pyarrow")
     if n_refs:
         keys = keys.union(ray.data.from_arrow(_with_part(dedup_keys(step, np.arange(n_refs), ref_texts), parts)))
-    pairs = _collect_pairs(keys.groupby("part", num_partitions=parts).map_groups(_bucket_pairs, batch_format="pyarrow"), ("a", "b"))
+    pairs = _collect_pairs(keys.groupby("part", num_partitions=parts).map_groups(_bucket_pairs, batch_format="pyarrow"))
     if not len(pairs):
         return {}
     candidates = np.unique(pairs)
@@ -143,7 +142,8 @@ def _dedup_removals(ray: Any, live: Any, step: Step, rows: int, cpus: int) -> di
             step, ref_ids, [ref_texts[i] for i in ref_ids], [{} for _ in ref_ids], parts)))
     facts = facts.materialize()
     sides = ray.data.from_arrow(_pair_records(pairs, parts))
-    first = sides.union(facts).groupby("part", num_partitions=parts).map_groups(lambda g: _attach(g, parts), batch_format="pyarrow")
+    first = sides.union(facts).groupby("part", num_partitions=parts).map_groups(
+        lambda g: _attach(g, parts), batch_format="pyarrow")
     checked = first.union(facts).groupby("part", num_partitions=parts).map_groups(
         lambda g: _compare(step, g), batch_format="pyarrow")
     found = [b for b in checked.iter_batches(batch_format="pyarrow") if len(b)]
@@ -158,14 +158,8 @@ def _dedup_removals(ray: Any, live: Any, step: Step, rows: int, cpus: int) -> di
                            batch.column("score").to_pylist()):
             length[i - n_refs], score[i - n_refs] = n, s
     keep = survivor_key(step.config, length.__getitem__, score.__getitem__)
-    return removals_of_groups(verified, found.column("sim").to_numpy(), n_refs, refs.items if refs else [],
+    return removals_of_groups(verified, found.column("sim").to_numpy(), n_refs, refs.items,
                               step.config, WHAT[step.config.kind], keep, lambda i: i)
-
-
-def _bands(step: Step) -> int:
-    from synthloom.curate.shards import layout
-
-    return layout(step.config)[0]
 
 
 def _with_part(keys: dict[str, np.ndarray], parts: int) -> pa.Table:
@@ -185,9 +179,9 @@ def _unique_pairs(pairs: np.ndarray) -> np.ndarray:
     return np.unique(pairs, axis=0) if len(pairs) else np.zeros((0, 2), np.int64)
 
 
-def _collect_pairs(ds: Any, columns: tuple[str, str]) -> np.ndarray:
-    found = [np.stack([b[columns[0]], b[columns[1]]], axis=1) for b in ds.iter_batches(batch_format="numpy")
-             if len(b[columns[0]])]
+def _collect_pairs(ds: Any) -> np.ndarray:
+    """Every partition's pairs, each once."""
+    found = [np.stack([b["a"], b["b"]], axis=1) for b in ds.iter_batches(batch_format="numpy") if len(b["a"])]
     return _unique_pairs(np.concatenate(found).astype(np.int64)) if found else np.zeros((0, 2), np.int64)
 
 
@@ -206,12 +200,16 @@ def _pair_records(pairs: np.ndarray, parts: int) -> pa.Table:
                      "length": pa.nulls(len(a), pa.int64()), "score": pa.nulls(len(a), pa.float64())})
 
 
-def _attach(group: pa.Table, parts: int) -> pa.Table:
-    """Pairs meet their first document's check; each goes on as a record of the second."""
+def _split(group: pa.Table) -> tuple[dict[int, bytes], pa.Table]:
+    """A partition of the join: its documents' checks by id, and the pair records waiting for one."""
     is_fact = pc.equal(group.column("other"), -1)
     facts = group.filter(is_fact)
-    check = dict(zip(facts.column("id").to_pylist(), facts.column("check").to_pylist()))
-    waiting = group.filter(pc.invert(is_fact))
+    return dict(zip(facts.column("id").to_pylist(), facts.column("check").to_pylist())), group.filter(pc.invert(is_fact))
+
+
+def _attach(group: pa.Table, parts: int) -> pa.Table:
+    """Pairs meet their first document's check; each goes on as a record of the second."""
+    check, waiting = _split(group)
     first, second = waiting.column("id").to_numpy(), waiting.column("other").to_numpy()
     return pa.table({"part": second % parts, "id": second, "other": first,
                      "check": pa.array([check[i] for i in first.tolist()], pa.binary()),
@@ -220,15 +218,13 @@ def _attach(group: pa.Table, parts: int) -> pa.Table:
 
 def _compare(step: Step, group: pa.Table) -> pa.Table:
     """Pairs meet their second document's check: those at or above the threshold, with it."""
-    is_fact = pc.equal(group.column("other"), -1)
-    facts = group.filter(is_fact)
-    check = dict(zip(facts.column("id").to_pylist(), facts.column("check").to_pylist()))
-    waiting = group.filter(pc.invert(is_fact))
+    check, waiting = _split(group)
+    least = threshold(step)
     a, b, sims = [], [], []
     for second, first, first_check in zip(waiting.column("id").to_pylist(), waiting.column("other").to_pylist(),
                                           waiting.column("check").to_pylist()):
         sim = similarity(step, first_check, check[second])
-        if sim >= threshold(step):
+        if sim >= least:
             a.append(first), b.append(second), sims.append(sim)
     return pa.table({"a": pa.array(a, pa.int64()), "b": pa.array(b, pa.int64()), "sim": pa.array(sims, pa.float64())})
 

@@ -7,7 +7,6 @@ with the input's columns, so the output lists every input shard."""
 from __future__ import annotations
 
 import json
-import pickle
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from synthloom.curate.pipeline import StepCount
+from synthloom.curate.shards import rows_of
 from synthloom.data.files.atomic import write_atomic, write_text_atomic
 
 
@@ -41,8 +41,7 @@ class ShardOutput:
     def write_removed_table(self, shard: int, table: pa.Table | None) -> None:
         """Removed rows as shards.marked leaves them (pickled rows, `_curation` as JSON)."""
         rows = [] if table is None else [
-            {**pickle.loads(r), "_curation": json.loads(c)}
-            for r, c in zip(table.column("_row").to_pylist(), table.column("_curation").to_pylist())]
+            {**row, "_curation": json.loads(c)} for row, c in zip(rows_of(table), table.column("_curation").to_pylist())]
         self.write_removed(shard, rows)
 
     def write_counts(self, counts: list[StepCount], source: Path, executor: str) -> Path:

@@ -31,9 +31,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from synthloom.config.errors import SynthloomError
 from synthloom.config.recipe import Recipe
-from synthloom.data.runs.response_cache import BufferedResponseCache
+from synthloom.data.runs.response_cache import BufferedResponseCache, key_digest
 from synthloom.generate.batch import BatchResult, BatchRunner
 from synthloom.generate.model_calls import UsageTally
 from synthloom.workers.ray_session import ray_session
@@ -92,10 +94,6 @@ class _ShippedCache:
         return ray.get(self.reader.get.remote(key), timeout=CACHE_FETCH_S)
 
     def _held(self, key: str) -> bool:
-        import numpy as np
-
-        from synthloom.data.runs.response_cache import key_digest
-
         digest = np.uint64(key_digest(key))
         at = int(np.searchsorted(self.digests, digest))
         return at < len(self.digests) and self.digests[at] == digest
