@@ -127,7 +127,7 @@ async def generate_run(
             usage=store.db.usage_totals(),
             elapsed_s=time.perf_counter() - started,
             partitions=driver.partition_counts() if recipe.partition_by else {},
-            notices=[*recipe.filter_notices(), *runner.notices],
+            notices=[*recipe.filter_notices(), *driver.runner.notices],
             servers=runner.servers(),
         )
         store.write_manifest(summary.to_json())

@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -38,11 +40,12 @@ from synthloom.config.recipe import Recipe
 from synthloom.data.runs.response_cache import BufferedResponseCache, key_digest
 from synthloom.generate.batch import BatchResult, BatchRunner
 from synthloom.generate.model_calls import UsageTally
-from synthloom.workers.ray_session import ray_session
+from synthloom.workers.ray_session import import_ray, start_ray
 
 WORKER_CPUS = 1
 RESTARTS = 3  # per worker, and per batch sent to a worker that died
 CACHE_FETCH_S = 60  # one cached answer from the driver's node, at most
+START_S = 300  # Ray's batch workers alive, at most (a cluster may first have to free CPUs)
 
 
 
@@ -151,17 +154,37 @@ class BatchWorkerImpl:
 
 class RayRunner:
     """The driver's runner when batches run on Ray: the local runner for everything but `run`
-    (partitions, seed rows, notices, the endpoints' total slots), and the workers for `run`."""
+    (partitions, seed rows, notices, the endpoints' total slots), and the workers for `run`.
 
-    def __init__(self, local: BatchRunner, cache: Any, workers: list[Any]):
+    While `workers` (a task) is still starting Ray, batches may run on the driver's own runner
+    (`driver_first`): a batch is a pure function, so where it runs changes no row. Once the
+    workers are up, no batch starts on the driver, and the first one sent to Ray waits until
+    the driver's batches are done, so the driver and the workers never hold an endpoint's slots
+    at the same time and its `max_concurrency` holds throughout."""
+
+    def __init__(self, local: BatchRunner, cache: Any, workers: asyncio.Future, *, driver_first: bool = False):
         self._local, self._cache, self._workers = local, cache, workers
+        self._driver_first = driver_first
+        self._on_driver = 0
+        self._driver_done = asyncio.Event()
+        self._driver_done.set()
+        self.driver_batches = 0  # how many batches the driver made while Ray started
+        self.start_notices: list[str] = []
+
+    @property
+    def notices(self) -> list[str]:
+        return [*self._local.notices, *self.start_notices]
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._local, name)
 
     async def run(self, batch: int, size: int | None = None, tally: UsageTally | None = None,
                   on_row_done: Callable[[], None] | None = None) -> BatchResult:
-        worker = self._workers[batch % len(self._workers)]
+        if self._driver_first and not self._workers.done():
+            return await self._run_on_driver(batch, size, tally, on_row_done)
+        workers = (await self._workers).batches  # Ray's start-up error, if any, is every batch's error
+        await self._driver_done.wait()
+        worker = workers[batch % len(workers)]
         try:
             result, answers = await worker.run.remote(batch)
         except Exception as exc:
@@ -177,6 +200,18 @@ class RayRunner:
             for _ in range(self._local.recipe.batch_size):
                 on_row_done()
         return result
+
+    async def _run_on_driver(self, batch: int, size: int | None, tally: UsageTally | None,
+                             on_row_done: Callable[[], None] | None) -> BatchResult:
+        self._on_driver += 1
+        self.driver_batches += 1
+        self._driver_done.clear()
+        try:
+            return await self._local.run(batch, size=size, tally=tally, on_row_done=on_row_done)
+        finally:
+            self._on_driver -= 1
+            if self._on_driver == 0:
+                self._driver_done.set()
 
 
 def worker_error(exc: Exception, batch: int) -> Exception:
@@ -199,29 +234,87 @@ def worker_error(exc: Exception, batch: int) -> Exception:
     return error
 
 
+@dataclasses.dataclass
+class _Workers:
+    batches: list[Any]  # BatchWorker actors
+    reader: Any  # the CacheReader actor, or None
+
+
 @contextlib.asynccontextmanager
 async def ray_runner(local: BatchRunner, recipe: Recipe, cache: Any, *, address: str | None = None,
                      workers: int | None = None) -> Any:
-    """A RayRunner over `workers` actors (default: the cluster's CPUs less one), torn down after."""
-    with ray_session(address) as ray:
-        cpus = int(ray.cluster_resources().get("CPU", 1))
-        n = largest_worker_count(recipe, workers or max(1, cpus - 1))
-        # A worker that dies (its node lost, the process killed) is started again and its
-        # batches sent again: a batch is a pure function, so running it twice changes nothing.
-        actor = ray.remote(num_cpus=WORKER_CPUS, max_concurrency=1000, max_restarts=RESTARTS,
-                           max_task_retries=RESTARTS)(BatchWorkerImpl)
-        run_id = uuid.uuid4().hex[:8]
-        digests, reader = _cache_for_workers(ray, cache, run_id)
-        env = {"env_vars": worker_environment(recipe)}  # a worker on another machine has not the driver's
-        handles = [actor.options(name=f"synthloom-batches-{run_id}-{i}", runtime_env=env)
-                   .remote(share_of_caps(recipe, i, n), digests, reader) for i in range(n)]
+    """A RayRunner over `workers` actors (default: the cluster's CPUs less one), torn down after.
+    When the run starts Ray on this machine itself (no address, Ray not running), Ray starts on a
+    thread and the driver makes the first batches meanwhile (a laptop's start-up is 4-12 s)."""
+    ray = import_ray()
+    started_here = not ray.is_initialized()
+    driver_first = started_here and address is None
+    clock = time.perf_counter()
+    starting = asyncio.ensure_future(_started_workers(ray, recipe, cache, address, workers, driver_first))
+    runner = RayRunner(local, cache, starting, driver_first=driver_first)
+    try:
+        if not driver_first:
+            await starting
+        yield runner
+    finally:
+        # Ray's start-up runs on a thread that cannot be interrupted: wait for it, then stop it.
+        up: _Workers | None = None
+        with contextlib.suppress(BaseException):
+            up = await asyncio.shield(starting)
+        if runner.driver_batches:
+            runner.start_notices.append(
+                f"Ray took {time.perf_counter() - clock:.1f} s to start; the driver made the first "
+                f"{runner.driver_batches} batch(es) meanwhile" if up is not None
+                else f"Ray did not start; the driver made {runner.driver_batches} batch(es)")
+        await _stopped(ray, up, started_here)
+
+
+async def _started_workers(ray: Any, recipe: Recipe, cache: Any, address: str | None, wanted: int | None,
+                           on_a_thread: bool) -> _Workers:
+    """Ray started (on a thread when the driver works meanwhile) or joined, and the batch actors
+    alive: each has answered, so a batch sent to one starts at once."""
+    if not ray.is_initialized():
         try:
-            yield RayRunner(local, cache, handles)
-        finally:
+            if on_a_thread:
+                await asyncio.to_thread(start_ray, ray, address)
+            else:
+                start_ray(ray, address)
+        except Exception as exc:
+            where = f"at {address}" if address else "on this machine"
+            raise SynthloomError(f"Ray did not start {where}: {type(exc).__name__}: "
+                                 f"{str(exc).splitlines()[0][:300] if str(exc) else ''}") from exc
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    n = largest_worker_count(recipe, wanted or max(1, cpus - 1))
+    # A worker that dies (its node lost, the process killed) is started again and its
+    # batches sent again: a batch is a pure function, so running it twice changes nothing.
+    actor = ray.remote(num_cpus=WORKER_CPUS, max_concurrency=1000, max_restarts=RESTARTS,
+                       max_task_retries=RESTARTS)(BatchWorkerImpl)
+    run_id = uuid.uuid4().hex[:8]
+    digests, reader = _cache_for_workers(ray, cache, run_id)
+    env = {"env_vars": worker_environment(recipe)}  # a worker on another machine has not the driver's
+    up = _Workers([actor.options(name=f"synthloom-batches-{run_id}-{i}", runtime_env=env)
+                   .remote(share_of_caps(recipe, i, n), digests, reader) for i in range(n)], reader)
+    try:
+        # Alive, not opened: opening probes the endpoints, which must wait for the driver's slots.
+        await asyncio.wait_for(asyncio.gather(*[h.node.remote() for h in up.batches]), timeout=START_S)
+    except BaseException as exc:
+        await _stopped(ray, up, started_here=False)
+        if isinstance(exc, asyncio.TimeoutError):
+            raise SynthloomError(f"Ray's {n} batch worker(s) did not start within {START_S} s: the cluster has "
+                                 "no free CPU for them, or its nodes cannot start Python workers") from None
+        raise
+    return up
+
+
+async def _stopped(ray: Any, up: _Workers | None, started_here: bool) -> None:
+    if up is not None:
+        with contextlib.suppress(Exception):
+            await _gather_refs([h.close.remote() for h in up.batches])
+        for h in up.batches + ([up.reader] if up.reader is not None else []):
             with contextlib.suppress(Exception):
-                await _gather_refs([h.close.remote() for h in handles])
-            for h in handles + ([reader] if reader is not None else []):
                 ray.kill(h)
+    if started_here and ray.is_initialized():
+        ray.shutdown()
 
 
 async def _gather_refs(refs: list[Any]) -> None:

@@ -25,9 +25,15 @@ def ray_session(address: str | None = None) -> Iterator[Any]:
     ray = import_ray()
     started_here = not ray.is_initialized()
     if started_here:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        start_ray(ray, address)
     try:
         yield ray
     finally:
         if started_here:
             ray.shutdown()
+
+
+def start_ray(ray: Any, address: str | None = None) -> None:
+    """Ray started on this machine (address None) or joined at `address`, without a dashboard and
+    without the workers' logs on our terminal."""
+    ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)

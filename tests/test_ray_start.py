@@ -1,0 +1,57 @@
+"""A run that starts Ray itself (generate/ray_executor.py): the driver makes the first batches
+while Ray starts on a thread, then hands over to the workers. The rows are the local executor's,
+the endpoint's cap holds through the handover, and the run says how many batches the driver made.
+
+Its own module: the other Ray modules keep Ray running for all their tests (`ray_two_cpus`),
+and a run that finds Ray running starts no overlap."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+
+from synthloom.config import parse_recipe
+
+from .recipes import qa_recipe
+from .test_ray_executor import _rows_hash
+
+ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.timeout(300)
+
+
+def test_the_driver_makes_the_first_batches_while_ray_starts_and_the_rows_stay_the_same(
+        tmp_path, scripted_server, monkeypatch):
+    from synthloom.generate import generate_run, ray_executor
+
+    assert not ray.is_initialized()
+    server = scripted_server(latency_s=0.005)
+
+    def recipe(name: str):
+        return parse_recipe(json.dumps(qa_recipe(server.url, tmp_path, name=name, target=160, batch=4,
+                                                 concurrency=4)))
+
+    local = asyncio.run(generate_run(recipe("local")))
+    real_start = ray_executor.start_ray
+
+    def start_slowly(ray_module, address):
+        # Slow answers while Ray starts, fast ones after: the driver has time for a batch or two,
+        # and whatever Ray's start-up takes today, most of the 40 batches are left for the workers.
+        time.sleep(2)
+        real_start(ray_module, address)
+        server.model.script.latency_s = 0.005
+
+    monkeypatch.setattr(ray_executor, "start_ray", start_slowly)
+    server.model.script.latency_s = 0.5
+    server.model.max_in_flight = 0
+    mixed = asyncio.run(generate_run(recipe("mixed"), executor="ray"))
+
+    assert not ray.is_initialized()  # started by the run, stopped by it
+    assert mixed.status == "complete" and _rows_hash(mixed.run_dir) == _rows_hash(local.run_dir)
+    assert 1 <= server.model.max_in_flight <= 4  # the driver's slots and the workers' never overlap
+    said = [n for n in mixed.notices if n.startswith("Ray took")]
+    assert len(said) == 1, mixed.notices
+    made_on_driver = int(said[0].split("the first ")[1].split(" ")[0])
+    assert 1 <= made_on_driver < 40, said
