@@ -92,6 +92,11 @@ def evaluate(
     for key, value in report["summary"].items():
         table.add_row(one_line(key), f"{value:.4f}" if isinstance(value, float) else one_line(value))
     console.print(table)
+    weak = ((report.get("fidelity") or {}).get("strong_pairs") or {}).get("weak") or []
+    if weak:
+        pairs = report["fidelity"]["pairs"]
+        console.print("strong pairs the synthetic table keeps worst (below 0.9): " + "; ".join(
+            f"{one_line(k)} {pairs[k]['score']:.3f}" for k in weak[:5]), markup=False, highlight=False)
     console.print(f"report: {safe(path)} and {safe(path.with_suffix('.html'))}")
     print_gates(outcome, show_path=False)
 

@@ -6,7 +6,14 @@ SDMetrics does) or TV complement (categories, with SDMetrics' 1e-6 regularisatio
 only the synthetic data has). Column pair trends: correlation similarity 1 - |r - r'| / 2
 (Pearson, pairwise-complete rows) for two numerical columns, else contingency similarity
 1 - TVD of the 2-way table, numbers cut into 10 equal-width bins of the real range (open at
-both ends) and missing values as their own cell."""
+both ends) and missing values as their own cell.
+
+Strong pairs: SDMetrics' QualityReport (0.29 and later) scores only the pairs whose real
+association is strong, |Pearson r| above 0.5 for two numerical columns and Cramer's V of the
+real 2-way table above 0.3 for the others; most pairs of a wide table are near independence and
+easy to match, so the all-pairs mean hides the pairs that carry a table's structure. Both are
+reported: `quality` / `column_pair_trends` over every pair (SDMetrics with thresholds 0) and
+`quality_sdmetrics` / `column_pair_trends_strong` over the strong pairs, with their minimum."""
 
 from __future__ import annotations
 
@@ -18,6 +25,9 @@ import numpy as np
 
 MAX_DECIMALS = 14
 PAIR_BINS = 10
+STRONG_CORRELATION = 0.5  # SDMetrics' real_correlation_threshold default
+STRONG_ASSOCIATION = 0.3  # SDMetrics' real_association_threshold default
+WEAK_STRONG_PAIR = 0.9  # a strong pair scoring below this is flagged in the report
 
 
 @dataclass
@@ -93,12 +103,26 @@ def _make_codes(col: Column) -> tuple[np.ndarray, np.ndarray, int]:
     return col.real, col.synthetic, len(col.categories or []) + 1
 
 
-def contingency_similarity(a: Column, b: Column) -> float:
+def contingency_similarity(a: Column, b: Column) -> tuple[float, float]:
+    """(score, Cramer's V of the real 2-way table)."""
     ra, sa, na = _codes(a)
     rb, sb, nb = _codes(b)
-    real = np.bincount(ra * nb + rb, minlength=na * nb) / ra.size
+    real_counts = np.bincount(ra * nb + rb, minlength=na * nb)
+    real = real_counts / ra.size
     syn = np.bincount(sa * nb + sb, minlength=na * nb) / sa.size
-    return float(1 - 0.5 * np.abs(real - syn).sum())
+    return float(1 - 0.5 * np.abs(real - syn).sum()), cramers_v(real_counts.reshape(na, nb))
+
+
+def cramers_v(counts: np.ndarray) -> float:
+    """Cramer's V of a 2-way table of counts (no continuity correction, as SDMetrics); empty
+    rows and columns are left out; NaN when fewer than two remain on a side."""
+    counts = counts[counts.sum(axis=1) > 0][:, counts.sum(axis=0) > 0].astype(float)
+    if min(counts.shape) < 2:
+        return float("nan")
+    n = counts.sum()
+    expected = np.outer(counts.sum(axis=1), counts.sum(axis=0)) / n
+    chi2 = float(((counts - expected) ** 2 / expected).sum())
+    return float(np.sqrt(chi2 / (n * (min(counts.shape) - 1))))
 
 
 def column_shapes(columns: list[Column]) -> dict[str, dict[str, Any]]:
@@ -112,28 +136,56 @@ def column_shapes(columns: list[Column]) -> dict[str, dict[str, Any]]:
 
 
 def column_pair_trends(columns: list[Column]) -> dict[str, dict[str, Any]]:
+    """Every pair's score, its real association (|r| or Cramer's V) and whether SDMetrics'
+    thresholds count it as strong."""
     out = {}
     for a, b in combinations(columns, 2):
         key = f"{a.name} ~ {b.name}"
         if a.kind == b.kind == "numerical":
             score, r, s = correlation_similarity(a.real, b.real, a.synthetic, b.synthetic)
-            out[key] = {"metric": "CorrelationSimilarity", "score": score, "real": r, "synthetic": s}
+            out[key] = {"metric": "CorrelationSimilarity", "score": score, "real": r, "synthetic": s,
+                        "association": abs(r), "strong": bool(abs(r) > STRONG_CORRELATION)}
         else:
-            out[key] = {"metric": "ContingencySimilarity", "score": contingency_similarity(a, b)}
+            score, v = contingency_similarity(a, b)
+            out[key] = {"metric": "ContingencySimilarity", "score": score, "association": v,
+                        "strong": bool(v > STRONG_ASSOCIATION)}
     return out
 
 
+def strong_pairs(pairs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The strong pairs' scores: count, minimum, mean, and every strong pair below
+    WEAK_STRONG_PAIR, weakest first."""
+    strong = {k: v["score"] for k, v in pairs.items() if v["strong"] and np.isfinite(v["score"])}
+    weak = sorted((k for k, v in strong.items() if v < WEAK_STRONG_PAIR), key=lambda k: strong[k])
+    return {"count": len(strong), "min": min(strong.values()) if strong else float("nan"),
+            "mean": float(np.mean(list(strong.values()))) if strong else float("nan"), "weak": weak}
+
+
 def quality(columns: list[Column]) -> dict[str, Any]:
-    """SDMetrics' QualityReport score: the mean of the column-shape and pair-trend averages."""
+    """SDMetrics' QualityReport score, the mean of the column-shape and pair-trend averages,
+    over every pair (`score`) and with SDMetrics' default thresholds (`score_sdmetrics`: the
+    strong pairs only, the shapes alone when no pair is strong)."""
     shapes = column_shapes(columns)
     pairs = column_pair_trends(columns)
     shape_score = float(np.nanmean([v["score"] for v in shapes.values()])) if shapes else float("nan")
     pair_score = float(np.nanmean([v["score"] for v in pairs.values()])) if pairs else float("nan")
-    parts = [x for x in (shape_score, pair_score) if np.isfinite(x)]
+    strong = strong_pairs(pairs)
     return {
-        "score": float(np.mean(parts)) if parts else float("nan"),
+        "score": _mean_of_finite(shape_score, pair_score),
+        "score_sdmetrics": _mean_of_finite(shape_score, strong["mean"]),
         "column_shapes": shape_score,
         "column_pair_trends": pair_score,
+        "column_pair_trends_strong": strong["mean"],
+        "strong_pairs": strong,
         "shapes": shapes,
-        "pairs": pairs,
+        "pairs": dict(sorted(pairs.items(), key=lambda kv: -_finite_or(kv[1]["association"], -1.0))),
     }
+
+
+def _mean_of_finite(*values: float) -> float:
+    finite = [x for x in values if np.isfinite(x)]
+    return float(np.mean(finite)) if finite else float("nan")
+
+
+def _finite_or(x: float, default: float) -> float:
+    return float(x) if np.isfinite(x) else default

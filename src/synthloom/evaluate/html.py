@@ -78,6 +78,11 @@ def _fmt(v: Any) -> str:
     return "n/a" if v is None else str(v)
 
 
+def _by_association(pair: tuple[str, dict[str, Any]]) -> tuple[bool, float]:
+    association = pair[1].get("association")  # None in report.json where it was NaN
+    return association is None, -(association or 0.0)
+
+
 def render_html(report: dict[str, Any], gates: list[dict[str, Any]] | None = None) -> str:
     fid = report["fidelity"]
     shapes = fid.get("shapes", {})
@@ -90,7 +95,8 @@ def render_html(report: dict[str, Any], gates: list[dict[str, Any]] | None = Non
         heatmap=_heatmap(assoc) if assoc and len(assoc["columns"]) > 1 else None,
         dcr=_dcr(report["privacy"]),
         groups=[(n, _groups(n, g)) for n, g in report.get("bias", {}).items()],
-        pairs=sorted(fid.get("pairs", {}).items(), key=lambda kv: (kv[1]["score"] is None, kv[1]["score"] or 0)),
+        pairs=sorted(fid.get("pairs", {}).items(), key=_by_association),
+        strong_pairs=sorted(((k, v) for k, v in fid.get("pairs", {}).items() if v.get("strong")), key=_by_association),
         fmt=_fmt,
     )
 

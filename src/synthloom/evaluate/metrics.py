@@ -146,6 +146,11 @@ def _sum_moments(flag: str) -> Callable[[Any], Any]:
     return lambda p: sum(m[flag] for m in p["fidelity"]["moments"].values())
 
 
+def _strong(field: str) -> Callable[[Any], Any]:
+    """A strong-pair figure, or None when the real table has no strong pair."""
+    return lambda p: p["fidelity"]["strong_pairs"][field] if p["fidelity"]["strong_pairs"]["count"] else None
+
+
 def _max_inference(p: dict[str, Any]) -> Any:
     inference = (p["attacks"] or {}).get("inference")
     return max(a["risk"] for a in inference.values()) if inference else None
@@ -169,6 +174,7 @@ def _register_all(items: list[Metric]) -> None:
 
 DRIFT = "a drift report (synthloom drift)"
 REVIEW = "a review of the run (`synthloom review RUN`)"
+STRONG = "a pair of columns with strong real association"
 HOLDOUT = "a holdout table the synthesizer never saw (--holdout)"
 
 _register_all([
@@ -179,6 +185,16 @@ _register_all([
            "(categories)", _get("fidelity", "column_shapes")),
     Metric("column_pair_trends", "table", "higher", "mean per-pair correlation similarity (two numerical columns) or "
            "contingency similarity", _get("fidelity", "column_pair_trends")),
+    Metric("quality_sdmetrics", "table", "higher", "mean of column_shapes and column_pair_trends_strong (SDMetrics' "
+           "QualityReport with its default thresholds; column_shapes alone when no pair is strong)",
+           _get("fidelity", "score_sdmetrics")),
+    Metric("column_pair_trends_strong", "table", "higher", "mean pair-trend score over the strong pairs: |Pearson r| "
+           "above 0.5 (two numerical columns) or Cramer's V above 0.3 in the real table", _strong("mean"),
+           needs=STRONG),
+    Metric("strong_pair_min", "table", "higher", "the lowest pair-trend score among the strong pairs (the "
+           "relationship the synthetic table keeps worst)", _strong("min"), needs=STRONG),
+    Metric("weak_strong_pairs", "table", "lower", "strong pairs scoring below 0.9 (named in fidelity.strong_pairs)",
+           lambda p: len(p["fidelity"]["strong_pairs"]["weak"]), needs=STRONG),
     # tables: privacy
     Metric("exact_copies", "table", "lower", "synthetic rows identical to a real row in every compared column "
            "(distance 0)", _get("privacy", "exact_copies")),
@@ -200,6 +216,8 @@ _register_all([
            "(|Pearson|, Cramer's V, correlation ratio)", _get("fidelity", "correlations", "association", "frobenius_error")),
     Metric("quality_noise_floor", "table", "higher", "quality between two random halves of the real data (the best "
            "a sample can expect)", _get("floor", "quality")),
+    Metric("strong_pair_min_noise_floor", "table", "higher", "strong_pair_min between two random halves of the real "
+           "data", lambda p: p["floor"].get("strong_pair_min"), needs=STRONG),
     Metric("pearson_frobenius", "table", "lower", "Frobenius norm of real - synthetic Pearson correlation matrix "
            "(numerical columns)", _get("fidelity", "correlations", "pearson", "frobenius_error"),
            needs="two numerical columns"),

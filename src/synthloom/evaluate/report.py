@@ -56,9 +56,10 @@ def marginal_histograms(columns: list[Column]) -> dict[str, Any]:
     return out
 
 
-def noise_floor(columns: list[Column], seed: int) -> dict[str, float]:
+def noise_floor(columns: list[Column], seed: int, strong: list[str] = ()) -> dict[str, float]:
     """The same scores between two random halves of the real data: what 'as good as real'
-    looks like at this size, so no score is read without its floor."""
+    looks like at this size, so no score is read without its floor. `strong`: the pairs strong
+    in the whole real table, whose lowest score between the halves is `strong_pair_min`."""
     rng = np.random.default_rng([seed, 11])
     n = len(columns[0].real)
     order = rng.permutation(n)
@@ -66,8 +67,11 @@ def noise_floor(columns: list[Column], seed: int) -> dict[str, float]:
     halves = [Column(c.name, c.kind, c.real[a], c.real[b], c.categories) for c in columns]
     q = quality(halves)
     corr = correlation_matrices(halves)
-    return {"quality": q["score"], "column_shapes": q["column_shapes"], "column_pair_trends": q["column_pair_trends"],
-            **{f"{k}_frobenius": v["frobenius_error"] for k, v in corr.items()}}
+    floor = {"quality": q["score"], "column_shapes": q["column_shapes"], "column_pair_trends": q["column_pair_trends"],
+             **{f"{k}_frobenius": v["frobenius_error"] for k, v in corr.items()}}
+    if strong:
+        floor["strong_pair_min"] = float(np.nanmin([q["pairs"][k]["score"] for k in strong]))
+    return floor
 
 
 def _attacks(columns: list[Column], hold: list[Column], sensitive: list[str], n_attacks: int,
@@ -101,7 +105,7 @@ def evaluate_tables(real: Any, synthetic: Any, *, holdout: Any = None, sensitive
         fid["detection"] = detection(columns, seed)
     if target is not None:
         fid["utility"] = utility(columns, hold, target, seed)
-    floor = noise_floor(columns, seed)
+    floor = noise_floor(columns, seed, [k for k, v in fid["pairs"].items() if v["strong"]])
     attacks = _attacks(columns, hold, sensitive or [], n_attacks, seed) if hold is not None else {}
     priv = privacy(columns, hold, seed=seed)
     bias = representation(columns, sensitive) if sensitive else {}
