@@ -5,6 +5,7 @@ says so, and min_group=5 keeps the holdout share (rows closer to the training ro
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from synthloom.config.errors import SynthloomError
@@ -98,3 +99,49 @@ def test_min_group_keeps_holdout_share_at_most_60_percent_on_randhie(cls, randhi
     share = _privacy(train, out, holdout)["dcr_holdout_share"]
     assert share <= 0.60, share
     assert "at least 5 people" in synth.report["last_sample"]["copies"]["rule"]
+
+
+@pytest.mark.parametrize("radius", [0.0, 0.01, 0.08, 0.3])
+def test_the_guards_radius_search_answers_as_the_full_nearest_search(radius):
+    """`closer_than` searches only the signature groups a row that close could be in; it must
+    say exactly what the two-nearest search says, KD-tree groups (large, same signature), small
+    groups, other signatures, missing values and copies included."""
+    import numpy as np
+
+    from synthloom.data.table_analysis.nearest_rows import Encoded, PreparedReference, two_nearest
+
+    rng = np.random.default_rng(7)
+    n_ref, n_q = 6_000, 1_500
+    numbers = rng.normal(size=(n_ref, 3)).round(1)
+    numbers[rng.random(n_ref) < 0.05, 1] = np.nan
+    codes = np.column_stack([rng.choice(2, n_ref, p=[0.9, 0.1]), rng.choice(4, n_ref, p=[0.8, 0.1, 0.05, 0.05])])
+    # one signature of ~4,000 rows (searched with a KD-tree) and small ones
+    reference = Encoded(numbers, codes)
+    q_numbers = np.vstack([numbers[:300], rng.normal(scale=1.3, size=(n_q - 300, 3)).round(1)])  # copies too
+    q_numbers[rng.random(n_q) < 0.05, 2] = np.nan
+    q_codes = np.vstack([codes[:300], np.column_stack([rng.choice(3, n_q - 300), rng.choice(5, n_q - 300)])])
+    queries = Encoded(q_numbers, q_codes)
+    best, _ = two_nearest(queries, reference)
+    expected = (best[:, 0] < radius) | (best[:, 0] <= 0)
+    got = PreparedReference.of(reference).closer_than(queries, radius)
+    assert expected.any() and (radius == 0 or not expected.all())
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("table", ["mixed", "randhie"])
+def test_the_guards_threshold_is_the_full_searchs_quantile(table, randhie_split):
+    """The near-copy threshold, taken from same-signature neighbours when they decide it, equals
+    the quantile of the exact two-nearest search over all rows."""
+    import numpy as np
+
+    from synthloom.data.table_analysis.metadata import infer_metadata, to_numpy
+    from synthloom.data.table_analysis.nearest_rows import Encoded, two_nearest
+    from synthloom.tabular.no_copies import CALIBRATION_ROWS, NEAR_QUANTILE, CopyGuard
+
+    data = mixed_table(8_000, seed=3) if table == "mixed" else pa.Table.from_pandas(randhie_split[0])
+    columns = to_numpy(data, infer_metadata(data)).columns
+    guard = CopyGuard(columns, seed=4)
+    rows = guard._encode(columns)
+    pick = np.random.default_rng([4, 99]).choice(len(rows.codes), min(CALIBRATION_ROWS, len(rows.codes)), replace=False)
+    best, _ = two_nearest(Encoded(rows.numbers[pick], rows.codes[pick]), guard.distinct, ranges=guard.ranges)
+    assert guard.threshold == float(np.quantile(best[:, 1], NEAR_QUANTILE)) > 0

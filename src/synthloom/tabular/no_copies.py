@@ -28,7 +28,7 @@ import pyarrow as pa
 from synthloom.config.errors import SynthloomError
 from synthloom.config.tabular import TableMeta
 from synthloom.data.table_analysis.metadata import to_numpy
-from synthloom.data.table_analysis.nearest_rows import Encoded, _ranges, two_nearest
+from synthloom.data.table_analysis.nearest_rows import Encoded, PreparedReference, _ranges, two_nearest
 
 Columns = dict[str, np.ndarray]
 NEAR_QUANTILE = 0.05  # distinct-row tables: closer than 95% of real rows are to their neighbour is a near copy
@@ -55,7 +55,11 @@ class CopyGuard:
                 f"min_group={min_group} cannot hold: no training row is shared by more than {counts.max()} people, "
                 "so no sampled row has that many nearest people; use min_group=1 on a table of distinct rows"
             )
+        self._prepared: PreparedReference | None = None
         self.threshold = self._near_distance(rows, seed)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_prepared": None}  # rebuilt where the guard is used, not shipped
 
     @classmethod
     def for_table(cls, table: pa.Table, meta: TableMeta, seed: int, min_group: int = 1) -> "CopyGuard":
@@ -86,13 +90,31 @@ class CopyGuard:
         return Encoded(numbers, codes)
 
     def _near_distance(self, rows: Encoded, seed: int) -> float:
-        """NEAR_QUANTILE of the distance from a training row to its nearest other distinct row."""
+        """NEAR_QUANTILE of the distance from a training row to its nearest other distinct row.
+        Rows of another signature are at least 1 / n_cols away: when enough rows have their
+        nearest other row closer than that within their own signature, those distances are the
+        lowest ones and exact, and the quantile needs no wider search."""
         rng = np.random.default_rng([seed, 99])
         pick = rng.choice(len(rows.codes), min(CALIBRATION_ROWS, len(rows.codes)), replace=False)
-        best, _ = two_nearest(Encoded(rows.numbers[pick], rows.codes[pick]), self.distinct, ranges=self.ranges)
-        return float(np.quantile(best[:, 1], NEAR_QUANTILE))  # [:, 0] is the row itself
+        sample = Encoded(rows.numbers[pick], rows.codes[pick])
+        other = self.prepared().nearest_in_signature(sample)[:, 1]  # [:, 0] is the row itself
+        n_cols = rows.numbers.shape[1] + rows.codes.shape[1]
+        # np.quantile interpolates between the order statistics floor(h) and floor(h) + 1
+        exact = other < 1 / n_cols
+        if exact.sum() >= np.floor(NEAR_QUANTILE * (len(other) - 1)) + 2:
+            return float(np.quantile(np.where(exact, other, 1 / n_cols), NEAR_QUANTILE))
+        best, _ = two_nearest(sample, self.distinct, ranges=self.ranges)
+        return float(np.quantile(best[:, 1], NEAR_QUANTILE))
+
+    def prepared(self) -> PreparedReference:
+        """The distinct training rows grouped for the searches, built on first use."""
+        if self._prepared is None:
+            self._prepared = PreparedReference.of(self.distinct, self.ranges)
+        return self._prepared
 
     def too_close(self, cols: Columns) -> np.ndarray:
+        if self.min_group == 1:  # only "is a training row that close?", not the nearest two
+            return self.prepared().closer_than(self._encode(cols), self.threshold)
         best, index = two_nearest(self._encode(cols), self.distinct, ranges=self.ranges)
         d1, d2 = best[:, 0], best[:, 1]
         bad = (d1 == 0) | (d1 < self.threshold)

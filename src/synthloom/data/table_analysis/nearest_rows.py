@@ -21,6 +21,8 @@ import numpy as np
 
 BLOCK_CELLS = 4_000_000  # queries x candidates x numeric columns per numpy step
 TREE_MIN = 2_000  # same-signature groups at least this large are searched with a KD-tree
+PAIR_STEP = 2_000_000  # (query, reference row) pairs measured in one numpy pass
+GROUP_TREE_MIN = 64  # nearest_in_signature: groups at least this large get a KD-tree, smaller ones pairs
 
 
 @dataclass
@@ -165,6 +167,125 @@ class PreparedReference:
                 local[open_], local_i[open_] = found, found_i
             best[rows], best_i[rows] = local, local_i
         return best, best_i
+
+
+    def closer_than(self, queries: Encoded, radius: float) -> np.ndarray:
+        """Whether each query has a reference row at a distance below `radius`, or at 0 (a copy).
+        A row of another signature is at least 1 / n_cols away, so for a radius up to that (the
+        copy guard's) only the query's own signature group is searched."""
+        n_cols = queries.numbers.shape[1] + queries.codes.shape[1]
+        if radius * n_cols > 1:
+            d = self.search(queries)[0][:, 0]
+            return (d < radius) | (d <= 0)
+        hit = np.zeros(len(queries.codes), dtype=bool)
+        if not len(queries.codes) or not len(self.sig_ref):
+            return hit
+        group = _group_of(np.hstack([queries.codes, np.isnan(queries.numbers)]).astype(np.int64), self.sig_ref)
+        size = np.where(group >= 0, self.starts[group + 1] - self.starts[group], 0)
+        for h in np.unique(group[size >= GROUP_TREE_MIN]):
+            rows = np.flatnonzero(group == h)
+            hit[rows] = self._within_by_tree(h, queries.numbers[rows], radius * n_cols)
+        small = np.flatnonzero((size > 0) & (size < GROUP_TREE_MIN))
+        if small.size:
+            d = self._two_nearest_small(queries.numbers, small, group, size, n_cols)[:, 0]
+            hit[small] = (d < radius) | (d <= 0)
+        return hit
+
+    def _within_by_tree(self, h: int, numbers: np.ndarray, radius_sum: float) -> np.ndarray:
+        """Whether each query (of group h's signature) has a member whose summed per-column
+        distance is below radius_sum (at most 1), or 0. No column of such a member differs by
+        the whole range, so the cap at 1 never binds and plain L1 on the scaled numbers decides
+        exactly; a column constant in the reference must hold the constant."""
+        members = self.order[self.starts[h]:self.starts[h + 1]]
+        first = self.reference.numbers[members[0]]
+        present = ~np.isnan(first)
+        live, flat = present & (self.ranges > 0), present & (self.ranges == 0)
+        key = ("within", h)
+        if key not in self._trees:
+            from sklearn.neighbors import KDTree
+
+            self._trees[key] = KDTree(self.reference.numbers[members][:, live] / self.ranges[live], metric="manhattan")
+        ok = np.all(numbers[:, flat] == first[flat], axis=1)
+        out = np.zeros(len(numbers), dtype=bool)
+        if ok.any():
+            d, _ = self._trees[key].query(numbers[ok][:, live] / self.ranges[live], k=1)
+            out[ok] = (d[:, 0] < radius_sum) | (d[:, 0] <= 0)
+        return out
+
+    def nearest_in_signature(self, queries: Encoded) -> np.ndarray:
+        """(n, 2) distances to the two nearest reference rows that share the query's signature
+        (inf where there are fewer). Every other row is at least 1 / n_cols away, so a distance
+        below that is the exact nearest. Groups of a few rows are measured pair by pair in one
+        numpy pass over all queries, larger ones with a KD-tree each (kept for the next call)."""
+        n_cols = queries.numbers.shape[1] + queries.codes.shape[1]
+        out = np.full((len(queries.codes), 2), np.inf)
+        if not len(queries.codes) or not len(self.sig_ref):
+            return out
+        q_sig = np.hstack([queries.codes, np.isnan(queries.numbers)]).astype(np.int64)
+        group = _group_of(q_sig, self.sig_ref)  # each query's reference group, -1 for none
+        size = np.where(group >= 0, self.starts[group + 1] - self.starts[group], 0)
+        for h in np.unique(group[size >= GROUP_TREE_MIN]):
+            rows = np.flatnonzero(group == h)
+            members = self.order[self.starts[h]:self.starts[h + 1]]
+            out[rows], _ = _tree_distances(self._trees, h, members, queries.numbers[rows], self.reference.numbers,
+                                           self.ranges, self.lo, self.hi, n_cols)
+        small = np.flatnonzero((size > 0) & (size < GROUP_TREE_MIN))
+        if small.size:
+            out[small] = self._two_nearest_small(queries.numbers, small, group, size, n_cols)
+        return out
+
+    def _two_nearest_small(self, numbers: np.ndarray, small: np.ndarray, group: np.ndarray, size: np.ndarray,
+                           n_cols: int) -> np.ndarray:
+        """nearest_in_signature for queries whose groups are small, PAIR_STEP pairs at a time."""
+        out = np.full((len(small), 2), np.inf)
+        bounds = np.searchsorted(np.cumsum(size[small]), np.arange(PAIR_STEP, size[small].sum() + PAIR_STEP,
+                                                                    PAIR_STEP), side="right")
+        for lo, hi in zip(np.concatenate([[0], bounds[:-1]]), bounds):
+            rows = small[lo:hi]
+            if rows.size:
+                out[lo:hi] = self._two_nearest_pairwise(numbers, rows, group[rows], size[rows], n_cols)
+        return out
+
+    def _two_nearest_pairwise(self, numbers: np.ndarray, rows: np.ndarray, groups: np.ndarray, sizes: np.ndarray,
+                              n_cols: int) -> np.ndarray:
+        """The two nearest members of each query's own (small) group: every (query, member)
+        pair at once, then the two smallest per query."""
+        q = np.repeat(np.arange(len(rows)), sizes)
+        first = np.repeat(self.starts[groups], sizes)
+        offset = np.arange(len(q)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        members = self.order[first + offset]
+        d = _paired_numeric_part(numbers[rows[q]], self.reference.numbers[members], self.ranges) / n_cols
+        order = np.lexsort((d, q))  # by query, nearest first
+        d, q = d[order], q[order]
+        starts = np.searchsorted(q, np.arange(len(rows)))
+        out = np.full((len(rows), 2), np.inf)
+        out[:, 0] = d[starts]
+        second = starts + 1
+        has_second = sizes > 1
+        out[has_second, 1] = d[second[has_second]]
+        return out
+
+
+def _group_of(q_sig: np.ndarray, sig_ref: np.ndarray) -> np.ndarray:
+    """The index in sig_ref (sorted rows, as np.unique gives them) of each query signature, -1
+    where the reference has none."""
+    both, inverse = np.unique(np.vstack([sig_ref, q_sig]), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    ref_index = np.full(len(both), -1)
+    ref_index[inverse[:len(sig_ref)]] = np.arange(len(sig_ref))
+    return ref_index[inverse[len(sig_ref):]]
+
+
+def _paired_numeric_part(a: np.ndarray, b: np.ndarray, ranges: np.ndarray) -> np.ndarray:
+    """As _numeric_part, for row i of `a` against row i of `b` only."""
+    total = np.zeros(len(a))
+    for j in range(a.shape[1]):
+        with np.errstate(invalid="ignore"):
+            diff = np.abs(a[:, j] - b[:, j])
+            d = (diff > 0).astype(float) if ranges[j] == 0 else np.minimum(diff / ranges[j], 1.0)
+        na, nb = np.isnan(a[:, j]), np.isnan(b[:, j])
+        total += np.where(na ^ nb, 1.0, np.where(na & nb, 0.0, d))
+    return total
 
 
 def _tree_distances(trees: dict[int, Any], h: int, members: np.ndarray, q: np.ndarray, ref: np.ndarray,
