@@ -4,6 +4,8 @@ curated on Ray Data from the command line give the local executor's files."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from .test_ray_executor import _generate, _rows_hash
@@ -28,13 +30,14 @@ def test_two_nodes_make_the_rows_one_process_makes(tmp_path, scripted_server, tw
     import synthloom.generate.ray_executor as executor
 
     nodes = []
-    original = executor.RayRunner.__init__
+    original = executor._started_workers
 
-    def remember(self, local, cache, workers):  # where the run's workers were placed
-        nodes.extend(ray.get([w.node.remote() for w in workers]))
-        original(self, local, cache, workers)
+    async def remember(*args, **kwargs):  # where the run's workers were placed
+        up = await original(*args, **kwargs)
+        nodes.extend(await asyncio.gather(*[w.node.remote() for w in up.batches]))
+        return up
 
-    monkeypatch.setattr(executor.RayRunner, "__init__", remember)
+    monkeypatch.setattr(executor, "_started_workers", remember)
     server = scripted_server(latency_s=0.01)
     local = _generate(server, tmp_path, "local", 28, 4, "local")
     on_two = _generate(server, tmp_path, "two", 28, 4, "ray", workers=2)
