@@ -11,6 +11,10 @@ runs here with the column kinds SDMetrics detected. Prints the largest differenc
 per-column or per-pair score (the cross-check) and our speed-up over both the report and the
 metric classes.
 
+Strong pairs: each pair's real association (|Pearson r|; Cramer's V of the binned real table)
+is compared with what SDMetrics' metrics compute, the pairs above its thresholds with those its
+QualityReport counts at its defaults, and our `quality_sdmetrics` with that report's score.
+
 Where we differ on purpose: the QualityReport bins each table's numerical columns on that
 table's own range before ContingencySimilarity, so bin k covers different values in the real
 and the synthetic table; we bin both on the real range, as SDMetrics' ContingencySimilarity
@@ -75,6 +79,8 @@ def main() -> None:
                 diffs.append((abs(mine["score"] - theirs["score"]), part, key, mine["metric"], theirs["metric"]))
         diffs.sort(reverse=True)
         worst = diffs[0]
+        association = strong_pairs_against(ours, peer)
+        print(association["line"])
         print(f"{n} rows: SDMetrics QualityReport {peer['seconds']:.2f} s ({peer['report_columns']} columns, "
               f"{peer['report_pairs']} pairs), its metric classes called directly {peer['metric_seconds']:.2f} s "
               f"({len(peer['shapes'])} columns, {len(peer['pairs'])} pairs), synthloom {seconds:.2f} s; "
@@ -83,9 +89,28 @@ def main() -> None:
         lines.append(f"RESULT evaluate_quality rows={n} sdmetrics_s={peer['seconds']:.2f} "
                      f"sdmetrics_metrics_s={peer['metric_seconds']:.2f} ours_s={seconds:.2f} "
                      f"speedup={peer['seconds'] / seconds:.1f} speedup_vs_metrics={peer['metric_seconds'] / seconds:.1f} "
-                     f"scores_compared={len(diffs)} max_score_diff={worst[0]:.2e}")
+                     f"scores_compared={len(diffs)} max_score_diff={worst[0]:.2e} "
+                     f"max_association_diff={association['max_diff']:.2e} same_strong_pairs={association['same']} "
+                     f"quality_sdmetrics={ours['score_sdmetrics']:.4f} "
+                     f"sdmetrics_thresholded={association['theirs_score']:.4f}")
     lines += dcr_part(args.dcr_check, args.rows)
     print("\n".join(lines))
+
+
+def strong_pairs_against(ours: dict, peer: dict) -> dict:
+    """Our real associations and strong pairs against SDMetrics' (its metrics' breakdowns and
+    its QualityReport at default thresholds)."""
+    def mine(key: str) -> dict:
+        return ours["pairs"].get(key) or ours["pairs"][" ~ ".join(reversed(key.split(" ~ ")))]
+
+    diffs = [abs(mine(k)["association"] - v) for k, v in peer["associations"].items() if v is not None]
+    theirs = set(peer["thresholded"]["strong"])
+    ours_strong = {k for k in peer["associations"] if mine(k)["strong"]}
+    line = (f"  real association: {len(diffs)} pairs, largest difference {max(diffs):.2e}; strong pairs: ours "
+            f"{len(ours_strong)}, SDMetrics' report {len(theirs)}, same={ours_strong == theirs}; thresholded quality: "
+            f"ours {ours['score_sdmetrics']:.4f}, SDMetrics' report {peer['thresholded']['score']:.4f}")
+    return {"line": line, "max_diff": max(diffs), "same": ours_strong == theirs,
+            "theirs_score": peer["thresholded"]["score"]}
 
 
 def run_peer(script: str, n: int) -> tuple[dict, object, object, dict]:

@@ -9,6 +9,8 @@ CorrelationSimilarity needs included): the scores without the report around them
 The per-metric scores are what synthloom is cross-checked against: the report itself bins each
 table's numerical columns on that table's own range, so a bin means different values in the
 real and the synthetic table; the ContingencySimilarity metric bins both on the real range.
+Also: each pair's real association as SDMetrics' metrics compute it, and the QualityReport with
+its default thresholds (|r| > 0.5, Cramer's V > 0.3): its score and the pairs it counted.
 Prints one JSON line: detected metadata, seconds, the report's score, per-metric scores."""
 
 from __future__ import annotations
@@ -63,6 +65,23 @@ def main() -> None:
                 score = ContingencySimilarity.compute(r_num[[a, b]], s_num[[a, b]], continuous_column_names=cont)
                 pairs[f"{a} ~ {b}"] = {"metric": "ContingencySimilarity", "score": score}
     metric_seconds = time.perf_counter() - t0
+    # The real association SDMetrics thresholds on (|Pearson r|; Cramer's V of the binned real
+    # table, which it computes only when a threshold is set: a tiny one scores every pair).
+    associations = {}
+    for i, a in enumerate(compared):
+        for b in compared[i + 1:]:
+            if a in numeric and b in numeric:
+                got = CorrelationSimilarity.compute_breakdown(r_num[[a, b]], s_num[[a, b]], coefficient="Pearson")
+                associations[f"{a} ~ {b}"] = abs(got["real"])
+            else:
+                cont = [c for c in (a, b) if c in numeric]
+                got = ContingencySimilarity.compute_breakdown(r_num[[a, b]], s_num[[a, b]], continuous_column_names=cont,
+                                                              real_association_threshold=1e-12)
+                associations[f"{a} ~ {b}"] = got["real_association"]
+    thresholded = QualityReport()  # SDMetrics' defaults: only strongly associated pairs score
+    thresholded.generate(real, synth, metadata, verbose=False)
+    details = thresholded.get_details("Column Pair Trends")
+    strong = details[details["Meets Threshold?"].astype("boolean").fillna(False)]
     print(json.dumps({
         "sdtypes": sdtypes,
         "seconds": seconds,
@@ -73,6 +92,11 @@ def main() -> None:
         "report_pairs": len(report.get_details("Column Pair Trends")),
         "shapes": shapes,
         "pairs": pairs,
+        "associations": associations,
+        "thresholded": {"score": thresholded.get_score(),
+                        "pair_trends": thresholded.get_properties().set_index("Property")["Score"].get(
+                            "Column Pair Trends"),
+                        "strong": {f"{r['Column 1']} ~ {r['Column 2']}": r["Score"] for _, r in strong.iterrows()}},
     }, default=float))
 
 
