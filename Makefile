@@ -32,8 +32,10 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  echo "chromium is not installed (needs root): the browser tests will be skipped"
 
+# Test files run on two worker processes (pytest-xdist), each file whole on one of them, so a
+# module's Ray or server fixture starts once.
 test: $(STAMP) browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 clean:
 	rm -rf $(VENV) runs
