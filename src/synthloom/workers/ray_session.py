@@ -4,6 +4,7 @@ started on this machine unless it runs already or an address names a cluster."""
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,5 +36,12 @@ def ray_session(address: str | None = None) -> Iterator[Any]:
 
 def start_ray(ray: Any, address: str | None = None) -> None:
     """Ray started on this machine (address None) or joined at `address`, without a dashboard and
-    without the workers' logs on our terminal."""
+    without the workers' logs on our terminal. From a thread (the generation driver starts Ray
+    while it works), Ray cannot set its SIGTERM handler and says so; that is expected here, and
+    SIGTERM keeps its default, so the line is dropped."""
+    logging.getLogger("ray._private.worker").addFilter(_not_the_sigterm_notice)
     ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+
+
+def _not_the_sigterm_notice(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith("SIGTERM handler is not set")
