@@ -83,7 +83,7 @@ def main() -> None:
         local_s = time.perf_counter() - t0
         local_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
-        ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
+        ray.init(address="local", include_dashboard=False, log_to_driver=False, configure_logging=False)
         t0 = time.perf_counter()
         curate_shards(root / "shards", spec, root / "ray", executor="ray")
         ray_s = time.perf_counter() - t0

@@ -50,7 +50,7 @@ def main() -> None:
             if executor == "ray_running":
                 import ray
 
-                ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
+                ray.init(address="local", include_dashboard=False, log_to_driver=False, configure_logging=False)
             recipe = parse_recipe(recipe_yaml(url, out, args.rows, args.concurrency, args.batch))
             # a run of its own per executor, and batches launched as the slots allow (no fixed count)
             recipe = recipe.model_copy(update={"name": executor, "concurrent_batches": None})

@@ -72,6 +72,6 @@ def scripted_server():
 def ray_two_cpus():
     """Ray on this machine with two CPUs, for one test module (skipped without the ray extra)."""
     ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     yield ray
     ray.shutdown()

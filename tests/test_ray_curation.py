@@ -113,7 +113,7 @@ def test_ray_data_writes_the_files_the_local_executor_writes(tmp_path):
     data, ref, bench = corpus(tmp_path)
     spec = load_curation(curation_file(tmp_path, ref, bench))
     curate_shards(data, spec, tmp_path / "local")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:
         curate_shards(data, spec, tmp_path / "ray", executor="ray")
     finally:

@@ -55,3 +55,23 @@ def test_the_driver_makes_the_first_batches_while_ray_starts_and_the_rows_stay_t
     assert len(said) == 1, mixed.notices
     made_on_driver = int(said[0].split("the first ")[1].split(" ")[0])
     assert 1 <= made_on_driver < 40, said
+
+
+def test_without_an_address_ray_is_started_for_the_run_not_joined(monkeypatch):
+    """Ray's own default joins any Ray already running on the machine (another run's, another
+    test worker's) and counts its CPUs; a run without --address starts its own, unless
+    RAY_ADDRESS names a cluster (or --address auto asks to join)."""
+    from synthloom.workers.ray_session import start_ray
+
+    asked = []
+
+    class FakeRay:
+        def init(self, address=None, **_):
+            asked.append(address)
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    start_ray(FakeRay())
+    start_ray(FakeRay(), "auto")
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.5:6379")
+    start_ray(FakeRay())
+    assert asked == ["local", "auto", "10.0.0.5:6379"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,11 +36,15 @@ def ray_session(address: str | None = None) -> Iterator[Any]:
 
 
 def start_ray(ray: Any, address: str | None = None) -> None:
-    """Ray started on this machine (address None) or joined at `address`, without a dashboard and
+    """Ray started on this machine (address None; `--address auto` joins a Ray already running
+    here) or joined at `address`, without a dashboard and
     without the workers' logs on our terminal. From a thread (the generation driver starts Ray
     while it works), Ray cannot set its SIGTERM handler and says so; that is expected here, and
     SIGTERM keeps its default, so the line is dropped."""
     logging.getLogger("ray._private.worker").addFilter(_not_the_sigterm_notice)
+    # Without an address Ray would join any Ray already running on this machine (another run's,
+    # another user's) and count its CPUs as ours: start our own unless RAY_ADDRESS names one.
+    address = address or os.environ.get("RAY_ADDRESS") or "local"
     ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
 
 
