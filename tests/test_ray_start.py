@@ -55,6 +55,8 @@ def test_the_driver_makes_the_first_batches_while_ray_starts_and_the_rows_stay_t
     assert len(said) == 1, mixed.notices
     made_on_driver = int(said[0].split("the first ")[1].split(" ")[0])
     assert 1 <= made_on_driver < 40, said
+    start_s = float(said[0].split("Ray took ")[1].split(" s")[0])
+    assert 2 <= start_s < mixed.elapsed_s  # Ray's start-up (with the test's 2 s), not the whole run
 
 
 def test_without_an_address_ray_is_started_for_the_run_not_joined(monkeypatch):

@@ -238,6 +238,7 @@ def worker_error(exc: Exception, batch: int) -> Exception:
 class _Workers:
     batches: list[Any]  # BatchWorker actors
     reader: Any  # the CacheReader actor, or None
+    seconds: float = 0.0  # from the start of Ray's start-up to every worker answering
 
 
 @contextlib.asynccontextmanager
@@ -249,7 +250,6 @@ async def ray_runner(local: BatchRunner, recipe: Recipe, cache: Any, *, address:
     ray = import_ray()
     started_here = not ray.is_initialized()
     driver_first = started_here and address is None
-    clock = time.perf_counter()
     starting = asyncio.ensure_future(_started_workers(ray, recipe, cache, address, workers, driver_first))
     runner = RayRunner(local, cache, starting, driver_first=driver_first)
     try:
@@ -263,7 +263,7 @@ async def ray_runner(local: BatchRunner, recipe: Recipe, cache: Any, *, address:
             up = await asyncio.shield(starting)
         if runner.driver_batches:
             runner.start_notices.append(
-                f"Ray took {time.perf_counter() - clock:.1f} s to start; the driver made the first "
+                f"Ray took {up.seconds:.1f} s to start; the driver made the first "
                 f"{runner.driver_batches} batch(es) meanwhile" if up is not None
                 else f"Ray did not start; the driver made {runner.driver_batches} batch(es)")
         await _stopped(ray, up, started_here)
@@ -273,6 +273,7 @@ async def _started_workers(ray: Any, recipe: Recipe, cache: Any, address: str | 
                            on_a_thread: bool) -> _Workers:
     """Ray started (on a thread when the driver works meanwhile) or joined, and the batch actors
     alive: each has answered, so a batch sent to one starts at once."""
+    clock = time.perf_counter()
     if not ray.is_initialized():
         try:
             if on_a_thread:
@@ -303,6 +304,7 @@ async def _started_workers(ray: Any, recipe: Recipe, cache: Any, address: str | 
             raise SynthloomError(f"Ray's {n} batch worker(s) did not start within {START_S} s: the cluster has "
                                  "no free CPU for them, or its nodes cannot start Python workers") from None
         raise
+    up.seconds = time.perf_counter() - clock
     return up
 
 
