@@ -38,17 +38,21 @@ def _ranges(reference: Encoded) -> np.ndarray:
         return np.nanmax(reference.numbers, 0) - np.nanmin(reference.numbers, 0)
 
 
+def _column_distance(a: np.ndarray, b: np.ndarray, column_range: float) -> np.ndarray:
+    """One numeric column's distance, elementwise (a and b broadcast): |a - b| / range capped at
+    1 (any difference is 1 on a zero range), 1 when exactly one is missing, 0 when both are."""
+    with np.errstate(invalid="ignore"):
+        diff = np.abs(a - b)
+        d = (diff > 0).astype(float) if column_range == 0 else np.minimum(diff / column_range, 1.0)
+    na, nb = np.isnan(a), np.isnan(b)
+    return np.where(na ^ nb, 1.0, np.where(na & nb, 0.0, d))
+
+
 def _numeric_part(q: np.ndarray, r: np.ndarray, ranges: np.ndarray) -> np.ndarray:
     """Sum over numeric columns of the per-column distance, for every (query, reference) pair."""
     total = np.zeros((q.shape[0], r.shape[0]))
     for j in range(q.shape[1]):
-        a, b = q[:, j][:, None], r[:, j][None, :]
-        with np.errstate(invalid="ignore"):
-            diff = np.abs(a - b)
-            d = (diff > 0).astype(float) if ranges[j] == 0 else np.minimum(diff / ranges[j], 1.0)
-        na, nb = np.isnan(a), np.isnan(b)
-        d = np.where(na ^ nb, 1.0, np.where(na & nb, 0.0, d))
-        total += d
+        total += _column_distance(q[:, j][:, None], r[:, j][None, :], ranges[j])
     return total
 
 
@@ -168,7 +172,6 @@ class PreparedReference:
             best[rows], best_i[rows] = local, local_i
         return best, best_i
 
-
     def closer_than(self, queries: Encoded, radius: float) -> np.ndarray:
         """Whether each query has a reference row at a distance below `radius`, or at 0 (a copy).
         A row of another signature is at least 1 / n_cols away, so for a radius up to that (the
@@ -180,8 +183,7 @@ class PreparedReference:
         hit = np.zeros(len(queries.codes), dtype=bool)
         if not len(queries.codes) or not len(self.sig_ref):
             return hit
-        group = _group_of(np.hstack([queries.codes, np.isnan(queries.numbers)]).astype(np.int64), self.sig_ref)
-        size = np.where(group >= 0, self.starts[group + 1] - self.starts[group], 0)
+        group, size = self._own_groups(queries)
         for h in np.unique(group[size >= GROUP_TREE_MIN]):
             rows = np.flatnonzero(group == h)
             hit[rows] = self._within_by_tree(h, queries.numbers[rows], radius * n_cols)
@@ -221,9 +223,7 @@ class PreparedReference:
         out = np.full((len(queries.codes), 2), np.inf)
         if not len(queries.codes) or not len(self.sig_ref):
             return out
-        q_sig = np.hstack([queries.codes, np.isnan(queries.numbers)]).astype(np.int64)
-        group = _group_of(q_sig, self.sig_ref)  # each query's reference group, -1 for none
-        size = np.where(group >= 0, self.starts[group + 1] - self.starts[group], 0)
+        group, size = self._own_groups(queries)
         for h in np.unique(group[size >= GROUP_TREE_MIN]):
             rows = np.flatnonzero(group == h)
             members = self.order[self.starts[h]:self.starts[h + 1]]
@@ -233,6 +233,11 @@ class PreparedReference:
         if small.size:
             out[small] = self._two_nearest_small(queries.numbers, small, group, size, n_cols)
         return out
+
+    def _own_groups(self, queries: Encoded) -> tuple[np.ndarray, np.ndarray]:
+        """Each query's reference group (its own signature's; -1 for none) and that group's size."""
+        group = _group_of(np.hstack([queries.codes, np.isnan(queries.numbers)]).astype(np.int64), self.sig_ref)
+        return group, np.where(group >= 0, self.starts[group + 1] - self.starts[group], 0)
 
     def _two_nearest_small(self, numbers: np.ndarray, small: np.ndarray, group: np.ndarray, size: np.ndarray,
                            n_cols: int) -> np.ndarray:
@@ -278,14 +283,7 @@ def _group_of(q_sig: np.ndarray, sig_ref: np.ndarray) -> np.ndarray:
 
 def _paired_numeric_part(a: np.ndarray, b: np.ndarray, ranges: np.ndarray) -> np.ndarray:
     """As _numeric_part, for row i of `a` against row i of `b` only."""
-    total = np.zeros(len(a))
-    for j in range(a.shape[1]):
-        with np.errstate(invalid="ignore"):
-            diff = np.abs(a[:, j] - b[:, j])
-            d = (diff > 0).astype(float) if ranges[j] == 0 else np.minimum(diff / ranges[j], 1.0)
-        na, nb = np.isnan(a[:, j]), np.isnan(b[:, j])
-        total += np.where(na ^ nb, 1.0, np.where(na & nb, 0.0, d))
-    return total
+    return sum((_column_distance(a[:, j], b[:, j], ranges[j]) for j in range(a.shape[1])), np.zeros(len(a)))
 
 
 def _tree_distances(trees: dict[int, Any], h: int, members: np.ndarray, q: np.ndarray, ref: np.ndarray,
