@@ -67,7 +67,9 @@ def privacy(columns: list[Column], holdout: list[Column] | None = None, *, seed:
         hold = encode(holdout, "real")
         # both distances on the training data's scale, so neither side is favoured by its range
         dh, _ = nearest(syn, hold, ranges=_ranges(real))
-        share = balanced_holdout_share(syn, real, hold, seed)
+        # at equal sizes the balanced share is the one of the two searches just made
+        share = _closer_share(d1, dh) if len(real.codes) == len(hold.codes) else balanced_holdout_share(
+            syn, real, hold, seed)
         out["dcr_holdout_share"] = share
         out["dcr_holdout_share_ci"] = wilson(share * n, n)
         out["dcr_holdout_share_unbalanced"] = _closer_share(d1, dh)
@@ -92,11 +94,20 @@ def balanced_holdout_share(syn: Encoded, train: Encoded, hold: Encoded, seed: in
     if len(train.codes) == len(hold.codes):
         return _closer_share(nearest(syn, train, ranges=ranges)[0], nearest(syn, hold, ranges=ranges)[0])
     rng = np.random.default_rng([seed, 11])
+    whole: dict[int, np.ndarray] = {}  # the smaller side is drawn whole every time: searched once
+
+    def distances(side: Encoded) -> np.ndarray:
+        pick = np.sort(rng.choice(len(side.codes), m, replace=False))
+        if m == len(side.codes):
+            if id(side) not in whole:
+                whole[id(side)] = nearest(syn, side, ranges=ranges)[0]
+            return whole[id(side)]
+        return nearest(syn, _rows(side, pick), ranges=ranges)[0]
+
     shares = []
     for _ in range(draws):
-        t = _rows(train, np.sort(rng.choice(len(train.codes), m, replace=False)))
-        h = _rows(hold, np.sort(rng.choice(len(hold.codes), m, replace=False)))
-        shares.append(_closer_share(nearest(syn, t, ranges=ranges)[0], nearest(syn, h, ranges=ranges)[0]))
+        d_train = distances(train)
+        shares.append(_closer_share(d_train, distances(hold)))
     return float(np.mean(shares))
 
 

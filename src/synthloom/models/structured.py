@@ -31,7 +31,7 @@ def parse_and_validate(text: str, schema: dict[str, Any]) -> tuple[Any, str | No
     if m:
         cleaned = m.group(1)
     try:
-        value = json.loads(cleaned)
+        value = json.loads(cleaned, strict=False)  # a raw newline inside a string is still the answer meant
     except json.JSONDecodeError as exc:
         return None, f"not valid JSON ({exc.msg} at char {exc.pos})"
     validator = jsonschema.validators.validator_for(schema)(schema)

@@ -8,7 +8,9 @@ Search: rows are grouped by their categorical signature. A query's distance to a
 row is at least (categories that differ) / (columns), so reference rows are visited level by
 level (0, 1, 2... differing categories) and the search stops once the second-best distance
 found is within the next level's bound. Most queries only scan rows that share their
-signature, and queries with the same signature are scanned together; the result is exact."""
+signature, and queries with the same signature are scanned together; the result is exact.
+Searches of up to ALL_PAIRS_MAX pairs over small groups measure every pair instead
+(all_pairs.py), which is faster there and gives the same distances."""
 
 from __future__ import annotations
 
@@ -19,9 +21,15 @@ from typing import Any
 
 import numpy as np
 
+from synthloom.data.table_analysis.all_pairs import two_nearest_all_pairs
+
 BLOCK_CELLS = 4_000_000  # queries x candidates x numeric columns per numpy step
 TREE_MIN = 2_000  # same-signature groups at least this large are searched with a KD-tree
 PAIR_STEP = 2_000_000  # (query, reference row) pairs measured in one numpy pass
+# Searches of at most this many (query, reference) pairs, with no group large enough for a
+# KD-tree, measure every pair (all_pairs.py): about 30 ns a pair here, where the level search
+# pays per signature group and per level.
+ALL_PAIRS_MAX = 25_000_000
 GROUP_TREE_MIN = 64  # nearest_in_signature: groups at least this large get a KD-tree, smaller ones pairs
 
 
@@ -73,17 +81,68 @@ def nearest_with_index(queries: Encoded, reference: Encoded, *, ranges: np.ndarr
 def two_nearest(queries: Encoded, reference: Encoded, *, ranges: np.ndarray | None = None
                 ) -> tuple[np.ndarray, np.ndarray]:
     """(n, 2) distances to the nearest and second-nearest reference rows, and their indices.
-    Queries are searched in chunks of QUERY_CHUNK, each alone, so the result is the same
-    whoever searches each chunk: the chunk runner in SEARCH_CHUNKS (default: this process; the
-    evaluation's `--executor ray` sets one that sends the chunks to Ray workers)."""
-    prepared = PreparedReference.of(reference, ranges)
-    chunks = [Encoded(queries.numbers[s:s + QUERY_CHUNK], queries.codes[s:s + QUERY_CHUNK])
-              for s in range(0, len(queries.codes), QUERY_CHUNK)]
+    Equal rows are searched once, on either side (a discrete table such as randhie is half
+    repeats): a reference row held twice is its own second nearest. Distinct queries are
+    searched in chunks of QUERY_CHUNK, each alone, so the result is the same whoever searches
+    each chunk: the chunk runner in SEARCH_CHUNKS (default: this process; the evaluation's
+    `--executor ray` sets one that sends the chunks to Ray workers)."""
+    ranges = _ranges(reference) if ranges is None else ranges
+    ref = _Distinct.of(reference)
+    asked = _Distinct.of(queries)
+    prepared = PreparedReference.of(ref.rows, ranges)
+    rows = asked.rows
+    chunks = [Encoded(rows.numbers[s:s + QUERY_CHUNK], rows.codes[s:s + QUERY_CHUNK])
+              for s in range(0, len(rows.codes), QUERY_CHUNK)]
     runner = SEARCH_CHUNKS.get()
     parts = runner(prepared, chunks) if runner is not None and len(chunks) > 1 else [prepared.search(c) for c in chunks]
     if not parts:
         return np.full((0, 2), np.inf), np.full((0, 2), -1, dtype=np.int64)
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    best, best_i = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    best, best_i = ref.as_all_rows(best, best_i)
+    return best[asked.inverse], best_i[asked.inverse]
+
+
+@dataclass
+class _Distinct:
+    """A table's distinct rows (missing equals missing), where each first and second occurs,
+    and which distinct row each row is."""
+
+    rows: Encoded
+    first: np.ndarray
+    second: np.ndarray  # -1 for a row held once
+    inverse: np.ndarray
+
+    @classmethod
+    def of(cls, data: Encoded) -> "_Distinct":
+        n = len(data.codes)
+        missing = np.isnan(data.numbers)
+        key = np.hstack([np.where(missing, 0.0, data.numbers), missing, data.codes])
+        _, first, inverse, counts = np.unique(key, axis=0, return_index=True, return_inverse=True,
+                                              return_counts=True)
+        inverse = inverse.ravel()
+        second = np.full(len(first), -1, dtype=np.int64)
+        if (counts > 1).any():  # the second occurrence: the first row of its kind that is not the first
+            later = np.ones(n, dtype=bool)
+            later[first] = False
+            rows = np.flatnonzero(later)
+            kinds = inverse[rows]
+            _, at = np.unique(kinds, return_index=True)
+            second[kinds[at]] = rows[at]
+        return cls(Encoded(data.numbers[first], data.codes[first]), first, second, inverse)
+
+    def as_all_rows(self, best: np.ndarray, best_i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Two nearest distinct rows -> two nearest rows: a nearest row held twice is also the
+        second nearest."""
+        i1, i2 = best_i[:, 0], best_i[:, 1]
+        twice = (i1 >= 0) & (self.second[np.maximum(i1, 0)] >= 0)
+        d = best.copy()
+        d[twice, 1] = best[twice, 0]
+        index = np.full_like(best_i, -1)
+        index[i1 >= 0, 0] = self.first[i1[i1 >= 0]]
+        index[twice, 1] = self.second[i1[twice]]
+        once = ~twice & (i2 >= 0)
+        index[once, 1] = self.first[i2[once]]
+        return d, index
 
 
 QUERY_CHUNK = 50_000  # queries searched at once: the unit a worker searches
@@ -124,6 +183,9 @@ class PreparedReference:
 
     def search(self, queries: Encoded) -> tuple[np.ndarray, np.ndarray]:
         """(n, 2) distances to the two nearest reference rows of each query, and their indices."""
+        if self._all_pairs_pays(len(queries.codes)):
+            return two_nearest_all_pairs(queries.numbers, queries.codes, self.reference.numbers, self.reference.codes,
+                                         self.ranges)
         reference, ranges, sig_ref, order, starts = self.reference, self.ranges, self.sig_ref, self.order, self.starts
         n_cols = queries.numbers.shape[1] + queries.codes.shape[1]
         best = np.full((len(queries.codes), 2), np.inf)
@@ -171,6 +233,12 @@ class PreparedReference:
                 local[open_], local_i[open_] = found, found_i
             best[rows], best_i[rows] = local, local_i
         return best, best_i
+
+    def _all_pairs_pays(self, n_queries: int) -> bool:
+        """Whether measuring every pair beats the level search: a small search, and no group
+        large enough for a KD-tree (one finds a numeric table's neighbours far faster)."""
+        largest = int(np.diff(self.starts).max()) if len(self.starts) > 1 else 0
+        return n_queries * len(self.reference.codes) <= ALL_PAIRS_MAX and largest < TREE_MIN
 
     def closer_than(self, queries: Encoded, radius: float) -> np.ndarray:
         """Whether each query has a reference row at a distance below `radius`, or at 0 (a copy).
