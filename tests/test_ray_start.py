@@ -34,16 +34,23 @@ def test_the_driver_makes_the_first_batches_while_ray_starts_and_the_rows_stay_t
                                                  concurrency=4)))
 
     local = asyncio.run(generate_run(recipe("local")))
-    real_start = ray_executor.start_ray
+    real_start, real_workers = ray_executor.start_ray, ray_executor._started_workers
 
     def start_slowly(ray_module, address):
-        # Slow answers while Ray starts, fast ones after: the driver has time for a batch or two,
-        # and whatever Ray's start-up takes today, most of the 40 batches are left for the workers.
         time.sleep(2)
         real_start(ray_module, address)
-        server.model.script.latency_s = 0.005
+
+    async def workers_then_fast_answers(*args, **kwargs):
+        # Slow answers until the workers answer, fast ones after: the driver has time for a batch
+        # or two, and however long Ray and its workers take today (20 s seen on a busy machine),
+        # most of the 40 batches are left for the workers.
+        try:
+            return await real_workers(*args, **kwargs)
+        finally:
+            server.model.script.latency_s = 0.005
 
     monkeypatch.setattr(ray_executor, "start_ray", start_slowly)
+    monkeypatch.setattr(ray_executor, "_started_workers", workers_then_fast_answers)
     server.model.script.latency_s = 0.5
     server.model.max_in_flight = 0
     mixed = asyncio.run(generate_run(recipe("mixed"), executor="ray"))

@@ -278,8 +278,11 @@ class PreparedReference:
         ok = np.all(numbers[:, flat] == first[flat], axis=1)
         out = np.zeros(len(numbers), dtype=bool)
         if ok.any():
-            d, _ = self._trees[key].query(numbers[ok][:, live] / self.ranges[live], k=1)
-            out[ok] = (d[:, 0] < radius_sum) | (d[:, 0] <= 0)
+            # "closer than radius_sum, or at 0" is "within the float below it" (0 for a radius of 0);
+            # a count within a radius prunes far more of the tree than finding the nearest does
+            within = np.nextafter(radius_sum, 0.0) if radius_sum > 0 else 0.0
+            out[ok] = self._trees[key].query_radius(numbers[ok][:, live] / self.ranges[live], within,
+                                                    count_only=True) > 0
         return out
 
     def nearest_in_signature(self, queries: Encoded) -> np.ndarray:
