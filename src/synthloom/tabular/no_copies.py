@@ -28,6 +28,7 @@ import pyarrow as pa
 from synthloom.config.errors import SynthloomError
 from synthloom.config.tabular import TableMeta
 from synthloom.data.table_analysis.metadata import to_numpy
+from synthloom.data.table_analysis.unique_rows import unique_rows
 from synthloom.data.table_analysis.nearest_rows import Encoded, PreparedReference, _ranges, two_nearest
 
 Columns = dict[str, np.ndarray]
@@ -47,7 +48,7 @@ class CopyGuard:
         self.ranges = _ranges(rows)
         # distinct training rows and how many people share each
         key = np.hstack([np.nan_to_num(rows.numbers, nan=-np.inf), rows.codes.astype(float)])
-        _, first, counts = np.unique(key, axis=0, return_index=True, return_counts=True)
+        _, first, _, counts = unique_rows(key)
         self.distinct = Encoded(rows.numbers[first], rows.codes[first])
         self.people = counts
         if 2 * counts.max() < min_group:  # too_close counts the people of at most two distinct rows

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from synthloom.data.table_analysis.all_pairs import two_nearest_all_pairs
+from synthloom.data.table_analysis.unique_rows import unique_rows
 
 BLOCK_CELLS = 4_000_000  # queries x candidates x numeric columns per numpy step
 TREE_MIN = 2_000  # same-signature groups at least this large are searched with a KD-tree
@@ -117,9 +118,7 @@ class _Distinct:
         n = len(data.codes)
         missing = np.isnan(data.numbers)
         key = np.hstack([np.where(missing, 0.0, data.numbers), missing, data.codes])
-        _, first, inverse, counts = np.unique(key, axis=0, return_index=True, return_inverse=True,
-                                              return_counts=True)
-        inverse = inverse.ravel()
+        _, first, inverse, counts = unique_rows(key)
         second = np.full(len(first), -1, dtype=np.int64)
         if (counts > 1).any():  # the second occurrence: the first row of its kind that is not the first
             later = np.ones(n, dtype=bool)
@@ -172,8 +171,7 @@ class PreparedReference:
         # A signature is the categorical codes plus which numbers are missing: rows whose
         # signatures differ in m places are at least m / n_cols apart.
         ref_sig = np.hstack([reference.codes, np.isnan(reference.numbers)]).astype(np.int64)
-        sig_ref, group_of = np.unique(ref_sig, axis=0, return_inverse=True)
-        group_of = group_of.ravel()
+        sig_ref, _, group_of, _ = unique_rows(ref_sig)
         order = np.argsort(group_of, kind="stable")
         starts = np.searchsorted(group_of[order], np.arange(len(sig_ref) + 1))
         return cls(reference, ranges, lo, lo + ranges, sig_ref, order, starts)
@@ -193,8 +191,7 @@ class PreparedReference:
         q_sig = np.hstack([queries.codes, np.isnan(queries.numbers)]).astype(np.int64)
         if not len(q_sig):
             return best, best_i
-        sig_q, q_group = np.unique(q_sig, axis=0, return_inverse=True)
-        q_group = q_group.ravel()
+        sig_q, _, q_group, _ = unique_rows(q_sig)
         q_order = np.argsort(q_group, kind="stable")
         q_starts = np.searchsorted(q_group[q_order], np.arange(len(sig_q) + 1))
         n_num = max(1, queries.numbers.shape[1])
@@ -272,17 +269,16 @@ class PreparedReference:
         live, flat = present & (self.ranges > 0), present & (self.ranges == 0)
         key = ("within", h)
         if key not in self._trees:
-            from sklearn.neighbors import KDTree
+            from scipy.spatial import cKDTree
 
-            self._trees[key] = KDTree(self.reference.numbers[members][:, live] / self.ranges[live], metric="manhattan")
+            self._trees[key] = cKDTree(self.reference.numbers[members][:, live] / self.ranges[live])
         ok = np.all(numbers[:, flat] == first[flat], axis=1)
         out = np.zeros(len(numbers), dtype=bool)
         if ok.any():
-            # "closer than radius_sum, or at 0" is "within the float below it" (0 for a radius of 0);
-            # a count within a radius prunes far more of the tree than finding the nearest does
-            within = np.nextafter(radius_sum, 0.0) if radius_sum > 0 else 0.0
-            out[ok] = self._trees[key].query_radius(numbers[ok][:, live] / self.ranges[live], within,
-                                                    count_only=True) > 0
+            # the nearest member, looked for only up to the radius: the bound prunes most of the tree
+            bound = max(radius_sum, np.finfo(float).tiny)
+            d, _ = self._trees[key].query(numbers[ok][:, live] / self.ranges[live], k=1, p=1, distance_upper_bound=bound)
+            out[ok] = (d < radius_sum) | (d <= 0)
         return out
 
     def nearest_in_signature(self, queries: Encoded) -> np.ndarray:
@@ -343,10 +339,9 @@ class PreparedReference:
 
 
 def _group_of(q_sig: np.ndarray, sig_ref: np.ndarray) -> np.ndarray:
-    """The index in sig_ref (sorted rows, as np.unique gives them) of each query signature, -1
+    """The index in sig_ref (rows in unique_rows' order) of each query signature, -1
     where the reference has none."""
-    both, inverse = np.unique(np.vstack([sig_ref, q_sig]), axis=0, return_inverse=True)
-    inverse = inverse.ravel()
+    both, _, inverse, _ = unique_rows(np.vstack([sig_ref, q_sig]))
     ref_index = np.full(len(both), -1)
     ref_index[inverse[:len(sig_ref)]] = np.arange(len(sig_ref))
     return ref_index[inverse[len(sig_ref):]]
@@ -359,7 +354,7 @@ def _paired_numeric_part(a: np.ndarray, b: np.ndarray, ranges: np.ndarray) -> np
 
 def _tree_distances(trees: dict[int, Any], h: int, members: np.ndarray, q: np.ndarray, ref: np.ndarray,
                     ranges: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_cols: int) -> tuple[np.ndarray, np.ndarray]:
-    """Two nearest rows of one large same-signature group, by a KD-tree in L1 on the scaled
+    """Two nearest rows of one large same-signature group, by a KD-tree (scipy's) in L1 on the scaled
     present numbers (both rows miss the same numbers here, which then contribute 0). The
     per-column cap at 1 only binds for values outside the reference range: those queries
     are measured by brute force instead, so the result stays exact."""
@@ -367,15 +362,15 @@ def _tree_distances(trees: dict[int, Any], h: int, members: np.ndarray, q: np.nd
     out_i = np.full((len(q), 2), -1, dtype=np.int64)
     scale = np.where(ranges[present] > 0, ranges[present], 1.0)
     if h not in trees:
-        from sklearn.neighbors import KDTree
+        from scipy.spatial import cKDTree
 
-        trees[h] = KDTree(ref[members][:, present] / scale, metric="manhattan")
+        trees[h] = cKDTree(ref[members][:, present] / scale)
     out = np.full((len(q), 2), np.inf)
     qp = q[:, present]
     inside = np.all((qp >= lo[present]) & (qp <= hi[present]), axis=1) & np.all(ranges[present] > 0)
     if inside.any():
         k = min(2, len(members))
-        d, i = trees[h].query(qp[inside] / scale, k=k)
+        d, i = trees[h].query(qp[inside] / scale, k=list(range(1, k + 1)), p=1)  # (n, k) even for k=1
         out[inside, :k] = d / n_cols
         out_i[inside, :k] = members[i]
     if (~inside).any():
