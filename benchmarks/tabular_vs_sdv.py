@@ -1,11 +1,13 @@
 """synthloom's tabular synthesizers against SDV 2.0.0's GaussianCopula (and, optionally, CTGAN)
 on the same data, in the same run, on the same machine, one tool at a time.
 
-Datasets (both written once to Parquet, which both sides read, so the data is identical):
+Datasets (each written once to Parquet, which both sides read, so the data is identical):
   randhie  statsmodels' RAND health insurance experiment data, 20,190 rows x 10 columns
            (`statsmodels.api.datasets.randhie.load_pandas().data`; ships with statsmodels)
   mixed    `synthloom.testing.tables.mixed_table(50_000, seed=0)`: 50,000 x 15, numerical,
            categorical, boolean and date32 columns, 3% missing, correlated via latent Gaussians
+  fair     statsmodels' extramarital affairs survey (Fair, 1978), 6,366 rows x 9 columns
+  anes96   statsmodels' 1996 American National Election Study extract, 944 rows x 11 columns
 
 For each dataset:
   1. In this interpreter, each synthloom synthesizer named by --ours (default: every name in
@@ -25,7 +27,11 @@ Prints a table per dataset (seconds, SDMetrics overall score, 'Column Shapes', '
 Trends' with SDMetrics' default real-correlation thresholds and with every pair scored, the
 columns whose shape score differs most, the share of synthetic rows that copy a real row) and ends with one line per (dataset, synthesizer):
 
-    RESULT tabular_vs_sdv dataset=<name> rows=<n> ours=<synth> ours_s=<x> sdv_s=<y> speedup=<y/x> ours_quality=<q1> sdv_quality=<q2>
+    RESULT tabular_vs_sdv dataset=<name> rows=<n> ours=<synth> ours_s=<x> sdv_s=<y> speedup=<y/x> ours_quality=<q1>
+        sdv_quality=<q2> strong_pairs=<k> ours_strong_min=<m1> ours_strong_mean=<a1> sdv_strong_min=<m2> sdv_strong_mean=<a2>
+
+(the strong-pair figures by synthloom's own evaluator, on the pairs SDMetrics' default thresholds
+count as strong, for every synthetic table including SDV's)
 
 The SDV venv is made once, from the repository root (nothing is installed at run time):
 
@@ -67,7 +73,8 @@ PEER_VENV = HERE / ".venv-sdv"
 PEER_PYTHON = PEER_VENV / "bin" / "python"
 PEER_HELPER = HERE / "peers" / "sdv_tabular.py"
 PEER_VERSION = "2.0.0"
-DATASETS = ("randhie", "mixed")
+DATASETS = ("randhie", "mixed", "fair", "anes96")
+STATSMODELS_TABLES = ("randhie", "fair", "anes96")  # real tables that ship inside statsmodels
 MIXED_ROWS = 50_000
 
 
@@ -79,10 +86,10 @@ def peer_installed() -> bool:
 
 
 def write_real(name: str, path: Path) -> None:
-    if name == "randhie":
+    if name in STATSMODELS_TABLES:
         import statsmodels.api as sm
 
-        frame = sm.datasets.randhie.load_pandas().data
+        frame = getattr(sm.datasets, name).load_pandas().data
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
     elif name == "mixed":
         from synthloom.testing.tables import mixed_table
@@ -93,8 +100,8 @@ def write_real(name: str, path: Path) -> None:
 
 
 def read_real(name: str, path: Path):
-    """What synthloom is fitted on: randhie as pandas (its native form), mixed as Arrow."""
-    return pd.read_parquet(path) if name == "randhie" else pq.read_table(path)
+    """What synthloom is fitted on: statsmodels' tables as pandas (their native form), mixed as Arrow."""
+    return pd.read_parquet(path) if name in STATSMODELS_TABLES else pq.read_table(path)
 
 
 def run_ours(name: str, real_path: Path, synth_name: str, out_path: Path, seed: int) -> dict:
@@ -134,6 +141,15 @@ def run_peer(name: str, real_path: Path, ours: dict[str, Path], tmp: Path, ctgan
     result["stderr_lines"] = [ln for ln in log.read_text(errors="replace").splitlines()
                               if not ln.startswith(("sdv ", "scored "))]
     return result
+
+
+def strong_pairs_of(real_path: Path, synthetic_path: Path) -> dict:
+    """synthloom's strong-pair figures (the pairs SDMetrics' thresholds count, evaluate/fidelity.py)
+    of one synthetic table against the real one: count, minimum, mean, the pairs below 0.9."""
+    from synthloom.evaluate.fidelity import quality
+    from synthloom.evaluate.tables import aligned_columns
+
+    return quality(aligned_columns(pq.read_table(real_path), pq.read_table(synthetic_path)))["strong_pairs"]
 
 
 def fmt(x: float | None, nd: int = 4) -> str:
@@ -240,14 +256,24 @@ def main() -> None:
             print(f"{name}: SDV " + ", ".join(f"{k} fit+sample {v['seconds']:.2f}s" for k, v in peer["sdv"].items()),
                   flush=True)
             report(name, ours, peer)
+            strong = {f"ours:{k}": strong_pairs_of(real_path, v) for k, v in paths.items()}
+            strong["sdv:gaussian_copula"] = strong_pairs_of(real_path, tmp / "sdv_gaussian_copula.parquet")
+            print("strong pairs (synthloom's evaluator, SDMetrics' thresholds): "
+                  + "; ".join(f"{k} {v['count']} pairs, min {fmt(v['min'], 3)}, mean {fmt(v['mean'], 3)}"
+                              + (f", below 0.9: {', '.join(v['weak'])}" if v["weak"] else "")
+                              for k, v in strong.items()))
             sdv_s = peer["sdv"]["gaussian_copula"]["seconds"]
             sdv_q = peer["tables"]["sdv:gaussian_copula"]["overall"]
+            sdv_strong = strong["sdv:gaussian_copula"]
             for synth_name, res in ours.items():
                 q = peer["tables"][f"ours:{synth_name}"]["overall"]
+                mine = strong[f"ours:{synth_name}"]
                 results.append(
                     f"RESULT tabular_vs_sdv dataset={name} rows={peer['rows']} ours={synth_name} "
                     f"ours_s={res['seconds']:.3f} sdv_s={sdv_s:.2f} speedup={sdv_s / res['seconds']:.1f} "
-                    f"ours_quality={fmt(q)} sdv_quality={fmt(sdv_q)}"
+                    f"ours_quality={fmt(q)} sdv_quality={fmt(sdv_q)} strong_pairs={mine['count']} "
+                    f"ours_strong_min={fmt(mine['min'], 3)} ours_strong_mean={fmt(mine['mean'], 3)} "
+                    f"sdv_strong_min={fmt(sdv_strong['min'], 3)} sdv_strong_mean={fmt(sdv_strong['mean'], 3)}"
                 )
     if failures:
         print("\nfailed: " + "; ".join(failures), file=sys.stderr)

@@ -92,7 +92,8 @@ def test_an_unknown_parameter_is_one_sentence_naming_the_real_ones(tmp_path, tab
 def test_epsilon_without_differential_privacy_is_refused_by_the_flag(tmp_path, table_csv):
     from synthloom.workflows.tabular_synth import load_spec as _spec
 
-    line = _one_error_line(run_cli("tabular", "synth", str(table_csv), "-n", "5", "--epsilon", "1"))
+    line = _one_error_line(run_cli("tabular", "synth", str(table_csv), "-n", "5", "--epsilon", "1",
+                                   "--synthesizer", "gaussian_copula"))
     assert ("--epsilon: gaussian_copula does not support differential privacy, so it takes no epsilon; use "
             "bayesian_network or marginal_tree") in line
     spec = tmp_path / "dp.yaml"
@@ -139,3 +140,14 @@ def test_synthesizers_lists_every_parameter_with_its_default():
         assert f"{name} ({dp})" in result.stdout
         for param, _, description in cls.param_docs():
             assert param in result.stdout and description.split()[0] in result.stdout
+
+
+def test_the_default_synthesizer_is_marginal_tree_and_takes_epsilon(table_csv):
+    from synthloom.tabular import DEFAULT_SYNTHESIZER, MarginalTree, default_synthesizer
+
+    assert DEFAULT_SYNTHESIZER == "marginal_tree" and isinstance(default_synthesizer(seed=3), MarginalTree)
+    with pytest.raises(SynthloomError, match="epsilon"):
+        default_synthesizer(epsilon=-1)
+    # epsilon is taken: what stops the run is the public bounds differential privacy needs
+    line = _one_error_line(run_cli("tabular", "synth", str(table_csv), "-n", "5", "--epsilon", "1"))
+    assert "under epsilon column" in line and "needs public bounds" in line

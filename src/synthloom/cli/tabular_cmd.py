@@ -28,7 +28,7 @@ app = typer.Typer(help=HELP, no_args_is_help=True)
 console = Console(emoji=False)
 
 SynthOption = Annotated[Optional[str], typer.Option(
-    "--synthesizer", "-s", help="By name (default gaussian_copula; `synthloom tabular synthesizers` lists them); "
+    "--synthesizer", "-s", help="By name (default marginal_tree; `synthloom tabular synthesizers` lists them); "
                                 "wins over the spec's.")]
 EpsOption = Annotated[Optional[float], typer.Option(
     help="Differential-privacy budget, for a synthesizer that supports it (`synthloom tabular synthesizers`).")]

@@ -89,7 +89,7 @@ class TabularSpec(_Strict, RelativePaths):
     metadata overrides and constraints."""
 
     synthesizer: str | None = Field(
-        None, description="Which synthesizer, by name (`synthloom tabular synthesizers` lists them; gaussian_copula "
+        None, description="Which synthesizer, by name (`synthloom tabular synthesizers` lists them; marginal_tree "
                           "by default); the command line's --synthesizer wins over it."
     )
     params: dict[str, Any] = Field(

@@ -89,7 +89,7 @@ def _done(result: DemoResult, stage: str, on_stage: Callable[[str, DemoResult], 
 
 
 def tabular_demo(out: Path) -> TabularDemo:
-    """Synthesize the RAND Health Insurance Experiment table with a Gaussian copula, 20% held
+    """Synthesize the RAND Health Insurance Experiment table with the default synthesizer, 20% held
     out for the privacy metrics, and evaluate it; files go into `out`."""
     try:
         import statsmodels.api as sm
@@ -97,7 +97,7 @@ def tabular_demo(out: Path) -> TabularDemo:
         raise SynthloomError("the tabular demo needs statsmodels (pip install 'synthloom[data]')") from None
     import pyarrow as pa
 
-    from synthloom.tabular import GaussianCopula
+    from synthloom.tabular import default_synthesizer
     from synthloom.workflows.gates import gate_tables
     from synthloom.workflows.tabular_synth import write_table
 
@@ -105,12 +105,12 @@ def tabular_demo(out: Path) -> TabularDemo:
     holdout = data.sample(frac=0.2, random_state=0)  # rows the synthesizer never sees, for privacy
     real = data.drop(holdout.index)
     started = time.perf_counter()
-    synth = GaussianCopula(seed=0).fit(real)
+    synth = default_synthesizer(seed=0).fit(real)
     fake = synth.sample(len(real))
     elapsed = time.perf_counter() - started
     written = out / "randhie_synthetic.parquet"
     write_table(pa.Table.from_pandas(fake, preserve_index=False), written)
-    model = out / "randhie_gaussian_copula.slm"
+    model = out / f"randhie_{synth.name}.slm"
     synth.save(model)
     evaluated = gate_tables(real, fake, output=out / "report", holdout=holdout, sensitive=["hlthp"])
     return TabularDemo(real.shape[0], real.shape[1], elapsed, written, model, evaluated.path, evaluated.report["summary"],

@@ -15,9 +15,6 @@ if TYPE_CHECKING:
     from synthloom.config.tabular import TabularSpec
     from synthloom.tabular import Synthesizer
 
-DEFAULT_SYNTHESIZER = "gaussian_copula"
-
-
 @dataclass(frozen=True)
 class Sampled:
     """Rows written by a synthesizer, and its report of the draw (constraints, copy guard)."""
@@ -48,7 +45,7 @@ def build_synthesizer(name: str | None, spec: TabularSpec, spec_path: Path | Non
     """The synthesizer the command line and the spec ask for: `params` are `--param NAME=VALUE`
     items (values read as YAML), `options` the named options (None: not given). Each parameter
     is checked against the constructor, and an error names where it was given."""
-    from synthloom.tabular import Synthesizer
+    from synthloom.tabular import DEFAULT_SYNTHESIZER, Synthesizer
 
     name = name or spec.synthesizer or DEFAULT_SYNTHESIZER
     cls = Synthesizer.registry.get(name)
