@@ -15,6 +15,7 @@ from synthloom.api import to_recipe
 from synthloom.config.errors import SynthloomError
 from synthloom.evaluate.gates import parse_gates
 from synthloom.generate import generate_run
+from synthloom.tabular import DEFAULT_SYNTHESIZER
 from synthloom.testing.tables import mixed_table
 from synthloom.workflows.demo import run_demo
 from synthloom.workflows.gates import gate_run, gate_saved_run_report
@@ -62,4 +63,4 @@ def test_tabular_synthesis_writes_the_format_the_suffix_names(tmp_path):
     as_csv = synth_table(data, 20, tmp_path / "out.csv", options={"seed": 2})
     as_parquet = synth_table(data, 20, tmp_path / "out.parquet", options={"seed": 2})
     assert pacsv.read_csv(as_csv.path).num_rows == 20 and pq.read_table(as_parquet.path).num_rows == 20
-    assert as_csv.synthesizer.name == "gaussian_copula" and as_csv.report["copies"]["guard"] == "on"
+    assert as_csv.synthesizer.name == DEFAULT_SYNTHESIZER and as_csv.report["copies"]["guard"] == "on"
