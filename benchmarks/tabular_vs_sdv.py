@@ -29,9 +29,11 @@ columns whose shape score differs most, the share of synthetic rows that copy a 
 
     RESULT tabular_vs_sdv dataset=<name> rows=<n> ours=<synth> ours_s=<x> sdv_s=<y> speedup=<y/x> ours_quality=<q1>
         sdv_quality=<q2> strong_pairs=<k> ours_strong_min=<m1> ours_strong_mean=<a1> sdv_strong_min=<m2> sdv_strong_mean=<a2>
+        sdmetrics_strong_pairs=<k2> ours_sdmetrics_strong_min=<m3>
 
-(the strong-pair figures by synthloom's own evaluator, on the pairs SDMetrics' default thresholds
-count as strong, for every synthetic table including SDV's)
+(strong_pairs to sdv_strong_mean by synthloom's own evaluator and metadata, on the pairs SDMetrics'
+default thresholds count as strong, for every synthetic table including SDV's; the last two by
+SDMetrics itself with SDV's detected metadata, which may call more columns categorical)
 
 The SDV venv is made once, from the repository root (nothing is installed at run time):
 
@@ -170,6 +172,8 @@ def report(name: str, ours: dict[str, dict], peer: dict) -> None:
         print(f"{label:<28}{seconds:>13.2f}{fmt(q['overall']):>9}{fmt(q['column_shapes']):>9}"
               f"{fmt(q['column_pair_trends']):>9}{q['pairs_scored']:>4}/{q['pairs_total']:<5}"
               f"{fmt(q['column_pair_trends_every_pair']):>11}{q['copied_rows']:>9.1%}")
+        weakest = ", ".join(f"{p['pair']} {fmt(p['score'], 3)}" for p in q.get("strong_pairs", [])[:2])
+        print(f"{'':<28}SDMetrics' own strong pairs, weakest: {weakest or 'none'}")
     print("pairs = SDMetrics' 'Column Pair Trends' (default: only pairs with real |corr| > 0.5 or association > 0.3);"
           " all pairs = same with thresholds 0;"
           " copied = synthetic rows identical to a real row (not in SDMetrics' score)")
@@ -268,12 +272,15 @@ def main() -> None:
             for synth_name, res in ours.items():
                 q = peer["tables"][f"ours:{synth_name}"]["overall"]
                 mine = strong[f"ours:{synth_name}"]
+                theirs = [p["score"] for p in peer["tables"][f"ours:{synth_name}"].get("strong_pairs", [])
+                          if p["score"] is not None]
                 results.append(
                     f"RESULT tabular_vs_sdv dataset={name} rows={peer['rows']} ours={synth_name} "
                     f"ours_s={res['seconds']:.3f} sdv_s={sdv_s:.2f} speedup={sdv_s / res['seconds']:.1f} "
                     f"ours_quality={fmt(q)} sdv_quality={fmt(sdv_q)} strong_pairs={mine['count']} "
                     f"ours_strong_min={fmt(mine['min'], 3)} ours_strong_mean={fmt(mine['mean'], 3)} "
-                    f"sdv_strong_min={fmt(sdv_strong['min'], 3)} sdv_strong_mean={fmt(sdv_strong['mean'], 3)}"
+                    f"sdv_strong_min={fmt(sdv_strong['min'], 3)} sdv_strong_mean={fmt(sdv_strong['mean'], 3)} "
+                    f"sdmetrics_strong_pairs={len(theirs)} ours_sdmetrics_strong_min={fmt(min(theirs, default=None), 3)}"
                 )
     if failures:
         print("\nfailed: " + "; ".join(failures), file=sys.stderr)

@@ -105,6 +105,8 @@ def quality(real: pd.DataFrame, synth: pd.DataFrame, metadata: dict) -> dict:
         for _, r in all_trends.sort_values("Score").head(5).iterrows()
     ]
     errors = trends["Error"].notna().sum() if "Error" in trends else 0
+    strong = trends[trends["Meets Threshold?"] == True].sort_values("Score")  # noqa: E712 (object column)
+    strong_pairs = [{"pair": f"{r['Column 1']}~{r['Column 2']}", "score": _num(r["Score"])} for _, r in strong.iterrows()]
     return {
         "overall": _num(report.get_score()),
         "column_shapes": _num(props.get("Column Shapes")),
@@ -116,6 +118,7 @@ def quality(real: pd.DataFrame, synth: pd.DataFrame, metadata: dict) -> dict:
                                               .get("Column Pair Trends")),
         "shapes_by_column": per_col,
         "worst_pairs_every_pair": worst_pairs,
+        "strong_pairs": strong_pairs,  # the pairs its thresholds score, weakest first (SDV's metadata)
         "report_s": round(report_s, 3),
     }
 
