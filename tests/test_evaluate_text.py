@@ -69,7 +69,7 @@ def test_copies_of_the_reference_are_caught():
 
 def test_evaluate_a_run_dir_with_gates(tmp_path, taxonomy_dir, scripted_server):
     server = scripted_server(enum_choice="max")
-    summary, _, _ = run_builtin("lab_freeform_skills", tmp_path, server,
+    summary, _, rows = run_builtin("lab_freeform_skills", tmp_path, server,
                                 [f"columns.seed.taxonomy={taxonomy_dir}", "target_rows=2"])
     gates = tmp_path / "gates.yaml"
     gates.write_text("- leaf_coverage >= 0.99\n- responses_pii == 0\n")
@@ -78,6 +78,9 @@ def test_evaluate_a_run_dir_with_gates(tmp_path, taxonomy_dir, scripted_server):
     report = json.loads((summary.run_dir / "report.json").read_text())
     assert report["kind"] == "text" and report["summary"]["leaf_coverage"] == 1.0
     assert report["sets"]["responses"]["fidelity"]["embedding"].startswith("tf-idf")
+    per_leaf = report["sets"]["responses"]["leaves"]["leaves"]  # the run's rows by the leaf they came from
+    assert set(per_leaf) == {r["leaf"] for r in rows} and all(v["rows"] == 2 and "fidelity" in v for v in per_leaf.values())
+    assert "responses_leaf_fidelity_min" in report["summary"]
     judged = report["judge_scores"]  # the scripted judge gives the top score to every attribute
     assert judged and all(d["counts"]["5"] == d["n"] > 0 for d in judged.values())
     assert (summary.run_dir / "report.html").read_text().count("data:image/png;base64,") == 1

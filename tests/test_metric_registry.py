@@ -11,6 +11,8 @@ from synthloom.evaluate.gates import check_gates, parse_gates
 from synthloom.evaluate.metrics import Metric, definitions, metric_for, metrics, register, text_summary
 from synthloom.evaluate.report import evaluate_tables
 from synthloom.evaluate.text import text_report
+from synthloom.evaluate.text_leaves import leaf_report
+from synthloom.models.embeddings import embedder
 from synthloom.testing.tables import mixed_table
 
 from .conftest import run_cli
@@ -30,6 +32,10 @@ def full_text_summary():
                  "wind moves the dunes across the desert floor", "snow melts on the high passes in june"]
     sets = {"prompts": text_report(texts, reference, leaves=["a"], all_leaves=["a", "b"], embedding="tfidf"),
             "responses": text_report(texts[::-1], reference, embedding="tfidf")}
+    six = texts + ["wind moves the dunes across the desert floor", "snow melts on the high passes"]
+    sets["prompts"]["leaves"] = leaf_report(six, ["a", "a", "b", "b", "c", "c"],
+                                            {"a": reference[:1], "b": reference[1:2], "c": reference[2:]},
+                                            embedder("tfidf", six + reference))
     judged = {"quality.helpfulness": {"counts": {"1": 1, "2": 1}, "mean": 1.5, "n": 2}}
     return text_summary(sets, judged)
 

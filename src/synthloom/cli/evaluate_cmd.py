@@ -97,6 +97,11 @@ def evaluate(
         pairs = report["fidelity"]["pairs"]
         console.print("strong pairs the synthetic table keeps worst (below 0.9): " + "; ".join(
             f"{one_line(k)} {pairs[k]['score']:.3f}" for k in weak[:5]), markup=False, highlight=False)
+    for name, text_set in (report.get("sets") or {}).items():
+        leaves = (text_set.get("leaves") or {}).get("leaves") or {}
+        for leaf in (text_set.get("leaves") or {}).get("flagged") or []:
+            console.print(f"{one_line(name)}: leaf {one_line(leaf)} is far from its siblings: "
+                          + "; ".join(one_line(w) for w in leaves[leaf]["flagged"]), markup=False, highlight=False)
     console.print(f"report: {safe(path)} and {safe(path.with_suffix('.html'))}")
     print_gates(outcome, show_path=False)
 

@@ -160,6 +160,11 @@ def _bias(fold: Callable[[Iterable[Any]], Any], field: Callable[[dict[str, Any]]
     return lambda p: fold(field(b) for b in p["bias"].values()) if p["bias"] else None
 
 
+def _count_flagged(rep: dict[str, Any]) -> Any:
+    leaves = rep.get("leaves")
+    return len(leaves["flagged"]) if isinstance(leaves, dict) else None
+
+
 def _leaf_coverage(sets: dict[str, Any]) -> Any:
     for rep in sets.values():
         if "leaf_coverage" in rep["diversity"]:
@@ -264,6 +269,13 @@ _register_all([
            _get("diversity", "distinct_2")),
     Metric("{set}_self_bleu", "text_set", "lower", "mean BLEU-4 of each sampled text against the others (Texygen's "
            "Self-BLEU on up to 200 texts)", _get("diversity", "self_bleu")),
+    Metric("{set}_leaf_distinct_2_min", "text_set", "higher", "distinct word bigrams of the least varied taxonomy "
+           "leaf (leaves of 2 or more rows)", _get("leaves", "distinct_2_min"), needs="a taxonomy seed"),
+    Metric("{set}_leaf_fidelity_min", "text_set", "higher", "cosine similarity to its own seeds' centroid of the "
+           "taxonomy leaf furthest from them (leaves of 2 or more rows)", _get("leaves", "fidelity_min"),
+           needs="a taxonomy seed"),
+    Metric("{set}_flagged_leaves", "text_set", "lower", "taxonomy leaves far below the median leaf on distinct "
+           "bigrams or fidelity, or far above it on near duplicates", _count_flagged, needs="a taxonomy seed"),
     Metric("{set}_near_duplicate_rate", "text_set", "lower", "share of texts with a MinHash Jaccard of 0.8 or more "
            "to an earlier one", _get("diversity", "near_duplicate_rate")),
     Metric("{set}_vendi", "text_set", "higher", "Vendi score of the sentence embeddings of a seeded sample (the "

@@ -43,6 +43,24 @@ def _text_sets(recipe: Any, rows: list[dict[str, Any]]) -> dict[str, list[str]]:
     return {k: [r[k] for r in rows if isinstance(r.get(k), str)] for k in names}
 
 
+def _add_leaf_reports(sets: dict[str, Any], texts: dict[str, list[str]], row_leaves: list[str | None],
+                      seeds: list[dict[str, Any]], reference: list[str], embedding: EmbeddingKind) -> None:
+    """Each text set made one text per row gets its per-leaf figures (text_leaves.py)."""
+    from synthloom.evaluate.text_leaves import leaf_report
+    from synthloom.models.embeddings import embedder
+
+    seeds_by_leaf: dict[str, list[str]] = {}
+    for row in seeds:
+        if "leaf" in row:
+            seeds_by_leaf.setdefault(row["leaf"], []).extend(_strings(row))
+    for name, column in texts.items():
+        if name in sets and len(column) == len(row_leaves):
+            model = embedder(embedding, column + reference)
+            report = leaf_report(column, row_leaves, seeds_by_leaf, model)
+            if report is not None:
+                sets[name]["leaves"] = report
+
+
 def judge_scores(recipe: Any, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per judge column and attribute: how often each score was given, and the mean."""
     out: dict[str, dict[str, Any]] = {}
@@ -63,6 +81,7 @@ def evaluate_run(run_dir: str | Path, *, seed: int = 0, embedding: EmbeddingKind
         recipe = run.recipe
         rows = run.rows("evaluate")
         lineage = run.accepted_lineage()
+        leaf_of = run.db.leaf_of_rows()
         stamp = run.stamp(rows)  # export --gates and the card trust the report only for these rows
     seeds = _seed_rows(recipe)
     reference = [t for r in seeds for t in _strings(r)]
@@ -71,6 +90,9 @@ def evaluate_run(run_dir: str | Path, *, seed: int = 0, embedding: EmbeddingKind
     sets = {name: text_report(texts, reference or None, seed=seed, leaves=leaves, all_leaves=all_leaves,
                               embedding=embedding)
             for name, texts in _text_sets(recipe, rows).items() if texts}
+    if all_leaves:
+        _add_leaf_reports(sets, _text_sets(recipe, rows), [leaf_of.get(r["_row_id"]) for r in rows], seeds,
+                          reference, embedding)
     judged = judge_scores(recipe, rows)
     summary = text_summary(sets, judged)
     # which filter kept these rows: a judge on the embedded model gives way to grounding checks
