@@ -1,5 +1,7 @@
 """How busy each generator keeps a latency-bound server: synthloom with default settings, a plain
-thread pool, and (when their venvs exist) NeMo Data Designer and distilabel, in the same run.
+thread pool, and (when their venvs exist) NeMo Data Designer and distilabel, in the same run;
+beside two references (engine_bounds.py): a bare aiohttp client with no per-row work, and the
+simulated efficiency of a client that costs nothing (tool `ideal`, skipped with --no-ideal).
 
 The workload (issue 16): N rows, one sampled category and one LLM text column whose prompt uses
 it (`--judge` adds an LLM judge column that reads both), against synthloom.testing.latency_server
@@ -50,6 +52,7 @@ from typing import Any
 
 import httpx
 
+from engine_bounds import ideal_efficiency, run_bare
 from synthloom.testing.latency_server import started, stats_of
 
 HERE = Path(__file__).resolve().parent
@@ -179,6 +182,23 @@ def run_threads(url: str, rows: int, scenario: Scenario) -> Outcome:
     return Outcome(time.perf_counter() - start, stats_of(url), done[0])
 
 
+def run_bare_aiohttp(url: str, rows: int, scenario: Scenario) -> Outcome:
+    wall, made = run_bare(url, rows, scenario.concurrency, scenario.judge)
+    return Outcome(wall, stats_of(url), made)
+
+
+def ideal_line(scenario: Scenario, rows: int, latency: float) -> str | None:
+    """The cost-free client's mean efficiency (engine_bounds.py); none for a capacity below the
+    cap, where the figure of merit is where the client settles."""
+    if scenario.capacity:
+        return None
+    eff = ideal_efficiency(scenario.concurrency, rows, latency, stages=2 if scenario.judge else 1,
+                           fail_rate=scenario.fail_rate, throttle_rate=scenario.throttle_rate,
+                           retry_after=scenario.retry_after)
+    return (f"RESULT engine_vs_peers scenario={scenario.name} tool=ideal rows={rows} "
+            f"concurrency={scenario.concurrency} latency_s={latency} efficiency={eff:.3f} simulated=true")
+
+
 # ---- peers in their own venvs: NeMo Data Designer and distilabel ----
 
 DATA_DESIGNER_PYTHON = HERE / ".venv-datadesigner" / "bin" / "python"
@@ -223,7 +243,7 @@ def run_distilabel(url: str, rows: int, scenario: Scenario) -> Outcome:
     return Outcome(out["wall_s"], stats_of(url), out["rows"], notes)
 
 
-TOOLS = {"synthloom": run_synthloom, "threads": run_threads}
+TOOLS = {"synthloom": run_synthloom, "threads": run_threads, "bare_aiohttp": run_bare_aiohttp}
 if DATA_DESIGNER_PYTHON.exists():
     TOOLS["data_designer"] = run_data_designer
 if DISTILABEL_PYTHON.exists():
@@ -257,8 +277,11 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.2)
     ap.add_argument("--scenario", nargs="*", default=list(SCENARIOS), choices=list(SCENARIOS))
     ap.add_argument("--tools", nargs="*", default=list(TOOLS), choices=list(TOOLS))
+    ap.add_argument("--no-ideal", dest="ideal", action="store_false", help="skip the simulated cost-free client")
     args = ap.parse_args()
     for name in args.scenario:
+        if args.ideal and (line := ideal_line(SCENARIOS[name], args.rows, args.latency)):
+            print(line, flush=True)
         for tool in args.tools:
             print(measure(tool, SCENARIOS[name], args.rows, args.latency), flush=True)
 
