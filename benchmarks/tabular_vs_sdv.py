@@ -35,6 +35,14 @@ columns whose shape score differs most, the share of synthetic rows that copy a 
 default thresholds count as strong, for every synthetic table including SDV's; the last two by
 SDMetrics itself with SDV's detected metadata, which may call more columns categorical)
 
+and one reference line per dataset, what real people the model never saw score: the real table
+cut in two seeded halves, the rows of the second half that copy no row of the first (as rows
+of a synthesizer that copies no training row must), scored against the first half by SDMetrics
+(SDV's metadata, no SDV model fitted) and by synthloom's evaluator:
+
+    RESULT tabular_vs_sdv_reference dataset=<name> half_rows=<n> unseen_rows=<k> sdmetrics_quality=<q>
+        sdmetrics_strong_pairs=<k2> sdmetrics_strong_min=<m> strong_pairs=<k3> strong_min=<m2>
+
 The SDV venv is made once, from the repository root (nothing is installed at run time):
 
     python3.11 -m venv benchmarks/.venv-sdv
@@ -123,7 +131,8 @@ def run_ours(name: str, real_path: Path, synth_name: str, out_path: Path, seed: 
     return {"seconds": elapsed, "rows": arrow.num_rows, "schema_differs": differ}
 
 
-def run_peer(name: str, real_path: Path, ours: dict[str, Path], tmp: Path, ctgan_epochs: int, seed: int) -> dict:
+def run_peer(name: str, real_path: Path, ours: dict[str, Path], tmp: Path, ctgan_epochs: int, seed: int,
+             score_only: bool = False) -> dict:
     xdg = tmp / "xdg-data"
     xdg.mkdir(exist_ok=True)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "DO_NOT_TRACK": "1", "XDG_DATA_HOME": str(xdg)}
@@ -131,6 +140,8 @@ def run_peer(name: str, real_path: Path, ours: dict[str, Path], tmp: Path, ctgan
            "--ctgan-epochs", str(ctgan_epochs), "--seed", str(seed)]
     for label, path in ours.items():
         cmd += ["--ours", f"{label}={path}"]
+    if score_only:
+        cmd.append("--score-only")
     log = tmp / f"sdv_{name}.log"
     with log.open("w") as fh:
         proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=fh, text=True, cwd=tmp)
@@ -143,6 +154,24 @@ def run_peer(name: str, real_path: Path, ours: dict[str, Path], tmp: Path, ctgan
     result["stderr_lines"] = [ln for ln in log.read_text(errors="replace").splitlines()
                               if not ln.startswith(("sdv ", "scored "))]
     return result
+
+
+def unseen_people(name: str, real_path: Path, tmp: Path, seed: int) -> tuple[Path, Path, int]:
+    """The reference a private synthesizer is read against: the real table cut in two halves
+    (seeded), and the rows of the second half that copy no row of the first, as a synthetic
+    table made without copies would be. Returns (first half, those rows, how many)."""
+    real = pd.read_parquet(real_path)
+    first = real.sample(frac=0.5, random_state=seed)
+    second = real.drop(first.index)
+
+    def keys(frame: pd.DataFrame) -> pd.Series:  # one 64-bit hash per row; equal values (missing too) hash alike
+        return pd.util.hash_pandas_object(frame, index=False)
+
+    unseen = second[~keys(second).isin(set(keys(first)))]
+    first_path, unseen_path = tmp / f"{name}_first_half.parquet", tmp / f"{name}_unseen.parquet"
+    pq.write_table(pa.Table.from_pandas(first, preserve_index=False), first_path)
+    pq.write_table(pa.Table.from_pandas(unseen, preserve_index=False), unseen_path)
+    return first_path, unseen_path, len(unseen)
 
 
 def strong_pairs_of(real_path: Path, synthetic_path: Path) -> dict:
@@ -266,6 +295,22 @@ def main() -> None:
                   + "; ".join(f"{k} {v['count']} pairs, min {fmt(v['min'], 3)}, mean {fmt(v['mean'], 3)}"
                               + (f", below 0.9: {', '.join(v['weak'])}" if v["weak"] else "")
                               for k, v in strong.items()))
+            first_path, unseen_path, unseen_rows = unseen_people(name, real_path, tmp, args.seed)
+            ref_dir = tmp / f"{name}_reference"
+            ref_dir.mkdir(exist_ok=True)
+            ref = run_peer(name, first_path, {"real_unseen": unseen_path}, ref_dir, 0, args.seed, score_only=True)
+            ref_scores = ref["tables"]["ours:real_unseen"]
+            ref_theirs = [p["score"] for p in ref_scores.get("strong_pairs", []) if p["score"] is not None]
+            ref_ours = strong_pairs_of(first_path, unseen_path)
+            print(f"reference: {unseen_rows:,} real rows of one half that copy no row of the other, scored against "
+                  f"it: SDMetrics overall {fmt(ref_scores['overall'])}, its strong pairs' min "
+                  f"{fmt(min(ref_theirs, default=None), 3)}; ours {ref_ours['count']} pairs, min {fmt(ref_ours['min'], 3)}")
+            results.append(
+                f"RESULT tabular_vs_sdv_reference dataset={name} half_rows={ref['rows']} unseen_rows={unseen_rows} "
+                f"sdmetrics_quality={fmt(ref_scores['overall'])} sdmetrics_strong_pairs={len(ref_theirs)} "
+                f"sdmetrics_strong_min={fmt(min(ref_theirs, default=None), 3)} strong_pairs={ref_ours['count']} "
+                f"strong_min={fmt(ref_ours['min'], 3)}"
+            )
             sdv_s = peer["sdv"]["gaussian_copula"]["seconds"]
             sdv_q = peer["tables"]["sdv:gaussian_copula"]["overall"]
             sdv_strong = strong["sdv:gaussian_copula"]

@@ -83,7 +83,9 @@ def test_evaluate_a_run_dir_with_gates(tmp_path, taxonomy_dir, scripted_server):
     assert "responses_leaf_fidelity_min" in report["summary"]
     judged = report["judge_scores"]  # the scripted judge gives the top score to every attribute
     assert judged and all(d["counts"]["5"] == d["n"] > 0 for d in judged.values())
-    assert (summary.run_dir / "report.html").read_text().count("data:image/png;base64,") == 1
+    page = (summary.run_dir / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 1
+    assert "responses per taxonomy leaf" in page and all(leaf in page for leaf in per_leaf)
     strict = tmp_path / "strict.yaml"
     strict.write_text("- prompts_self_bleu <= 0.0001\n")
     failed = run_cli("evaluate", str(summary.run_dir), "--gates", str(strict), "--embedding", "tfidf")

@@ -4,7 +4,7 @@ QualityReport for every synthetic table (SDV's and synthloom's), in SDV's own ve
 Runs under benchmarks/.venv-sdv/bin/python, started by benchmarks/tabular_vs_sdv.py:
 
     sdv_tabular.py --name NAME --real REAL.parquet --out-dir DIR [--ours LABEL=PATH ...]
-                   [--ctgan-epochs N] [--seed 0]
+                   [--ctgan-epochs N] [--seed 0] [--score-only]
 
 1. Loads the real table from Parquet (`load`, below) and builds SDV metadata by detection:
    `Metadata.detect_from_dataframes({NAME: real}, infer_keys="primary_only")`. (SDV 2.0.0 made
@@ -167,6 +167,7 @@ def main() -> None:
     ap.add_argument("--ours", action="append", default=[], help="LABEL=PATH of a synthloom table to score")
     ap.add_argument("--ctgan-epochs", type=int, default=0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--score-only", action="store_true", help="fit no SDV model: only score the --ours tables")
     args = ap.parse_args()
 
     import copulas
@@ -199,6 +200,8 @@ def main() -> None:
     out_dir = Path(args.out_dir)
     to_score: dict[str, Path] = {}
     models = [("gaussian_copula", 0)] + ([("ctgan", args.ctgan_epochs)] if args.ctgan_epochs > 0 else [])
+    if args.score_only:
+        models = []
     for kind, epochs in models:
         out, elapsed = run_sdv(kind, metadata, args.name, real, n, epochs, args.seed)
         path = out_dir / f"sdv_{kind}.parquet"

@@ -97,13 +97,22 @@ def evaluate(
         pairs = report["fidelity"]["pairs"]
         console.print("strong pairs the synthetic table keeps worst (below 0.9): " + "; ".join(
             f"{one_line(k)} {pairs[k]['score']:.3f}" for k in weak[:5]), markup=False, highlight=False)
+    for line in flagged_leaf_lines(report):
+        console.print(line, markup=False, highlight=False)
+    console.print(f"report: {safe(path)} and {safe(path.with_suffix('.html'))}")
+    print_gates(outcome, show_path=False)
+
+
+def flagged_leaf_lines(report: dict) -> list[str]:
+    """One line per taxonomy leaf a text set's figures flag, with why (leaf names come from the
+    taxonomy, so they are printed as one line each)."""
+    lines = []
     for name, text_set in (report.get("sets") or {}).items():
         leaves = (text_set.get("leaves") or {}).get("leaves") or {}
         for leaf in (text_set.get("leaves") or {}).get("flagged") or []:
-            console.print(f"{one_line(name)}: leaf {one_line(leaf)} is far from its siblings: "
-                          + "; ".join(one_line(w) for w in leaves[leaf]["flagged"]), markup=False, highlight=False)
-    console.print(f"report: {safe(path)} and {safe(path.with_suffix('.html'))}")
-    print_gates(outcome, show_path=False)
+            lines.append(f"{one_line(name)}: leaf {one_line(leaf)} is far from its siblings: "
+                         + "; ".join(one_line(w) for w in leaves[leaf]["flagged"]))
+    return lines
 
 
 def _evaluated(run: Optional[Path], real: Optional[Path], synthetic: Optional[Path], holdout: Optional[Path],

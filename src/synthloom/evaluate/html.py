@@ -119,6 +119,11 @@ def _diversity_plot(report: dict[str, Any]) -> str:
     return png(fig)
 
 
+def _leaf_rows(leaves: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """A text set's leaves for its table: the flagged first, then the least varied."""
+    return sorted(leaves.items(), key=lambda kv: (not kv[1].get("flagged"), kv[1]["distinct_2"], kv[0]))
+
+
 def render_text_html(report: dict[str, Any], gates: list[dict[str, Any]] | None = None) -> str:
     return _ENV.get_template("text_report.html.jinja").render(
-        report=report, gates=gates or [], diversity=_diversity_plot(report), fmt=_fmt)
+        report=report, gates=gates or [], diversity=_diversity_plot(report), fmt=_fmt, leaf_rows=_leaf_rows)
