@@ -61,6 +61,12 @@ def _add_leaf_reports(sets: dict[str, Any], texts: dict[str, list[str]], row_lea
                 sets[name]["leaves"] = report
 
 
+def _leaf_of(lineage: dict[str, Any] | None) -> str | None:
+    """The taxonomy leaf a row was made from (its first seed reference that names one)."""
+    refs = (lineage or {}).get("seed") or []
+    return next((ref["leaf"] for ref in refs if isinstance(ref, dict) and "leaf" in ref), None)
+
+
 def judge_scores(recipe: Any, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per judge column and attribute: how often each score was given, and the mean."""
     out: dict[str, dict[str, Any]] = {}
@@ -80,19 +86,19 @@ def evaluate_run(run_dir: str | Path, *, seed: int = 0, embedding: EmbeddingKind
     with open_run(run_dir) as run:
         recipe = run.recipe
         rows = run.rows("evaluate")
-        lineage = run.accepted_lineage()
-        leaf_of = run.db.leaf_of_rows()
+        lineage = run.db.accepted_lineage_by_id()
         stamp = run.stamp(rows)  # export --gates and the card trust the report only for these rows
     seeds = _seed_rows(recipe)
     reference = [t for r in seeds for t in _strings(r)]
-    leaves = [ref["leaf"] for lin in lineage for ref in lin.get("seed", []) if "leaf" in ref]
+    leaves = [ref["leaf"] for lin in lineage.values() for ref in lin.get("seed", []) if "leaf" in ref]
     all_leaves = sorted({r["leaf"] for r in seeds if "leaf" in r}) or None
+    text_sets = _text_sets(recipe, rows)
     sets = {name: text_report(texts, reference or None, seed=seed, leaves=leaves, all_leaves=all_leaves,
                               embedding=embedding)
-            for name, texts in _text_sets(recipe, rows).items() if texts}
+            for name, texts in text_sets.items() if texts}
     if all_leaves:
-        _add_leaf_reports(sets, _text_sets(recipe, rows), [leaf_of.get(r["_row_id"]) for r in rows], seeds,
-                          reference, embedding)
+        row_leaves = [_leaf_of(lineage.get(r["_row_id"])) for r in rows]
+        _add_leaf_reports(sets, text_sets, row_leaves, seeds, reference, embedding)
     judged = judge_scores(recipe, rows)
     summary = text_summary(sets, judged)
     # which filter kept these rows: a judge on the embedded model gives way to grounding checks

@@ -232,18 +232,12 @@ class RunDB:
         return [tuple(r) for r in rows]
 
     def accepted_lineage(self) -> list[dict[str, Any]]:
-        rows = self.conn.execute("SELECT data FROM lineage WHERE status='accepted' ORDER BY row_id")
-        return [json.loads(r[0]) for r in rows]
+        return list(self.accepted_lineage_by_id().values())
 
-    def leaf_of_rows(self) -> dict[str, str]:
-        """The taxonomy leaf each accepted row was made from (rows of a taxonomy seed only)."""
-        out = {}
-        for row_id, data in self.conn.execute("SELECT row_id, data FROM lineage WHERE status='accepted'"):
-            seeds = json.loads(data).get("seed") or []
-            leaf = next((ref["leaf"] for ref in seeds if isinstance(ref, dict) and "leaf" in ref), None)
-            if leaf is not None:
-                out[row_id] = leaf
-        return out
+    def accepted_lineage_by_id(self) -> dict[str, dict[str, Any]]:
+        """The lineage of every accepted row, by row id (in row id order)."""
+        rows = self.conn.execute("SELECT row_id, data FROM lineage WHERE status='accepted' ORDER BY row_id")
+        return {row_id: json.loads(data) for row_id, data in rows}
 
     def lineage_of(self, row_id: str) -> dict[str, Any] | None:
         """How a row was made and, once the run is curated, what curation did to it."""
